@@ -1,0 +1,344 @@
+//! Messages: the unit that travels through pipes and over the wire.
+//!
+//! A `Msg` is exactly as large as the C `zmq_msg_t` (64 bytes) so the FFI layer can keep it
+//! in the caller's struct by value. It never points into itself, because bindings move
+//! `zmq_msg_t` with memcpy. Small payloads live inline (no allocation); larger ones live in
+//! a reference-counted buffer, so copying a message (`zmq_msg_copy`, PUB fan-out) is a
+//! refcount increment. User buffers handed over with a free function (`zmq_msg_init_data`)
+//! are wrapped without copying; the free function runs wherever the last reference drops,
+//! which may be an I/O thread.
+
+mod metadata;
+
+pub use metadata::Metadata;
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+/// Payloads up to this size are stored inside the message itself.
+pub const INLINE_MAX: usize = 32;
+
+/// Marks a live message inside a `zmq_msg_t`, so the C layer can reject garbage.
+const MAGIC: u32 = 0x6d73_6721;
+
+/// Message flags (bit values are internal; the C API exposes MORE via zmq_msg_more/get).
+pub mod flags {
+    /// More frames of the same message follow.
+    pub const MORE: u8 = 1;
+    /// A ZMTP command frame (never handed to the application).
+    pub const COMMAND: u8 = 2;
+}
+
+/// The C signature of a zero-copy free function: `void ffn(void *data, void *hint)`.
+pub type FreeFn = unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void);
+
+/// How a shared buffer is released when its last reference drops.
+enum Release {
+    /// Allocated by us as a `Box<[u8]>` of `len` bytes.
+    Owned,
+    /// The caller's buffer: call its free function, if any, with its hint.
+    Foreign(Option<FreeFn>, *mut c_void),
+    /// `zmq_send_const`: the caller promises the data outlives every use.
+    Const,
+}
+
+/// A heap buffer shared by every copy of a large message.
+struct Content {
+    ptr: *mut u8,
+    len: usize,
+    release: Release,
+}
+
+// SAFETY: `Content` is the unique owner of its buffer (or, for foreign/const buffers, the
+// C contract of zmq_msg_init_data/zmq_send_const hands that ownership to us). The free
+// function may run on any thread, as libzmq documents.
+unsafe impl Send for Content {}
+unsafe impl Sync for Content {}
+
+impl Drop for Content {
+    fn drop(&mut self) {
+        match self.release {
+            Release::Owned => {
+                // SAFETY: ptr/len came from Box::<[u8]>::into_raw in `Content::owned`.
+                unsafe {
+                    drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.ptr, self.len)));
+                }
+            }
+            Release::Foreign(Some(ffn), hint) => {
+                // SAFETY: the caller gave us this function for exactly this buffer.
+                unsafe { ffn(self.ptr as *mut c_void, hint) }
+            }
+            Release::Foreign(None, _) | Release::Const => {}
+        }
+    }
+}
+
+impl Content {
+    fn owned(data: Box<[u8]>) -> Content {
+        let len = data.len();
+        let ptr = Box::into_raw(data) as *mut u8;
+        Content { ptr, len, release: Release::Owned }
+    }
+}
+
+enum Body {
+    Inline { len: u8, buf: [u8; INLINE_MAX] },
+    Shared(Arc<Content>),
+}
+
+#[repr(C)]
+pub struct Msg {
+    magic: u32,
+    routing_id: u32,
+    meta: Option<Arc<Metadata>>,
+    body: Body,
+    flags: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<Msg>() <= 64);
+
+impl Default for Msg {
+    fn default() -> Msg {
+        Msg::new()
+    }
+}
+
+impl Msg {
+    /// An empty message (zmq_msg_init).
+    pub const fn new() -> Msg {
+        Msg {
+            magic: MAGIC,
+            routing_id: 0,
+            meta: None,
+            body: Body::Inline { len: 0, buf: [0; INLINE_MAX] },
+            flags: 0,
+        }
+    }
+
+    /// A zero-filled message of `len` bytes, inline when small (zmq_msg_init_size).
+    pub fn with_size(len: usize) -> Msg {
+        if len <= INLINE_MAX {
+            Msg { body: Body::Inline { len: len as u8, buf: [0; INLINE_MAX] }, ..Msg::new() }
+        } else {
+            Msg::from_boxed(vec![0u8; len].into_boxed_slice())
+        }
+    }
+
+    /// A message holding a copy of `data`.
+    pub fn from_slice(data: &[u8]) -> Msg {
+        if data.len() <= INLINE_MAX {
+            let mut buf = [0; INLINE_MAX];
+            buf[..data.len()].copy_from_slice(data);
+            Msg { body: Body::Inline { len: data.len() as u8, buf }, ..Msg::new() }
+        } else {
+            Msg::from_boxed(data.to_vec().into_boxed_slice())
+        }
+    }
+
+    /// A message taking ownership of `data` without copying (when large).
+    pub fn from_vec(data: Vec<u8>) -> Msg {
+        if data.len() <= INLINE_MAX {
+            Msg::from_slice(&data)
+        } else {
+            Msg::from_boxed(data.into_boxed_slice())
+        }
+    }
+
+    fn from_boxed(data: Box<[u8]>) -> Msg {
+        Msg { body: Body::Shared(Arc::new(Content::owned(data))), ..Msg::new() }
+    }
+
+    /// Wrap a caller's buffer without copying (zmq_msg_init_data). `ffn(data, hint)` runs
+    /// when the last copy of the message is dropped, possibly on another thread.
+    ///
+    /// # Safety
+    /// `data` must be valid for reads and writes of `len` bytes until `ffn` is called
+    /// (or forever if `ffn` is None).
+    pub unsafe fn from_foreign(data: *mut u8, len: usize, ffn: Option<FreeFn>, hint: *mut c_void) -> Msg {
+        let content = Content { ptr: data, len, release: Release::Foreign(ffn, hint) };
+        Msg { body: Body::Shared(Arc::new(content)), ..Msg::new() }
+    }
+
+    /// Wrap constant data without copying (zmq_send_const).
+    ///
+    /// # Safety
+    /// `data` must stay valid and unmodified for `len` bytes for as long as any copy lives.
+    pub unsafe fn from_const(data: *const u8, len: usize) -> Msg {
+        let content = Content { ptr: data as *mut u8, len, release: Release::Const };
+        Msg { body: Body::Shared(Arc::new(content)), ..Msg::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.body {
+            Body::Inline { len, .. } => *len as usize,
+            Body::Shared(c) => c.len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn data(&self) -> &[u8] {
+        match &self.body {
+            Body::Inline { len, buf } => &buf[..*len as usize],
+            // SAFETY: ptr/len describe a live buffer owned by the Arc for as long as self.
+            Body::Shared(c) => unsafe { std::slice::from_raw_parts(c.ptr, c.len) },
+        }
+    }
+
+    /// Mutable payload. For a shared buffer this is only handed out while this message is
+    /// its sole owner; otherwise None (the C layer uses `data_ptr` instead, as libzmq does).
+    pub fn data_mut(&mut self) -> Option<&mut [u8]> {
+        match &mut self.body {
+            Body::Inline { len, buf } => Some(&mut buf[..*len as usize]),
+            Body::Shared(c) => {
+                let c = Arc::get_mut(c)?;
+                if matches!(c.release, Release::Const) {
+                    return None;
+                }
+                // SAFETY: we are the only owner of the buffer, which is live and writable.
+                Some(unsafe { std::slice::from_raw_parts_mut(c.ptr, c.len) })
+            }
+        }
+    }
+
+    /// Raw payload pointer for zmq_msg_data (libzmq lets the caller write through it).
+    pub fn data_ptr(&mut self) -> *mut u8 {
+        match &mut self.body {
+            Body::Inline { buf, .. } => buf.as_mut_ptr(),
+            Body::Shared(c) => c.ptr,
+        }
+    }
+
+    pub fn flags(&self) -> u8 {
+        self.flags
+    }
+
+    pub fn set_flags(&mut self, flags: u8) {
+        self.flags |= flags;
+    }
+
+    pub fn reset_flags(&mut self, flags: u8) {
+        self.flags &= !flags;
+    }
+
+    pub fn more(&self) -> bool {
+        self.flags & flags::MORE != 0
+    }
+
+    pub fn set_more(&mut self, more: bool) {
+        if more {
+            self.flags |= flags::MORE
+        } else {
+            self.flags &= !flags::MORE
+        }
+    }
+
+    pub fn is_command(&self) -> bool {
+        self.flags & flags::COMMAND != 0
+    }
+
+    pub fn routing_id(&self) -> u32 {
+        self.routing_id
+    }
+
+    pub fn set_routing_id(&mut self, id: u32) {
+        self.routing_id = id;
+    }
+
+    pub fn metadata(&self) -> Option<&Arc<Metadata>> {
+        self.meta.as_ref()
+    }
+
+    pub fn set_metadata(&mut self, meta: Option<Arc<Metadata>>) {
+        self.meta = meta;
+    }
+
+    /// True when other copies share this message's buffer (ZMQ_SHARED).
+    pub fn is_shared(&self) -> bool {
+        match &self.body {
+            Body::Inline { .. } => false,
+            Body::Shared(c) => Arc::strong_count(c) > 1,
+        }
+    }
+
+    /// Whether a raw 64-byte `zmq_msg_t` holds a live message (checked before any use).
+    ///
+    /// # Safety
+    /// `raw` must point to at least 4 readable, 4-aligned bytes.
+    pub unsafe fn is_live(raw: *const Msg) -> bool {
+        std::ptr::read(raw as *const u32) == MAGIC
+    }
+
+    /// Mark a raw `zmq_msg_t` as no longer holding a message (after close/move).
+    ///
+    /// # Safety
+    /// `raw` must point to a writable `zmq_msg_t` whose message was already moved out.
+    pub unsafe fn mark_dead(raw: *mut Msg) {
+        std::ptr::write(raw as *mut u32, 0);
+    }
+
+    /// Take the payload, leaving an empty message with the same flags.
+    pub fn take(&mut self) -> Msg {
+        std::mem::take(self)
+    }
+}
+
+impl Clone for Msg {
+    /// zmq_msg_copy: small payloads are copied, large ones shared by reference count.
+    fn clone(&self) -> Msg {
+        let body = match &self.body {
+            Body::Inline { len, buf } => Body::Inline { len: *len, buf: *buf },
+            Body::Shared(c) => Body::Shared(Arc::clone(c)),
+        };
+        Msg { magic: MAGIC, routing_id: self.routing_id, meta: self.meta.clone(), body, flags: self.flags }
+    }
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Msg").field("len", &self.len()).field("flags", &self.flags).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_zmq_msg_t() {
+        assert!(std::mem::size_of::<Msg>() <= 64);
+        assert!(std::mem::align_of::<Msg>() <= 8);
+    }
+
+    #[test]
+    fn inline_and_shared() {
+        let small = Msg::from_slice(b"hello");
+        assert_eq!(small.data(), b"hello");
+        assert!(!small.is_shared());
+        let big = Msg::from_slice(&[7u8; 1000]);
+        let copy = big.clone();
+        assert!(big.is_shared() && copy.is_shared());
+        assert_eq!(copy.data(), &[7u8; 1000][..]);
+        drop(big);
+        assert!(!copy.is_shared());
+    }
+
+    #[test]
+    fn foreign_free_runs_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static FREED: AtomicUsize = AtomicUsize::new(0);
+        unsafe extern "C" fn ffn(data: *mut c_void, _hint: *mut c_void) {
+            drop(Box::from_raw(data as *mut [u8; 100]));
+            FREED.fetch_add(1, Ordering::SeqCst);
+        }
+        let buf = Box::into_raw(Box::new([1u8; 100])) as *mut u8;
+        let m = unsafe { Msg::from_foreign(buf, 100, Some(ffn), std::ptr::null_mut()) };
+        let c = m.clone();
+        drop(m);
+        assert_eq!(FREED.load(Ordering::SeqCst), 0);
+        std::thread::spawn(move || drop(c)).join().unwrap();
+        assert_eq!(FREED.load(Ordering::SeqCst), 1);
+    }
+}

@@ -1,0 +1,379 @@
+//! Pipes: the lock-free message queues between a socket and each of its peers.
+//!
+//! A pipe is two one-way queues; each end (`Pipe`) writes one and reads the other. Each
+//! queue has exactly one writer and one reader. Whole messages are queued as one item, so
+//! a reader never sees half of a multipart message. The high-water mark counts whole
+//! messages. Wake-ups are sent only on transitions: a reader that found its queue empty
+//! marks itself asleep and is notified by the next write; a writer that hit the HWM marks
+//! itself asleep and is notified when the reader frees space. Everything else is plain
+//! atomics: no locks on the message path.
+
+use crate::msg::Msg;
+use crossbeam_queue::SegQueue;
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+pub type PipeId = u64;
+
+/// What a pipe tells the owner of one of its ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipeEvent {
+    /// Messages arrived on a pipe whose reader was asleep.
+    Readable(PipeId),
+    /// Space freed on a pipe whose writer was blocked by the HWM.
+    Writable(PipeId),
+    /// The peer closed its end.
+    Closed(PipeId),
+}
+
+/// Whoever owns a pipe end: a socket's mailbox or an I/O thread's session.
+pub trait Notify: Send + Sync {
+    fn notify(&self, ev: PipeEvent);
+}
+
+/// Where to send events for one end: the owner and the id that end has there.
+#[derive(Clone)]
+pub struct Notifier {
+    pub target: Arc<dyn Notify>,
+    pub id: PipeId,
+}
+
+enum Item {
+    One(Msg),
+    Many(Vec<Msg>),
+}
+
+/// One direction of a pipe.
+struct Queue {
+    items: SegQueue<Item>,
+    /// Max whole messages in flight; 0 = unlimited. Atomic because an inproc pipe made
+    /// before its bind learns the binder's RCVHWM later.
+    hwm: AtomicU64,
+    written: AtomicU64,
+    read: AtomicU64,
+    reader_asleep: AtomicBool,
+    writer_asleep: AtomicBool,
+    writer_closed: AtomicBool,
+    reader_closed: AtomicBool,
+    /// Set once the reading end has an owner (inproc connect-before-bind attaches later).
+    reader: OnceLock<Notifier>,
+    writer: OnceLock<Notifier>,
+}
+
+impl Queue {
+    fn new(hwm: u64) -> Arc<Queue> {
+        Arc::new(Queue {
+            items: SegQueue::new(),
+            hwm: AtomicU64::new(hwm),
+            written: AtomicU64::new(0),
+            read: AtomicU64::new(0),
+            reader_asleep: AtomicBool::new(false),
+            writer_asleep: AtomicBool::new(false),
+            writer_closed: AtomicBool::new(false),
+            reader_closed: AtomicBool::new(false),
+            reader: OnceLock::new(),
+            writer: OnceLock::new(),
+        })
+    }
+
+    fn tell_reader(&self, ev: fn(PipeId) -> PipeEvent) {
+        if let Some(n) = self.reader.get() {
+            n.target.notify(ev(n.id));
+        }
+    }
+
+    fn tell_writer(&self, ev: fn(PipeId) -> PipeEvent) {
+        if let Some(n) = self.writer.get() {
+            n.target.notify(ev(n.id));
+        }
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> PipeId {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Facts about the peer at the other end, learnt at attach time (ZMTP READY or inproc).
+#[derive(Clone, Default, Debug)]
+pub struct PeerInfo {
+    pub routing_id: Vec<u8>,
+    pub socket_type: i32,
+    pub meta: Option<Arc<crate::msg::Metadata>>,
+    /// The endpoint this pipe was made for (for disconnect/unbind).
+    pub endpoint: String,
+}
+
+/// One end of a pipe.
+pub struct Pipe {
+    id: PipeId,
+    out: Arc<Queue>,
+    inn: Arc<Queue>,
+    /// Frames of a multipart message being written, queued when its last frame arrives.
+    partial: Vec<Msg>,
+    /// Frames left of a multipart message being read.
+    reading: std::collections::VecDeque<Msg>,
+    /// Local count of whole messages written (the shared counter is published from it).
+    written: u64,
+    /// Our end was closed locally.
+    closed: bool,
+    pub peer: PeerInfo,
+}
+
+/// Make a pipe. `hwm_ab` limits messages from `a` to `b`, `hwm_ba` the other way.
+pub fn pair(hwm_ab: u64, hwm_ba: u64) -> (Pipe, Pipe) {
+    let ab = Queue::new(hwm_ab);
+    let ba = Queue::new(hwm_ba);
+    let a = Pipe::new(ab.clone(), ba.clone());
+    let b = Pipe::new(ba, ab);
+    (a, b)
+}
+
+/// libzmq's pipe limit for a socket-to-socket (inproc) pipe: the sender's SNDHWM plus the
+/// receiver's RCVHWM, unlimited if either is 0.
+pub fn combined_hwm(sndhwm: i32, rcvhwm: i32) -> u64 {
+    if sndhwm <= 0 || rcvhwm <= 0 {
+        0
+    } else {
+        sndhwm as u64 + rcvhwm as u64
+    }
+}
+
+impl Pipe {
+    fn new(out: Arc<Queue>, inn: Arc<Queue>) -> Pipe {
+        Pipe {
+            id: next_id(),
+            out,
+            inn,
+            partial: Vec::new(),
+            reading: Default::default(),
+            written: 0,
+            closed: false,
+            peer: PeerInfo::default(),
+        }
+    }
+
+    pub fn id(&self) -> PipeId {
+        self.id
+    }
+
+    /// Give this end an owner to notify. Only the first call takes effect.
+    pub fn set_owner(&self, target: Arc<dyn Notify>) {
+        let n = Notifier { target, id: self.id };
+        let _ = self.inn.reader.set(n.clone());
+        let _ = self.out.writer.set(n);
+        // Anything that happened before we had an owner: report it now.
+        if !self.inn.items.is_empty() || self.inn.writer_closed.load(Ordering::SeqCst) {
+            self.inn.tell_reader(PipeEvent::Readable);
+        }
+    }
+
+    /// Whether a new message may be written now (HWM not reached, peer still there).
+    /// If not, the writer is marked asleep and will get `Writable` when space frees.
+    pub fn check_write(&mut self) -> bool {
+        if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
+            return false;
+        }
+        let hwm = self.out.hwm.load(Ordering::Relaxed);
+        if !self.partial.is_empty() || hwm == 0 {
+            return true;
+        }
+        if self.written - self.out.read.load(Ordering::Acquire) < hwm {
+            return true;
+        }
+        self.out.writer_asleep.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if self.written - self.out.read.load(Ordering::SeqCst) < hwm {
+            self.out.writer_asleep.store(false, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
+    /// Write one frame. Call `check_write` before the first frame of each message.
+    /// Returns false (and gives the frame back) if the peer is gone.
+    pub fn write(&mut self, msg: Msg) -> Result<(), Msg> {
+        if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
+            return Err(msg);
+        }
+        if msg.more() {
+            self.partial.push(msg);
+            return Ok(());
+        }
+        let item = if self.partial.is_empty() {
+            Item::One(msg)
+        } else {
+            let mut frames = std::mem::take(&mut self.partial);
+            frames.push(msg);
+            Item::Many(frames)
+        };
+        self.written += 1;
+        self.out.written.store(self.written, Ordering::Release);
+        self.out.items.push(item);
+        fence(Ordering::SeqCst);
+        if self.out.reader_asleep.load(Ordering::SeqCst) && self.out.reader_asleep.swap(false, Ordering::SeqCst) {
+            self.out.tell_reader(PipeEvent::Readable);
+        }
+        Ok(())
+    }
+
+    /// Change the limits of both directions (outgoing, incoming) of this pipe.
+    pub fn set_hwms(&self, out: u64, inn: u64) {
+        self.out.hwm.store(out, Ordering::Relaxed);
+        self.inn.hwm.store(inn, Ordering::Relaxed);
+        // A writer blocked on the old limit may proceed now.
+        if self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
+            self.inn.tell_writer(PipeEvent::Writable);
+        }
+    }
+
+    /// Drop the frames of an unfinished outgoing message (peer vanished mid-message).
+    pub fn rollback(&mut self) {
+        self.partial.clear();
+    }
+
+    /// Read one frame, or None if nothing is there now (the reader is then asleep and
+    /// will get `Readable` on the next write).
+    pub fn read(&mut self) -> Option<Msg> {
+        if !self.check_read() {
+            return None;
+        }
+        let m = self.reading.pop_front();
+        if self.reading.is_empty() {
+            self.message_consumed();
+        }
+        m
+    }
+
+    /// Whether a frame can be read now. Fetches the next message into the local buffer;
+    /// if there is none, the reader is marked asleep, so a `false` is always followed by a
+    /// `Readable` event once something arrives.
+    pub fn check_read(&mut self) -> bool {
+        if !self.reading.is_empty() {
+            return true;
+        }
+        let item = match self.inn.items.pop() {
+            Some(item) => item,
+            None => {
+                self.inn.reader_asleep.store(true, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
+                match self.inn.items.pop() {
+                    Some(item) => {
+                        self.inn.reader_asleep.store(false, Ordering::SeqCst);
+                        item
+                    }
+                    None => return false,
+                }
+            }
+        };
+        match item {
+            Item::One(m) => self.reading.push_back(m),
+            Item::Many(frames) => self.reading = frames.into(),
+        }
+        true
+    }
+
+    fn message_consumed(&mut self) {
+        self.inn.read.fetch_add(1, Ordering::SeqCst);
+        if self.inn.writer_asleep.load(Ordering::SeqCst) && self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
+            self.inn.tell_writer(PipeEvent::Writable);
+        }
+    }
+
+    /// The peer closed its end and everything it sent has been read.
+    pub fn peer_gone(&self) -> bool {
+        self.reading.is_empty()
+            && self.inn.writer_closed.load(Ordering::SeqCst)
+            && self.inn.items.is_empty()
+    }
+
+    /// The peer stopped reading: writes would be lost.
+    pub fn peer_stopped_reading(&self) -> bool {
+        self.out.reader_closed.load(Ordering::SeqCst)
+    }
+
+    /// Messages written by us and not yet read by the peer.
+    pub fn unread(&self) -> u64 {
+        self.written - self.out.read.load(Ordering::Acquire)
+    }
+
+    /// Close our end: the peer can still read what we wrote, then sees `peer_gone`.
+    /// Unread messages sent to us are dropped.
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.partial.clear();
+        self.out.writer_closed.store(true, Ordering::SeqCst);
+        self.inn.reader_closed.store(true, Ordering::SeqCst);
+        self.reading.clear();
+        while self.inn.items.pop().is_some() {}
+        self.out.tell_reader(PipeEvent::Closed);
+        self.inn.tell_writer(PipeEvent::Closed);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Log(Mutex<Vec<PipeEvent>>);
+    impl Notify for Log {
+        fn notify(&self, ev: PipeEvent) {
+            self.0.lock().unwrap().push(ev);
+        }
+    }
+
+    fn frame(data: &[u8], more: bool) -> Msg {
+        let mut m = Msg::from_slice(data);
+        m.set_more(more);
+        m
+    }
+
+    #[test]
+    fn multipart_is_atomic_and_hwm_counts_messages() {
+        let (mut a, mut b) = pair(2, 2);
+        let log = Arc::new(Log::default());
+        b.set_owner(log.clone());
+        assert!(b.read().is_none()); // reader now asleep
+        assert!(a.check_write());
+        a.write(frame(b"1", true)).unwrap();
+        assert!(b.read().is_none(), "half a message must not be visible");
+        a.write(frame(b"2", false)).unwrap();
+        assert_eq!(log.0.lock().unwrap().len(), 1);
+        assert!(a.check_write());
+        a.write(frame(b"3", false)).unwrap();
+        assert!(!a.check_write(), "HWM of 2 whole messages reached");
+        let alog = Arc::new(Log::default());
+        a.set_owner(alog.clone());
+        assert_eq!(b.read().unwrap().data(), b"1");
+        assert_eq!(b.read().unwrap().data(), b"2");
+        assert_eq!(alog.0.lock().unwrap().as_slice(), &[PipeEvent::Writable(a.id())]);
+        assert!(a.check_write());
+    }
+
+    #[test]
+    fn close_delivers_pending_then_gone() {
+        let (mut a, mut b) = pair(0, 0);
+        a.write(frame(b"x", false)).unwrap();
+        a.close();
+        assert!(!b.peer_gone());
+        assert_eq!(b.read().unwrap().data(), b"x");
+        assert!(b.peer_gone());
+        assert!(b.write(frame(b"y", false)).is_err());
+    }
+}

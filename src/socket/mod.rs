@@ -1,0 +1,508 @@
+//! The socket core: what every socket type shares (pipes, commands, blocking, options),
+//! and the `Pattern` trait each socket type implements in its own file.
+//!
+//! A socket belongs to one application thread at a time. Other threads reach it only
+//! through its mailbox: I/O threads attach pipes and report pipe events, the context
+//! sends Stop on termination.
+
+mod dealer;
+mod fq;
+mod lb;
+mod pair;
+mod pull;
+mod push;
+mod rep;
+mod req;
+mod router;
+mod subscriptions;
+mod xpub;
+mod xsub;
+
+use crate::ctx::mailbox::{deadline_after, Command, Mailbox};
+use crate::ctx::{Ctx, Endpoint};
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::options::Options;
+use crate::pipe::{Pipe, PipeEvent, PipeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Socket type numbers (as in zmq.h).
+pub mod kind {
+    pub const PAIR: i32 = 0;
+    pub const PUB: i32 = 1;
+    pub const SUB: i32 = 2;
+    pub const REQ: i32 = 3;
+    pub const REP: i32 = 4;
+    pub const DEALER: i32 = 5;
+    pub const ROUTER: i32 = 6;
+    pub const PULL: i32 = 7;
+    pub const PUSH: i32 = 8;
+    pub const XPUB: i32 = 9;
+    pub const XSUB: i32 = 10;
+    pub const STREAM: i32 = 11;
+}
+
+/// Send/recv flags (as in zmq.h).
+pub const DONTWAIT: i32 = 1;
+pub const SNDMORE: i32 = 2;
+
+/// Event bits for ZMQ_EVENTS and zmq_poll.
+pub const POLLIN: i32 = 1;
+pub const POLLOUT: i32 = 2;
+
+/// The parts of a socket its pattern works on.
+pub struct Core {
+    pub options: Options,
+    pipes: HashMap<PipeId, Pipe>,
+    /// Pipes found dead during a pattern operation, removed right after it.
+    dead: Vec<PipeId>,
+}
+
+impl Core {
+    pub fn pipe(&self, id: PipeId) -> Option<&Pipe> {
+        self.pipes.get(&id)
+    }
+
+    /// Read a frame from a pipe. None when empty (the pipe is then asleep) or gone.
+    pub fn read(&mut self, id: PipeId) -> Option<Msg> {
+        let pipe = self.pipes.get_mut(&id)?;
+        let m = pipe.read();
+        if m.is_none() && pipe.peer_gone() {
+            self.dead.push(id);
+        }
+        m
+    }
+
+    pub fn check_read(&mut self, id: PipeId) -> bool {
+        match self.pipes.get_mut(&id) {
+            Some(p) => {
+                let ok = p.check_read();
+                if !ok && p.peer_gone() {
+                    self.dead.push(id);
+                }
+                ok
+            }
+            None => false,
+        }
+    }
+
+    /// Whether a new message may be written to a pipe now.
+    pub fn check_write(&mut self, id: PipeId) -> bool {
+        match self.pipes.get_mut(&id) {
+            Some(p) => {
+                let ok = p.check_write();
+                if !ok && p.peer_stopped_reading() {
+                    self.dead.push(id);
+                }
+                ok
+            }
+            None => false,
+        }
+    }
+
+    /// Write a frame. Gives it back if the pipe is gone.
+    pub fn write(&mut self, id: PipeId, msg: Msg) -> std::result::Result<(), Msg> {
+        match self.pipes.get_mut(&id) {
+            Some(p) => p.write(msg).inspect_err(|_| self.dead.push(id)),
+            None => Err(msg),
+        }
+    }
+
+    pub fn rollback(&mut self, id: PipeId) {
+        if let Some(p) = self.pipes.get_mut(&id) {
+            p.rollback();
+        }
+    }
+
+    /// Close a pipe from the pattern's side (e.g. PAIR rejecting a second peer).
+    pub fn close_pipe(&mut self, id: PipeId) {
+        if let Some(p) = self.pipes.get_mut(&id) {
+            p.close();
+            self.dead.push(id);
+        }
+    }
+
+    pub fn pipe_ids(&self) -> Vec<PipeId> {
+        self.pipes.keys().copied().collect()
+    }
+}
+
+/// One socket type's routing rules.
+pub trait Pattern: Send {
+    /// A pipe was attached; it starts readable and writable.
+    fn attach(&mut self, core: &mut Core, id: PipeId);
+    /// A pipe is gone; forget it.
+    fn detach(&mut self, core: &mut Core, id: PipeId);
+    fn read_activated(&mut self, core: &mut Core, id: PipeId);
+    fn write_activated(&mut self, core: &mut Core, id: PipeId);
+    /// Send one frame. On success the frame is taken out of `msg`. EAGAIN means "not now".
+    fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<()>;
+    /// Receive one frame, EAGAIN if none is available now.
+    fn recv(&mut self, core: &mut Core) -> Result<Msg>;
+    fn has_in(&mut self, core: &mut Core) -> bool;
+    fn has_out(&mut self, core: &mut Core) -> bool;
+    /// Socket-type specific options; None means "not mine".
+    fn set_option(&mut self, _core: &mut Core, _option: i32, _value: &[u8]) -> Option<Result<()>> {
+        None
+    }
+    fn get_option(&self, _option: i32, _out: &mut [u8]) -> Option<Result<usize>> {
+        None
+    }
+}
+
+fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
+    Ok(match kind {
+        kind::PAIR => Box::new(pair::Pair::default()),
+        kind::PUB => Box::new(xpub::XPub::new(false)),
+        kind::XPUB => Box::new(xpub::XPub::new(true)),
+        kind::SUB => Box::new(xsub::XSub::new(true)),
+        kind::XSUB => Box::new(xsub::XSub::new(false)),
+        kind::REQ => Box::new(req::Req::default()),
+        kind::REP => Box::new(rep::Rep::default()),
+        kind::DEALER => Box::new(dealer::Dealer::default()),
+        kind::ROUTER => Box::new(router::Router::default()),
+        kind::PULL => Box::new(pull::Pull::default()),
+        kind::PUSH => Box::new(push::Push::default()),
+        _ => return Err(Error::INVAL),
+    })
+}
+
+/// What a socket made for one of its bind/connect calls, so unbind/disconnect can undo it.
+pub(crate) enum Attachment {
+    /// A pipe (inproc connect, or a tcp/ipc connection's pipe).
+    Pipe(PipeId),
+    /// An endpoint registered in the context or an I/O thread (listener, connecter).
+    Endpoint(Endpoint),
+}
+
+pub struct Socket {
+    ctx: Arc<Ctx>,
+    id: u64,
+    core: Core,
+    pattern: Box<dyn Pattern>,
+    mailbox: Arc<Mailbox>,
+    /// The last frame received had MORE set (ZMQ_RCVMORE).
+    rcvmore: bool,
+    /// The context is terminating: every call fails with ETERM.
+    stopped: bool,
+    attachments: Vec<(String, Attachment)>,
+}
+
+impl Socket {
+    pub(crate) fn new(ctx: Arc<Ctx>, id: u64, kind: i32, mailbox: Arc<Mailbox>) -> Result<Socket> {
+        let pattern = new_pattern(kind)?;
+        let mut options = Options::new(kind);
+        options.ipv6 = ctx.ipv6();
+        Ok(Socket {
+            ctx,
+            id,
+            core: Core { options, pipes: HashMap::new(), dead: Vec::new() },
+            pattern,
+            mailbox,
+            rcvmore: false,
+            stopped: false,
+            attachments: Vec::new(),
+        })
+    }
+
+    pub fn kind(&self) -> i32 {
+        self.core.options.socket_type
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.core.options
+    }
+
+    pub fn ctx(&self) -> &Arc<Ctx> {
+        &self.ctx
+    }
+
+    pub fn mailbox(&self) -> &Arc<Mailbox> {
+        &self.mailbox
+    }
+
+    /// Handle everything other threads told us. Cheap when nothing is pending.
+    pub fn process_commands(&mut self) -> Result<()> {
+        if self.mailbox.pending() {
+            let mut cmds = Vec::new();
+            self.mailbox.drain(|c| cmds.push(c));
+            for c in cmds {
+                self.handle(c);
+            }
+        }
+        self.reap();
+        if self.stopped {
+            Err(Error::TERM)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Stop => self.stopped = true,
+            Command::Wake => {}
+            Command::Attach(pipe) => self.attach_pipe(*pipe),
+            Command::Pipe(PipeEvent::Readable(id)) => {
+                if self.core.pipes.contains_key(&id) {
+                    self.pattern.read_activated(&mut self.core, id);
+                }
+            }
+            Command::Pipe(PipeEvent::Writable(id)) => {
+                if self.core.pipes.contains_key(&id) {
+                    self.pattern.write_activated(&mut self.core, id);
+                }
+            }
+            Command::Pipe(PipeEvent::Closed(id)) => {
+                if let Some(p) = self.core.pipes.get(&id) {
+                    if p.peer_gone() {
+                        self.core.dead.push(id);
+                    } else {
+                        // Let the pattern drain what the peer sent; it finds the pipe dead after.
+                        self.pattern.read_activated(&mut self.core, id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Take a new pipe into this socket.
+    pub(crate) fn attach_pipe(&mut self, pipe: Pipe) {
+        let id = pipe.id();
+        pipe.set_owner(self.mailbox.clone());
+        self.core.pipes.insert(id, pipe);
+        self.pattern.attach(&mut self.core, id);
+    }
+
+    /// Remove pipes found dead during the last operation.
+    fn reap(&mut self) {
+        while let Some(id) = self.core.dead.pop() {
+            if let Some(mut p) = self.core.pipes.remove(&id) {
+                self.pattern.detach(&mut self.core, id);
+                p.close();
+                self.attachments.retain(|(_, a)| !matches!(a, Attachment::Pipe(pid) if *pid == id));
+            }
+        }
+    }
+
+    /// Run a pattern operation, blocking (up to `timeout_ms`, -1 = forever) while it says EAGAIN.
+    fn blocking<T>(
+        &mut self,
+        dontwait: bool,
+        timeout_ms: i32,
+        mut op: impl FnMut(&mut dyn Pattern, &mut Core) -> Result<T>,
+    ) -> Result<T> {
+        self.process_commands()?;
+        let deadline = if dontwait { None } else { deadline_after(timeout_ms) };
+        loop {
+            let r = op(self.pattern.as_mut(), &mut self.core);
+            self.reap();
+            match r {
+                Err(e) if e == Error::AGAIN => {}
+                other => return other,
+            }
+            if dontwait || timeout_ms == 0 {
+                return Err(Error::AGAIN);
+            }
+            if !self.mailbox.wait(deadline) {
+                return Err(Error::AGAIN);
+            }
+            self.process_commands()?;
+        }
+    }
+
+    /// zmq_msg_send: on success the message is taken (left empty).
+    pub fn send(&mut self, msg: &mut Msg, flags: i32) -> Result<()> {
+        msg.set_more(flags & SNDMORE != 0);
+        let timeout = self.core.options.sndtimeo;
+        let r = self.blocking(flags & DONTWAIT != 0, timeout, |p, core| p.send(core, msg));
+        if r.is_err() {
+            msg.set_more(false);
+        }
+        r
+    }
+
+    /// zmq_msg_recv.
+    pub fn recv(&mut self, flags: i32) -> Result<Msg> {
+        let timeout = self.core.options.rcvtimeo;
+        let msg = self.blocking(flags & DONTWAIT != 0, timeout, |p, core| p.recv(core))?;
+        self.rcvmore = msg.more();
+        Ok(msg)
+    }
+
+    /// ZMQ_EVENTS: what the socket can do right now.
+    pub fn events(&mut self) -> Result<i32> {
+        self.process_commands()?;
+        let mut ev = 0;
+        if self.pattern.has_in(&mut self.core) {
+            ev |= POLLIN;
+        }
+        if self.pattern.has_out(&mut self.core) {
+            ev |= POLLOUT;
+        }
+        self.reap();
+        Ok(ev)
+    }
+
+    pub fn rcvmore(&self) -> bool {
+        self.rcvmore
+    }
+
+    pub fn set_option(&mut self, option: i32, value: &[u8]) -> Result<()> {
+        self.process_commands()?;
+        if let Some(r) = self.pattern.set_option(&mut self.core, option, value) {
+            return r;
+        }
+        self.core.options.set(option, value)
+    }
+
+    pub fn get_option(&mut self, option: i32, out: &mut [u8]) -> Result<usize> {
+        const ZMQ_RCVMORE: i32 = 13;
+        const ZMQ_FD: i32 = 14;
+        const ZMQ_EVENTS: i32 = 15;
+        if self.stopped {
+            return Err(Error::TERM);
+        }
+        let int_answer = |out: &mut [u8], v: i32| -> Result<usize> {
+            if out.len() < 4 {
+                return Err(Error::INVAL);
+            }
+            out[..4].copy_from_slice(&v.to_ne_bytes());
+            Ok(4)
+        };
+        match option {
+            ZMQ_RCVMORE => int_answer(out, self.rcvmore as i32),
+            ZMQ_FD => int_answer(out, self.mailbox.fd()),
+            ZMQ_EVENTS => {
+                let ev = self.events()?;
+                int_answer(out, ev)
+            }
+            _ => {
+                if let Some(r) = self.pattern.get_option(option, out) {
+                    return r;
+                }
+                self.core.options.get(option, out)
+            }
+        }
+    }
+
+    pub fn bind(&mut self, endpoint: &str) -> Result<()> {
+        self.process_commands()?;
+        let (proto, addr) = split_endpoint(endpoint)?;
+        match proto {
+            "inproc" => {
+                let reg = self.ctx.inproc_bind(addr, self.inproc_peer(), self.mailbox.clone())?;
+                self.core.options.last_endpoint = endpoint.to_string();
+                self.attachments.push((endpoint.to_string(), Attachment::Endpoint(reg)));
+                // Connections made before the bind are attached by commands now queued.
+                self.process_commands()
+            }
+            "tcp" | "ipc" => {
+                let (ep, resolved) = crate::transport::bind(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone())?;
+                self.core.options.last_endpoint = resolved.clone();
+                self.attachments.push((resolved, Attachment::Endpoint(ep)));
+                Ok(())
+            }
+            _ => Err(Error::PROTONOSUPPORT),
+        }
+    }
+
+    pub fn connect(&mut self, endpoint: &str) -> Result<()> {
+        self.process_commands()?;
+        let (proto, addr) = split_endpoint(endpoint)?;
+        match proto {
+            "inproc" => {
+                let pipe = self.ctx.inproc_connect(addr, self.inproc_peer(), endpoint)?;
+                let id = pipe.id();
+                self.attach_pipe(pipe);
+                self.core.options.last_endpoint = endpoint.to_string();
+                self.attachments.push((endpoint.to_string(), Attachment::Pipe(id)));
+                Ok(())
+            }
+            "tcp" | "ipc" => {
+                let (ep, pipe) = crate::transport::connect(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone())?;
+                if let Some(pipe) = pipe {
+                    self.attach_pipe(pipe);
+                }
+                self.core.options.last_endpoint = endpoint.to_string();
+                self.attachments.push((endpoint.to_string(), Attachment::Endpoint(ep)));
+                Ok(())
+            }
+            _ => Err(Error::PROTONOSUPPORT),
+        }
+    }
+
+    /// zmq_unbind / zmq_disconnect: undo every attachment made for `endpoint`.
+    pub fn unattach(&mut self, endpoint: &str, bound: bool) -> Result<()> {
+        self.process_commands()?;
+        split_endpoint(endpoint)?;
+        let mut found = false;
+        let mut i = 0;
+        while i < self.attachments.len() {
+            let is_bind = matches!(&self.attachments[i].1, Attachment::Endpoint(e) if e.is_bind());
+            if self.attachments[i].0 == endpoint && is_bind == bound {
+                let (_, a) = self.attachments.remove(i);
+                found = true;
+                match a {
+                    Attachment::Pipe(id) => self.core.close_pipe(id),
+                    Attachment::Endpoint(ep) => {
+                        for id in ep.close() {
+                            self.core.close_pipe(id);
+                        }
+                    }
+                }
+            } else {
+                i += 1;
+            }
+        }
+        self.reap();
+        if found {
+            Ok(())
+        } else {
+            Err(Error::NOENT)
+        }
+    }
+
+    fn inproc_peer(&self) -> crate::ctx::InprocPeer {
+        crate::ctx::InprocPeer {
+            socket_type: self.core.options.socket_type,
+            routing_id: self.core.options.routing_id.clone(),
+            sndhwm: self.core.options.sndhwm,
+            rcvhwm: self.core.options.rcvhwm,
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for Socket {
+    /// zmq_close: pipes close (peers still read what we sent), endpoints are released,
+    /// and connections with unsent messages linger in their I/O threads.
+    fn drop(&mut self) {
+        for (_, a) in self.attachments.drain(..) {
+            if let Attachment::Endpoint(ep) = a {
+                ep.release(self.core.options.linger);
+            }
+        }
+        for (_, p) in self.core.pipes.iter_mut() {
+            p.close();
+        }
+        self.ctx.socket_closed(self.id);
+    }
+}
+
+/// Split "proto://address"; EINVAL if malformed, EPROTONOSUPPORT for unknown protocols.
+pub fn split_endpoint(endpoint: &str) -> Result<(&str, &str)> {
+    let (proto, addr) = endpoint.split_once("://").ok_or(Error::INVAL)?;
+    if addr.is_empty() {
+        return Err(Error::INVAL);
+    }
+    match proto {
+        "inproc" | "tcp" | "ipc" => Ok((proto, addr)),
+        "pgm" | "epgm" | "norm" | "tipc" | "vmci" | "udp" | "ws" | "wss" => Err(Error::PROTONOSUPPORT),
+        _ => Err(Error::PROTONOSUPPORT),
+    }
+}

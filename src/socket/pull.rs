@@ -1,0 +1,44 @@
+//! PULL: fair-queues messages from its peers; never sends.
+
+use super::fq::FairQueue;
+use super::{Core, Pattern};
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::pipe::PipeId;
+
+#[derive(Default)]
+pub struct Pull {
+    fq: FairQueue,
+}
+
+impl Pattern for Pull {
+    fn attach(&mut self, _core: &mut Core, id: PipeId) {
+        self.fq.attach(id);
+    }
+
+    fn detach(&mut self, _core: &mut Core, id: PipeId) {
+        self.fq.detach(id);
+    }
+
+    fn read_activated(&mut self, _core: &mut Core, id: PipeId) {
+        self.fq.activated(id);
+    }
+
+    fn write_activated(&mut self, _core: &mut Core, _id: PipeId) {}
+
+    fn send(&mut self, _core: &mut Core, _msg: &mut Msg) -> Result<()> {
+        Err(Error::NOTSUP)
+    }
+
+    fn recv(&mut self, core: &mut Core) -> Result<Msg> {
+        self.fq.recv(core).map(|(m, _)| m)
+    }
+
+    fn has_in(&mut self, core: &mut Core) -> bool {
+        self.fq.has_in(core)
+    }
+
+    fn has_out(&mut self, _core: &mut Core) -> bool {
+        false
+    }
+}

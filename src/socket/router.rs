@@ -1,0 +1,189 @@
+//! ROUTER: every message received is prefixed with the routing id of the peer it came
+//! from; every message sent starts with the routing id of the peer it goes to. Unknown
+//! or full peers drop the message silently, unless ROUTER_MANDATORY (then EHOSTUNREACH
+//! or EAGAIN).
+
+use super::fq::FairQueue;
+use super::{Core, Pattern};
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::pipe::PipeId;
+use std::collections::HashMap;
+
+const ZMQ_ROUTER_MANDATORY: i32 = 33;
+const ZMQ_ROUTER_HANDOVER: i32 = 56;
+
+pub struct Router {
+    pub(super) fq: FairQueue,
+    by_id: HashMap<Vec<u8>, PipeId>,
+    ids: HashMap<PipeId, Vec<u8>>,
+    next_id: u32,
+    /// The frame after the routing id, read ahead when the id was handed out.
+    prefetched: Option<Msg>,
+    /// In the middle of receiving a message.
+    more_in: bool,
+    /// In the middle of sending a message; `out` is its pipe (None: being dropped).
+    more_out: bool,
+    out: Option<PipeId>,
+    mandatory: bool,
+    handover: bool,
+}
+
+impl Default for Router {
+    fn default() -> Router {
+        Router {
+            fq: FairQueue::default(),
+            by_id: HashMap::new(),
+            ids: HashMap::new(),
+            // libzmq starts generated ids at a random value; any start is valid.
+            next_id: 0x6b8b_4567,
+            prefetched: None,
+            more_in: false,
+            more_out: false,
+            out: None,
+            mandatory: false,
+            handover: false,
+        }
+    }
+}
+
+fn int_value(value: &[u8]) -> Result<i32> {
+    Ok(i32::from_ne_bytes(value.try_into().map_err(|_| Error::INVAL)?))
+}
+
+impl Router {
+    fn generate_id(&mut self) -> Vec<u8> {
+        loop {
+            self.next_id = self.next_id.wrapping_add(1);
+            let mut id = vec![0u8];
+            id.extend_from_slice(&self.next_id.to_be_bytes());
+            if !self.by_id.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+}
+
+impl Pattern for Router {
+    fn attach(&mut self, core: &mut Core, id: PipeId) {
+        let peer_id = core.pipe(id).map(|p| p.peer.routing_id.clone()).unwrap_or_default();
+        let rid = if peer_id.is_empty() {
+            self.generate_id()
+        } else if let Some(&old) = self.by_id.get(&peer_id) {
+            if self.handover {
+                // The new connection takes the name; the old one is renamed, then closed.
+                let renamed = self.generate_id();
+                self.by_id.insert(renamed.clone(), old);
+                self.ids.insert(old, renamed);
+                core.close_pipe(old);
+                peer_id
+            } else {
+                core.close_pipe(id);
+                return;
+            }
+        } else {
+            peer_id
+        };
+        self.by_id.insert(rid.clone(), id);
+        self.ids.insert(id, rid);
+        self.fq.attach(id);
+    }
+
+    fn detach(&mut self, _core: &mut Core, id: PipeId) {
+        self.fq.detach(id);
+        if let Some(rid) = self.ids.remove(&id) {
+            if self.by_id.get(&rid) == Some(&id) {
+                self.by_id.remove(&rid);
+            }
+        }
+        if self.out == Some(id) {
+            self.out = None;
+        }
+    }
+
+    fn read_activated(&mut self, _core: &mut Core, id: PipeId) {
+        if self.ids.contains_key(&id) {
+            self.fq.activated(id);
+        }
+    }
+
+    fn write_activated(&mut self, _core: &mut Core, _id: PipeId) {}
+
+    fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<()> {
+        if !self.more_out {
+            // The first frame names the peer.
+            self.out = None;
+            if msg.more() {
+                match self.by_id.get(msg.data()).copied() {
+                    Some(id) => {
+                        if core.check_write(id) {
+                            self.out = Some(id);
+                        } else if self.mandatory {
+                            return Err(Error::AGAIN);
+                        }
+                    }
+                    None if self.mandatory => return Err(Error::HOSTUNREACH),
+                    None => {}
+                }
+            }
+            self.more_out = msg.more();
+            msg.take();
+            return Ok(());
+        }
+        let more = msg.more();
+        let m = msg.take();
+        if let Some(id) = self.out {
+            if core.write(id, m).is_err() {
+                self.out = None;
+            }
+        }
+        self.more_out = more;
+        Ok(())
+    }
+
+    fn recv(&mut self, core: &mut Core) -> Result<Msg> {
+        if let Some(m) = self.prefetched.take() {
+            self.more_in = m.more();
+            return Ok(m);
+        }
+        let (msg, id) = self.fq.recv(core)?;
+        if self.more_in {
+            self.more_in = msg.more();
+            return Ok(msg);
+        }
+        // Start of a message: hand out the routing id first, keep the frame for next time.
+        let mut rid = Msg::from_slice(self.ids.get(&id).map(|v| v.as_slice()).unwrap_or(&[]));
+        rid.set_more(true);
+        self.prefetched = Some(msg);
+        self.more_in = true;
+        Ok(rid)
+    }
+
+    fn has_in(&mut self, core: &mut Core) -> bool {
+        self.prefetched.is_some() || self.more_in || self.fq.has_in(core)
+    }
+
+    fn has_out(&mut self, _core: &mut Core) -> bool {
+        true
+    }
+
+    fn set_option(&mut self, _core: &mut Core, option: i32, value: &[u8]) -> Option<Result<()>> {
+        match option {
+            ZMQ_ROUTER_MANDATORY => Some(int_value(value).and_then(|v| match v {
+                0 | 1 => {
+                    self.mandatory = v == 1;
+                    Ok(())
+                }
+                _ => Err(Error::INVAL),
+            })),
+            ZMQ_ROUTER_HANDOVER => Some(int_value(value).and_then(|v| match v {
+                0 | 1 => {
+                    self.handover = v == 1;
+                    Ok(())
+                }
+                _ => Err(Error::INVAL),
+            })),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! SUB and XSUB: fair-queue messages from publishers. Subscriptions are sent upstream to
+//! every publisher as messages starting with 1 (subscribe) or 0 (unsubscribe) and replayed
+//! to publishers that connect later. SUB keeps only messages matching a subscription
+//! (publishers filter too, but a subscription may race with messages in flight).
+
+use super::fq::FairQueue;
+use super::subscriptions::Subscriptions;
+use super::{Core, Pattern};
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::pipe::PipeId;
+
+const ZMQ_SUBSCRIBE: i32 = 6;
+const ZMQ_UNSUBSCRIBE: i32 = 7;
+
+pub struct XSub {
+    /// SUB (true): subscribe via options, filter, no send. XSUB (false): raw.
+    filter: bool,
+    fq: FairQueue,
+    pipes: Vec<PipeId>,
+    subs: Subscriptions,
+    /// A matching first frame read ahead by has_in.
+    prefetched: Option<Msg>,
+    /// In the middle of receiving a message.
+    more_in: bool,
+    /// In the middle of sending a (non-subscription) multipart message.
+    more_out: bool,
+}
+
+impl XSub {
+    pub fn new(filter: bool) -> XSub {
+        XSub {
+            filter,
+            fq: FairQueue::default(),
+            pipes: Vec::new(),
+            subs: Subscriptions::default(),
+            prefetched: None,
+            more_in: false,
+            more_out: false,
+        }
+    }
+
+    fn subscription_msg(subscribe: bool, topic: &[u8]) -> Msg {
+        let mut m = Msg::with_size(topic.len() + 1);
+        if let Some(d) = m.data_mut() {
+            d[0] = subscribe as u8;
+            d[1..].copy_from_slice(topic);
+        }
+        m
+    }
+
+    /// Send to every publisher; one that is full misses it (as libzmq's distributor).
+    fn send_to_all(&mut self, core: &mut Core, msg: Msg) {
+        for &id in &self.pipes {
+            if core.check_write(id) {
+                let _ = core.write(id, msg.clone());
+            }
+        }
+    }
+
+    /// Apply and forward a 1/0-prefixed subscription message.
+    fn subscription(&mut self, core: &mut Core, msg: Msg) {
+        let data = msg.data();
+        let forward = match data[0] {
+            1 => {
+                self.subs.add(&data[1..]);
+                true
+            }
+            _ => self.subs.remove(&data[1..]),
+        };
+        if forward {
+            self.send_to_all(core, msg);
+        }
+    }
+
+    /// Next whole-message-start frame that passes the filter, or continuation frames.
+    fn next_frame(&mut self, core: &mut Core) -> Result<Msg> {
+        loop {
+            let (msg, _) = self.fq.recv(core)?;
+            if self.more_in || !self.filter || self.subs.matches(msg.data()) {
+                return Ok(msg);
+            }
+            // Not wanted: drop the whole message.
+            let mut more = msg.more();
+            while more {
+                more = self.fq.recv(core).map(|(m, _)| m.more()).unwrap_or(false);
+            }
+        }
+    }
+}
+
+impl Pattern for XSub {
+    fn attach(&mut self, core: &mut Core, id: PipeId) {
+        self.fq.attach(id);
+        self.pipes.push(id);
+        // A new publisher learns every current subscription.
+        let topics: Vec<Vec<u8>> = self.subs.topics().map(|t| t.to_vec()).collect();
+        for t in topics {
+            if core.check_write(id) {
+                let _ = core.write(id, Self::subscription_msg(true, &t));
+            }
+        }
+    }
+
+    fn detach(&mut self, _core: &mut Core, id: PipeId) {
+        self.fq.detach(id);
+        self.pipes.retain(|&p| p != id);
+    }
+
+    fn read_activated(&mut self, _core: &mut Core, id: PipeId) {
+        self.fq.activated(id);
+    }
+
+    fn write_activated(&mut self, _core: &mut Core, _id: PipeId) {}
+
+    fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<()> {
+        if self.filter {
+            return Err(Error::NOTSUP);
+        }
+        let more = msg.more();
+        let m = msg.take();
+        if !self.more_out && !more && matches!(m.data().first(), Some(0) | Some(1)) {
+            self.subscription(core, m);
+        } else {
+            // Anything else goes upstream as it is (libzmq 4.3 XSUB).
+            self.send_to_all(core, m);
+        }
+        self.more_out = more;
+        Ok(())
+    }
+
+    fn recv(&mut self, core: &mut Core) -> Result<Msg> {
+        let msg = match self.prefetched.take() {
+            Some(m) => m,
+            None => self.next_frame(core)?,
+        };
+        self.more_in = msg.more();
+        Ok(msg)
+    }
+
+    fn has_in(&mut self, core: &mut Core) -> bool {
+        if self.more_in || self.prefetched.is_some() {
+            return true;
+        }
+        match self.next_frame(core) {
+            Ok(m) => {
+                self.prefetched = Some(m);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn has_out(&mut self, _core: &mut Core) -> bool {
+        !self.filter
+    }
+
+    fn set_option(&mut self, core: &mut Core, option: i32, value: &[u8]) -> Option<Result<()>> {
+        if !self.filter || !(option == ZMQ_SUBSCRIBE || option == ZMQ_UNSUBSCRIBE) {
+            return None;
+        }
+        let m = Self::subscription_msg(option == ZMQ_SUBSCRIBE, value);
+        self.subscription(core, m);
+        Some(Ok(()))
+    }
+}
