@@ -18,3 +18,7 @@ pub mod options;
 pub mod pipe;
 pub mod socket;
 pub mod transport;
+pub mod poll;
+pub mod proxy;
+pub mod ffi;
+pub mod zmtp;

@@ -228,6 +228,11 @@ impl Pipe {
         }
     }
 
+    /// Some frames of a message were written and its last frame is still to come.
+    pub fn is_mid_message(&self) -> bool {
+        !self.partial.is_empty()
+    }
+
     /// Drop the frames of an unfinished outgoing message (peer vanished mid-message).
     pub fn rollback(&mut self) {
         self.partial.clear();

@@ -1,0 +1,255 @@
+//! zmq_socket, zmq_close, options, bind/connect, send/recv in all their forms.
+
+use super::ctx::ctx_ref;
+use super::{bytes, guard, guard_ptr, msg_mut, zmq_msg_t};
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::socket::{Socket, SNDMORE};
+use std::ffi::{c_char, c_int, c_void, CStr};
+
+const SOCKET_TAG: u32 = 0xba5e_ba11;
+const DEAD_TAG: u32 = 0xdead_ba11;
+
+/// What a `void *socket` points to. The tag lets us answer ENOTSOCK for anything else
+/// (czmq passes its own objects to probe them).
+#[repr(C)]
+pub(crate) struct SocketHandle {
+    tag: u32,
+    pub socket: Socket,
+}
+
+pub(crate) unsafe fn socket_mut<'a>(p: *mut c_void) -> Result<&'a mut Socket> {
+    if p.is_null() || (p as usize) % std::mem::align_of::<u32>() != 0 {
+        return Err(Error::NOTSOCK);
+    }
+    let h = p as *mut SocketHandle;
+    if std::ptr::read(h as *const u32) != SOCKET_TAG {
+        return Err(Error::NOTSOCK);
+    }
+    Ok(&mut (*h).socket)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_socket(context: *mut c_void, type_: c_int) -> *mut c_void {
+    guard_ptr(|| {
+        let ctx = ctx_ref(context)?;
+        let socket = ctx.ctx.socket(type_)?;
+        Ok(Box::into_raw(Box::new(SocketHandle { tag: SOCKET_TAG, socket })) as *mut c_void)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_close(s: *mut c_void) -> c_int {
+    guard(|| {
+        socket_mut(s)?;
+        let h = s as *mut SocketHandle;
+        (*h).tag = DEAD_TAG;
+        drop(Box::from_raw(h));
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_setsockopt(s: *mut c_void, option: c_int, optval: *const c_void, optvallen: usize) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        let v = bytes(optval, optvallen).map_err(|_| Error::INVAL)?;
+        sock.set_option(option, v)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_getsockopt(s: *mut c_void, option: c_int, optval: *mut c_void, optvallen: *mut usize) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        if optvallen.is_null() {
+            return Err(Error::FAULT);
+        }
+        let len = *optvallen;
+        if optval.is_null() && len > 0 {
+            return Err(Error::FAULT);
+        }
+        let out: &mut [u8] = if len == 0 { &mut [] } else { std::slice::from_raw_parts_mut(optval as *mut u8, len) };
+        let n = sock.get_option(option, out)?;
+        *optvallen = n;
+        Ok(0)
+    })
+}
+
+unsafe fn endpoint<'a>(addr: *const c_char) -> Result<&'a str> {
+    if addr.is_null() {
+        return Err(Error::INVAL);
+    }
+    CStr::from_ptr(addr).to_str().map_err(|_| Error::INVAL)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_bind(s: *mut c_void, addr: *const c_char) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        sock.bind(endpoint(addr)?)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_connect(s: *mut c_void, addr: *const c_char) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        sock.connect(endpoint(addr)?)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_unbind(s: *mut c_void, addr: *const c_char) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        sock.unattach(endpoint(addr)?, true)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_disconnect(s: *mut c_void, addr: *const c_char) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        sock.unattach(endpoint(addr)?, false)?;
+        Ok(0)
+    })
+}
+
+fn size_result(n: usize) -> Result<c_int> {
+    Ok(n.min(c_int::MAX as usize) as c_int)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_send(s: *mut c_void, buf: *const c_void, len: usize, flags: c_int) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        let mut msg = Msg::from_slice(bytes(buf, len)?);
+        sock.send(&mut msg, flags)?;
+        size_result(len)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_send_const(s: *mut c_void, buf: *const c_void, len: usize, flags: c_int) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        bytes(buf, len)?;
+        let mut msg = Msg::from_const(buf as *const u8, len);
+        sock.send(&mut msg, flags)?;
+        size_result(len)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, flags: c_int) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        if buf.is_null() && len > 0 {
+            return Err(Error::FAULT);
+        }
+        let msg = sock.recv(flags)?;
+        let n = msg.len().min(len);
+        if n > 0 {
+            std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf as *mut u8, n);
+        }
+        // The message's real size, even when it was truncated to the buffer.
+        size_result(msg.len())
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        let m = msg_mut(msg)?;
+        let len = m.len();
+        // On success the message is sent and `m` left empty, as libzmq leaves it.
+        sock.send(m, flags)?;
+        size_result(len)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_recv(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        let m = msg_mut(msg)?;
+        let got = sock.recv(flags)?;
+        let len = got.len();
+        *m = got;
+        size_result(len)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_sendmsg(s: *mut c_void, msg: *mut zmq_msg_t, flags: c_int) -> c_int {
+    zmq_msg_send(msg, s, flags)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_recvmsg(s: *mut c_void, msg: *mut zmq_msg_t, flags: c_int) -> c_int {
+    zmq_msg_recv(msg, s, flags)
+}
+
+/// zmq_sendiov: each buffer is one frame of a single message.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_sendiov(s: *mut c_void, iov: *mut libc::iovec, count: usize, flags: c_int) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        if count == 0 || iov.is_null() {
+            return Err(Error::INVAL);
+        }
+        let iovs = std::slice::from_raw_parts(iov, count);
+        for (i, v) in iovs.iter().enumerate() {
+            let mut msg = Msg::from_slice(bytes(v.iov_base, v.iov_len)?);
+            let f = if i + 1 < count { flags | SNDMORE } else { flags };
+            sock.send(&mut msg, f)?;
+        }
+        Ok(0)
+    })
+}
+
+/// zmq_recviov: receive up to *count frames into malloc'd buffers the caller frees.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_recviov(s: *mut c_void, iov: *mut libc::iovec, count: *mut usize, flags: c_int) -> c_int {
+    guard(|| {
+        let sock = socket_mut(s)?;
+        if iov.is_null() || count.is_null() || *count == 0 {
+            return Err(Error::INVAL);
+        }
+        let max = *count;
+        let mut n = 0;
+        let mut total = 0usize;
+        loop {
+            let msg = sock.recv(flags)?;
+            let len = msg.len();
+            let buf = libc::malloc(len.max(1)) as *mut u8;
+            if buf.is_null() {
+                return Err(Error::NOMEM);
+            }
+            std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf, len);
+            *iov.add(n) = libc::iovec { iov_base: buf as *mut c_void, iov_len: len };
+            n += 1;
+            total += len;
+            if !msg.more() || n == max {
+                break;
+            }
+        }
+        *count = n;
+        size_result(total)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_socket_monitor(s: *mut c_void, addr: *const c_char, events: c_int) -> c_int {
+    guard(|| {
+        let _ = (socket_mut(s)?, addr, events);
+        // Monitoring comes with the rest of the stable API (issue 4).
+        Err(Error::NOTSUP)
+    })
+}

@@ -1,0 +1,443 @@
+//! A session: one connection (or one connect target, across reconnects) of a socket,
+//! living in an I/O thread. It moves messages between its pipe and a ZMTP engine, and the
+//! engine's bytes between itself and the stream. Backpressure: when the socket's pipe is
+//! full the session stops reading the stream until the socket frees space.
+
+use super::stream::Stream;
+use super::{IoCtx, SessionNotify};
+use crate::ctx::mailbox::{Command, Mailbox};
+use crate::msg::{Metadata, Msg};
+use crate::options::Options;
+use crate::pipe::{pair, PeerInfo, Pipe, PipeEvent};
+use crate::socket::kind;
+use crate::zmtp::{self, Engine, Event};
+use mio::Token;
+use socket2::SockAddr;
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Bytes of encoded output gathered from the pipe before writing (batching).
+const OUT_BATCH: usize = 64 * 1024;
+const READ_BUF: usize = 64 * 1024;
+
+/// What a session knows about its socket.
+#[derive(Clone)]
+pub struct SessionSetup {
+    pub options: Options,
+    pub mailbox: Arc<Mailbox>,
+    /// The endpoint as the socket names it (for pipes' PeerInfo, unbind/disconnect).
+    pub endpoint: String,
+}
+
+/// Where a connecting session connects to.
+pub struct ConnectSpec {
+    pub addr: SockAddr,
+    pub source: Option<SockAddr>,
+    pub tcp: bool,
+    /// The session's end of a pipe made at connect time (so sends queue before the
+    /// connection exists); None for sockets that need the peer's identity first.
+    pub pipe: Option<Pipe>,
+}
+
+pub struct Session {
+    token: Token,
+    handle: u64,
+    setup: SessionSetup,
+    /// For connecting sessions: the target, to reconnect to.
+    target: Option<(SockAddr, Option<SockAddr>, bool)>,
+    stream: Option<Stream>,
+    connecting: bool,
+    engine: Option<Engine>,
+    pipe: Option<Pipe>,
+    meta: Option<Arc<Metadata>>,
+    /// Decoded frames waiting for room in the pipe.
+    stalled: VecDeque<Msg>,
+    reconnect_at: Option<Instant>,
+    reconnect_ivl: Duration,
+    handshake_deadline: Option<Instant>,
+    engine_timer: Option<Instant>,
+    /// The socket closed: flush what is left, then finish (by the deadline, if any).
+    released: bool,
+    linger_deadline: Option<Instant>,
+    readbuf: Vec<u8>,
+}
+
+impl Session {
+    fn new(token: Token, handle: u64, setup: SessionSetup) -> Session {
+        let ivl = Duration::from_millis(setup.options.reconnect_ivl.max(0) as u64);
+        Session {
+            token,
+            handle,
+            setup,
+            target: None,
+            stream: None,
+            connecting: false,
+            engine: None,
+            pipe: None,
+            meta: None,
+            stalled: VecDeque::new(),
+            reconnect_at: None,
+            reconnect_ivl: ivl,
+            handshake_deadline: None,
+            engine_timer: None,
+            released: false,
+            linger_deadline: None,
+            readbuf: vec![0; READ_BUF],
+        }
+    }
+
+    pub fn connecting(token: Token, handle: u64, spec: ConnectSpec, setup: SessionSetup, io: &IoCtx) -> Session {
+        let mut s = Session::new(token, handle, setup);
+        s.target = Some((spec.addr, spec.source, spec.tcp));
+        if let Some(p) = spec.pipe {
+            p.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token }));
+            s.pipe = Some(p);
+        }
+        s
+    }
+
+    pub fn accepted(token: Token, handle: u64, mut stream: Stream, setup: SessionSetup, io: &IoCtx) -> Option<Session> {
+        stream.register(io.registry, token).ok()?;
+        let mut s = Session::new(token, handle, setup);
+        s.stream = Some(stream);
+        s.start_engine(true);
+        Some(s)
+    }
+
+    pub fn handle(&self) -> u64 {
+        self.handle
+    }
+
+    pub fn next_timer(&self) -> Option<Instant> {
+        [self.reconnect_at, self.handshake_deadline, self.engine_timer, self.linger_deadline].into_iter().flatten().min()
+    }
+
+    fn start_engine(&mut self, as_server: bool) {
+        let o = &self.setup.options;
+        let cfg = zmtp::Config {
+            socket_type: o.socket_type,
+            routing_id: o.routing_id.clone(),
+            as_server,
+            heartbeat_ivl: Duration::from_millis(o.heartbeat_ivl.max(0) as u64),
+            heartbeat_ttl: Duration::from_millis(o.heartbeat_ttl.max(0) as u64),
+            heartbeat_timeout: Duration::from_millis(if o.heartbeat_timeout < 0 { o.heartbeat_ivl.max(0) } else { o.heartbeat_timeout } as u64),
+            max_msg_size: o.maxmsgsize,
+        };
+        self.engine = Some(Engine::new(cfg));
+        self.handshake_deadline =
+            (o.handshake_ivl > 0).then(|| Instant::now() + Duration::from_millis(o.handshake_ivl as u64));
+    }
+
+    /// Begin (or retry) connecting to the target.
+    pub fn start_connect(&mut self, io: &IoCtx) -> bool {
+        self.reconnect_at = None;
+        let Some((addr, source, tcp)) = &self.target else { return false };
+        match Stream::connect(addr, source.as_ref(), *tcp) {
+            Ok(mut stream) => {
+                if stream.register(io.registry, self.token).is_err() {
+                    return self.schedule_reconnect();
+                }
+                self.stream = Some(stream);
+                self.connecting = true;
+                true
+            }
+            Err(_) => self.schedule_reconnect(),
+        }
+    }
+
+    fn schedule_reconnect(&mut self) -> bool {
+        if self.released && !self.has_pending_output() {
+            return false;
+        }
+        let o = &self.setup.options;
+        if o.reconnect_ivl < 0 {
+            // Reconnection disabled.
+            return !self.released;
+        }
+        self.reconnect_at = Some(Instant::now() + self.reconnect_ivl);
+        // Exponential back-off up to RECONNECT_IVL_MAX, when set.
+        if o.reconnect_ivl_max > o.reconnect_ivl {
+            let max = Duration::from_millis(o.reconnect_ivl_max as u64);
+            self.reconnect_ivl = (self.reconnect_ivl * 2).min(max);
+        }
+        true
+    }
+
+    fn has_pending_output(&mut self) -> bool {
+        self.engine.as_ref().is_some_and(|e| !e.out_bytes().is_empty())
+            || self.pipe.as_mut().is_some_and(|p| p.check_read())
+    }
+
+    /// The connection is gone (EOF, error, protocol failure, timeout).
+    fn lost(&mut self, io: &IoCtx) -> bool {
+        if let Some(mut s) = self.stream.take() {
+            let _ = s.deregister(io.registry);
+        }
+        self.engine = None;
+        self.connecting = false;
+        self.handshake_deadline = None;
+        self.engine_timer = None;
+        self.stalled.clear();
+        self.meta = None;
+        if self.target.is_none() {
+            return false;
+        }
+        // Sockets that route by peer identity get a fresh pipe per connection.
+        if self.pipe.as_ref().is_some_and(|_| needs_identity(self.setup.options.socket_type)) {
+            if let Some(mut p) = self.pipe.take() {
+                p.close();
+            }
+        }
+        if self.released && self.pipe.as_mut().is_none_or(|p| !p.check_read()) {
+            return false;
+        }
+        self.schedule_reconnect()
+    }
+
+    pub fn on_ready(&mut self, io: &IoCtx, readable: bool, writable: bool) -> bool {
+        if self.connecting {
+            if !(readable || writable) {
+                return true;
+            }
+            let ok = self.stream.as_ref().is_some_and(|s| s.finish_connect().is_ok());
+            if !ok {
+                return self.lost(io);
+            }
+            self.connecting = false;
+            self.reconnect_ivl = Duration::from_millis(self.setup.options.reconnect_ivl.max(0) as u64);
+            self.start_engine(false);
+        }
+        self.pump(io)
+    }
+
+    /// Move everything that can move: stream -> engine -> pipe, pipe -> engine -> stream.
+    fn pump(&mut self, io: &IoCtx) -> bool {
+        for _ in 0..64 {
+            let mut progress = false;
+            match self.read_stream(io) {
+                Ok(p) => progress |= p,
+                Err(()) => return self.lost(io),
+            }
+            if !self.deliver_events(io) {
+                return self.lost(io);
+            }
+            match self.write_stream() {
+                Ok(p) => progress |= p,
+                Err(()) => return self.lost(io),
+            }
+            if self.finished() {
+                return false;
+            }
+            if !progress {
+                break;
+            }
+        }
+        if let Some(e) = self.engine.as_mut() {
+            self.engine_timer = e.tick(Instant::now());
+        }
+        true
+    }
+
+    /// The socket closed and everything it sent has been written.
+    fn finished(&mut self) -> bool {
+        if !self.released && !self.pipe.as_ref().is_some_and(|p| p.peer_gone()) {
+            return false;
+        }
+        let out_empty = self.engine.as_ref().is_none_or(|e| e.out_bytes().is_empty());
+        let pipe_done = match self.pipe.as_mut() {
+            Some(p) => !p.check_read() && p.peer_gone(),
+            None => self.released,
+        };
+        out_empty && pipe_done
+    }
+
+    /// Read what the stream has, unless the socket's pipe is full. Ok(progress).
+    fn read_stream(&mut self, _io: &IoCtx) -> Result<bool, ()> {
+        if !self.stalled.is_empty() {
+            return Ok(false);
+        }
+        let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
+        let mut progress = false;
+        // Read a bounded amount per turn so one busy peer can't starve the others.
+        for _ in 0..16 {
+            match stream.read(&mut self.readbuf) {
+                Ok(0) => return Err(()),
+                Ok(n) => {
+                    progress = true;
+                    if engine.on_read(&self.readbuf[..n]).is_err() {
+                        return Err(());
+                    }
+                    if engine.has_events() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return Err(()),
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Hand decoded events to the socket. False if the connection must close.
+    fn deliver_events(&mut self, io: &IoCtx) -> bool {
+        loop {
+            while let Some(msg) = self.stalled.pop_front() {
+                if !self.push_frame(msg) {
+                    return true;
+                }
+            }
+            let Some(engine) = self.engine.as_mut() else { return true };
+            let Some(ev) = engine.poll_event() else { return true };
+            match ev {
+                Event::HandshakeDone { peer_socket_type, peer_routing_id, metadata } => {
+                    self.handshake_deadline = None;
+                    let mut meta = metadata;
+                    if let Some(s) = self.stream.as_ref() {
+                        meta.set("Peer-Address", s.peer_address().as_bytes());
+                    }
+                    self.meta = Some(Arc::new(meta));
+                    if self.pipe.is_none() {
+                        self.attach_new_pipe(io, peer_socket_type, peer_routing_id);
+                    }
+                }
+                Event::Message(mut msg) => {
+                    msg.set_metadata(self.meta.clone());
+                    self.stalled.push_back(msg);
+                }
+                Event::Subscribe(topic) => self.stalled.push_back(subscription(true, &topic)),
+                Event::Cancel(topic) => self.stalled.push_back(subscription(false, &topic)),
+                Event::Error(_) => return false,
+            }
+        }
+    }
+
+    /// Put one frame into the pipe. False (frame kept) if the pipe is full.
+    fn push_frame(&mut self, msg: Msg) -> bool {
+        let Some(pipe) = self.pipe.as_mut() else { return true };
+        if !pipe.is_mid_message() && !pipe.check_write() {
+            self.stalled.push_front(msg);
+            return false;
+        }
+        let _ = pipe.write(msg);
+        true
+    }
+
+    fn attach_new_pipe(&mut self, io: &IoCtx, peer_socket_type: i32, peer_routing_id: Vec<u8>) {
+        let o = &self.setup.options;
+        // Limits as seen from the socket: SNDHWM outgoing, RCVHWM incoming.
+        let (mut sock_end, sess_end) = pair(o.sndhwm.max(0) as u64, o.rcvhwm.max(0) as u64);
+        sock_end.peer = PeerInfo {
+            routing_id: peer_routing_id,
+            socket_type: peer_socket_type,
+            meta: self.meta.clone(),
+            endpoint: self.setup.endpoint.clone(),
+        };
+        sess_end.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token: self.token }));
+        self.pipe = Some(sess_end);
+        self.setup.mailbox.send(Command::Attach(Box::new(sock_end)));
+    }
+
+    /// Encode messages from the pipe and write them out. Ok(progress).
+    fn write_stream(&mut self) -> Result<bool, ()> {
+        let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
+        if engine.handshake_done() {
+            if let Some(pipe) = self.pipe.as_mut() {
+                while engine.out_bytes().len() < OUT_BATCH {
+                    match pipe.read() {
+                        Some(msg) => engine.send(&msg),
+                        None => break,
+                    }
+                }
+            }
+        }
+        let mut progress = false;
+        while !engine.out_bytes().is_empty() {
+            match stream.write(engine.out_bytes()) {
+                Ok(0) => return Err(()),
+                Ok(n) => {
+                    engine.consume_out(n);
+                    progress = true;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return Err(()),
+            }
+        }
+        Ok(progress)
+    }
+
+    pub fn on_pipe(&mut self, io: &IoCtx, ev: PipeEvent) -> bool {
+        match ev {
+            PipeEvent::Readable(_) | PipeEvent::Writable(_) => {}
+            PipeEvent::Closed(_) => {
+                // The socket let go of the pipe (disconnect/unbind/close): flush, then end.
+                if self.stream.is_none() && !self.released {
+                    return false;
+                }
+            }
+        }
+        if self.connecting || self.stream.is_none() {
+            return !self.finished();
+        }
+        self.pump(io)
+    }
+
+    pub fn on_timer(&mut self, io: &IoCtx, now: Instant) -> bool {
+        if self.linger_deadline.is_some_and(|d| d <= now) {
+            return false;
+        }
+        if self.reconnect_at.is_some_and(|d| d <= now) {
+            return self.start_connect(io);
+        }
+        if self.handshake_deadline.is_some_and(|d| d <= now) {
+            return self.lost(io);
+        }
+        if self.engine_timer.is_some_and(|d| d <= now) {
+            self.engine_timer = None;
+            return self.pump(io);
+        }
+        true
+    }
+
+    /// The socket closed. linger: 0 = drop now, >0 = ms to flush, -1 = until flushed.
+    pub fn release(&mut self, _io: &IoCtx, linger: i32) -> bool {
+        self.released = true;
+        if linger == 0 || self.pipe.is_none() {
+            return false;
+        }
+        if linger > 0 {
+            self.linger_deadline = Some(Instant::now() + Duration::from_millis(linger as u64));
+        }
+        !self.finished()
+    }
+
+    /// Tear down: close the stream and the pipe.
+    pub fn shutdown(&mut self, io: &IoCtx) {
+        if let Some(mut s) = self.stream.take() {
+            let _ = s.deregister(io.registry);
+        }
+        if let Some(mut p) = self.pipe.take() {
+            p.close();
+        }
+    }
+}
+
+/// Sockets whose pipes carry the peer's routing id.
+fn needs_identity(socket_type: i32) -> bool {
+    matches!(socket_type, kind::ROUTER | kind::REP | kind::STREAM)
+}
+
+pub(crate) fn pipe_at_connect(options: &Options) -> bool {
+    !options.immediate && !needs_identity(options.socket_type)
+}
+
+/// A ZMTP 3.1 SUBSCRIBE/CANCEL command as the 1/0-prefixed message sockets understand.
+fn subscription(subscribe: bool, topic: &[u8]) -> Msg {
+    let mut data = Vec::with_capacity(topic.len() + 1);
+    data.push(subscribe as u8);
+    data.extend_from_slice(topic);
+    Msg::from_vec(data)
+}

@@ -1,0 +1,181 @@
+//! Byte streams and listeners of the stream transports (tcp, ipc), behind one type so
+//! sessions don't care which they run on.
+
+use mio::event::Source;
+use mio::{Interest, Registry, Token};
+use socket2::{Domain, SockAddr, Socket, Type};
+use std::io::{self, Read, Write};
+use std::os::fd::{FromRawFd, IntoRawFd};
+
+pub enum Stream {
+    Tcp(mio::net::TcpStream),
+    Unix(mio::net::UnixStream),
+}
+
+pub enum Listener {
+    Tcp(mio::net::TcpListener),
+    /// With the path to remove when it closes (not for abstract names).
+    Unix(mio::net::UnixListener, Option<std::path::PathBuf>),
+}
+
+impl Stream {
+    /// Start a non-blocking connect.
+    pub fn connect(addr: &SockAddr, source: Option<&SockAddr>, tcp: bool) -> io::Result<Stream> {
+        let domain = if tcp { Domain::for_address(addr.as_socket().ok_or(io::ErrorKind::InvalidInput)?) } else { Domain::UNIX };
+        let sock = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
+        if tcp {
+            sock.set_nodelay(true)?;
+        }
+        if let Some(src) = source {
+            sock.set_reuse_address(true)?;
+            sock.bind(src)?;
+        }
+        match sock.connect(addr) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        let fd = sock.into_raw_fd();
+        // SAFETY: fd is a connected/connecting stream socket we own.
+        Ok(unsafe {
+            if tcp {
+                Stream::Tcp(mio::net::TcpStream::from_raw_fd(fd))
+            } else {
+                Stream::Unix(mio::net::UnixStream::from_raw_fd(fd))
+            }
+        })
+    }
+
+    /// After a writable event on a connecting stream: Ok if connected.
+    pub fn finish_connect(&self) -> io::Result<()> {
+        let err = match self {
+            Stream::Tcp(s) => s.take_error()?,
+            Stream::Unix(s) => s.take_error()?,
+        };
+        if let Some(e) = err {
+            return Err(e);
+        }
+        match self {
+            Stream::Tcp(s) => s.peer_addr().map(|_| ()),
+            Stream::Unix(s) => s.peer_addr().map(|_| ()),
+        }
+    }
+
+    /// "Peer-Address" metadata: the peer's IP for tcp, empty for ipc (as libzmq).
+    pub fn peer_address(&self) -> String {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+            Stream::Unix(_) => String::new(),
+        }
+    }
+
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
+    pub fn register(&mut self, r: &Registry, t: Token) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
+            Stream::Unix(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
+        }
+    }
+
+    pub fn deregister(&mut self, r: &Registry) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.deregister(r),
+            Stream::Unix(s) => s.deregister(r),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Listener {
+    /// Bind and listen. For unix paths, `path` is removed again on close.
+    pub fn bind(addr: &SockAddr, tcp: bool, backlog: i32, path: Option<std::path::PathBuf>) -> io::Result<Listener> {
+        let domain = if tcp { Domain::for_address(addr.as_socket().ok_or(io::ErrorKind::InvalidInput)?) } else { Domain::UNIX };
+        let sock = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
+        if tcp {
+            // Rebinding right after a close must work, as it does with libzmq.
+            sock.set_reuse_address(true)?;
+            if domain == Domain::IPV6 {
+                let _ = sock.set_only_v6(false);
+            }
+        }
+        sock.bind(addr)?;
+        sock.listen(backlog.max(1))?;
+        let fd = sock.into_raw_fd();
+        // SAFETY: fd is a listening socket we own.
+        Ok(unsafe {
+            if tcp {
+                Listener::Tcp(mio::net::TcpListener::from_raw_fd(fd))
+            } else {
+                Listener::Unix(mio::net::UnixListener::from_raw_fd(fd), path)
+            }
+        })
+    }
+
+    /// The bound address (to resolve ephemeral ports).
+    pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        match self {
+            Listener::Tcp(l) => l.local_addr(),
+            Listener::Unix(..) => Err(io::ErrorKind::InvalidInput.into()),
+        }
+    }
+
+    pub fn accept(&mut self) -> io::Result<Stream> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, _) = l.accept()?;
+                s.set_nodelay(true)?;
+                Ok(Stream::Tcp(s))
+            }
+            Listener::Unix(l, _) => Ok(Stream::Unix(l.accept()?.0)),
+        }
+    }
+
+    pub fn register(&mut self, r: &Registry, t: Token) -> io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.register(r, t, Interest::READABLE),
+            Listener::Unix(l, _) => l.register(r, t, Interest::READABLE),
+        }
+    }
+
+    pub fn deregister(&mut self, r: &Registry) -> io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.deregister(r),
+            Listener::Unix(l, _) => l.deregister(r),
+        }
+    }
+
+    /// Remove the ipc socket file (libzmq does on unbind/close).
+    pub fn cleanup<T>(&mut self, _setup: &T) {
+        if let Listener::Unix(_, Some(p)) = self {
+            let _ = std::fs::remove_file(&*p);
+        }
+    }
+}

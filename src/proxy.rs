@@ -1,0 +1,100 @@
+//! zmq_proxy and zmq_proxy_steerable: shuttle whole messages between two sockets,
+//! optionally copying them to a capture socket, optionally controlled by PAUSE, RESUME,
+//! TERMINATE and STATISTICS commands on a control socket.
+
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::poll::{poll, PollItem};
+use crate::socket::{Socket, DONTWAIT, POLLIN, SNDMORE};
+
+/// Move one whole message from `from` to `to` (`None`: back to `from`), with a copy to
+/// `capture`. `stats` counts messages and bytes.
+fn forward(from: &mut Socket, mut to: Option<&mut Socket>, capture: &mut Option<&mut Socket>, stats: &mut [u64; 2]) -> Result<()> {
+    loop {
+        let mut msg = from.recv(DONTWAIT)?;
+        let more = msg.more();
+        stats[0] += 1;
+        stats[1] += msg.len() as u64;
+        if let Some(c) = capture.as_deref_mut() {
+            let mut copy = msg.clone();
+            c.send(&mut copy, if more { SNDMORE } else { 0 })?;
+        }
+        let flags = if more { SNDMORE } else { 0 };
+        match to.as_deref_mut() {
+            Some(to) => to.send(&mut msg, flags)?,
+            None => from.send(&mut msg, flags)?,
+        }
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+/// Runs until a socket fails (ETERM when the context ends) or TERMINATE arrives.
+/// `backend` None means the frontend is its own backend (libzmq allows the same socket).
+pub fn proxy(
+    frontend: &mut Socket,
+    mut backend: Option<&mut Socket>,
+    mut capture: Option<&mut Socket>,
+    mut control: Option<&mut Socket>,
+) -> Result<()> {
+    let mut paused = false;
+    let mut front_stats = [0u64; 2];
+    let mut back_stats = [0u64; 2];
+    let same = backend.is_none();
+    let has_control = control.is_some();
+    loop {
+        let (front_in, back_in, ctl_in) = {
+            let mut socks: Vec<&mut Socket> = vec![&mut *frontend];
+            if let Some(b) = backend.as_deref_mut() {
+                socks.push(b);
+            }
+            if let Some(c) = control.as_deref_mut() {
+                socks.push(c);
+            }
+            let mut items: Vec<PollItem> =
+                (0..socks.len()).map(|i| PollItem { socket: Some(i), fd: -1, events: POLLIN as i16, revents: 0 }).collect();
+            poll(&mut socks, &mut items, -1)?;
+            let front_in = items[0].revents != 0;
+            let back_in = !same && items[1].revents != 0;
+            let ctl_in = has_control && items[items.len() - 1].revents != 0;
+            (front_in, back_in, ctl_in)
+        };
+        if ctl_in {
+            let ctl = control.as_deref_mut().ok_or(Error::FAULT)?;
+            let cmd = ctl.recv(DONTWAIT)?;
+            match cmd.data() {
+                b"PAUSE" => paused = true,
+                b"RESUME" => paused = false,
+                b"TERMINATE" => return Ok(()),
+                b"STATISTICS" => {
+                    // Eight u64 frames: frontend msgs/bytes in, msgs/bytes out, then the
+                    // backend's. What one side receives is what the other sends out.
+                    let vals = [front_stats[0], front_stats[1], back_stats[0], back_stats[1], back_stats[0], back_stats[1], front_stats[0], front_stats[1]];
+                    for (i, v) in vals.iter().enumerate() {
+                        let mut m = Msg::from_slice(&v.to_ne_bytes());
+                        ctl.send(&mut m, if i < 7 { SNDMORE } else { 0 })?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if paused {
+            continue;
+        }
+        if front_in {
+            forward(frontend, backend.as_deref_mut(), &mut capture, &mut front_stats).or_else(again_ok)?;
+        }
+        if let (true, Some(b)) = (back_in, backend.as_deref_mut()) {
+            forward(b, Some(&mut *frontend), &mut capture, &mut back_stats).or_else(again_ok)?;
+        }
+    }
+}
+
+fn again_ok(e: Error) -> Result<()> {
+    if e == Error::AGAIN {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
