@@ -22,3 +22,5 @@ pub mod poll;
 pub mod proxy;
 pub mod ffi;
 pub mod zmtp;
+pub mod ctx_options;
+pub mod z85;

@@ -71,7 +71,7 @@ fn dealer_router_identities() {
     let mut router = ctx.socket(kind::ROUTER).unwrap();
     router.bind("inproc://dr").unwrap();
     let mut dealer = ctx.socket(kind::DEALER).unwrap();
-    dealer.set_option(5, b"D1").unwrap();
+    dealer.set_option(5, Some(b"D1")).unwrap();
     dealer.connect("inproc://dr").unwrap();
     send(&mut dealer, b"hi", 0);
     assert_eq!(recv(&mut router), b"D1");
@@ -82,7 +82,7 @@ fn dealer_router_identities() {
     // Unknown peer: dropped silently, or EHOSTUNREACH when mandatory.
     send(&mut router, b"nobody", SNDMORE);
     send(&mut router, b"lost", 0);
-    router.set_option(33, &1i32.to_ne_bytes()).unwrap();
+    router.set_option(33, Some(&1i32.to_ne_bytes())).unwrap();
     let err = router.send(&mut Msg::from_slice(b"nobody"), SNDMORE).unwrap_err();
     assert_eq!(err, zmq::error::Error::HOSTUNREACH);
     assert_eq!(dealer.recv(DONTWAIT).unwrap_err(), zmq::error::Error::AGAIN);
@@ -95,7 +95,7 @@ fn pub_sub_prefix_filter() {
     publ.bind("inproc://ps").unwrap();
     let mut sub = ctx.socket(kind::SUB).unwrap();
     sub.connect("inproc://ps").unwrap();
-    sub.set_option(6, b"A").unwrap();
+    sub.set_option(6, Some(b"A")).unwrap();
     for m in [&b"A1"[..], b"B1", b"AB", b"x"] {
         send(&mut publ, m, 0);
     }

@@ -3,6 +3,7 @@
 
 pub mod mailbox;
 
+use crate::ctx_options::CtxOptions;
 use crate::error::{Error, Result};
 use crate::io::IoPool;
 use crate::pipe::{combined_hwm, pair, PeerInfo, Pipe, PipeId};
@@ -11,36 +12,11 @@ use mailbox::{Command, Mailbox};
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
-/// Context option numbers (as in zmq.h).
-pub mod opt {
-    pub const IO_THREADS: i32 = 1;
-    pub const MAX_SOCKETS: i32 = 2;
-    pub const SOCKET_LIMIT: i32 = 3;
-    pub const THREAD_PRIORITY: i32 = 3;
-    pub const THREAD_SCHED_POLICY: i32 = 4;
-    pub const MAX_MSGSZ: i32 = 5;
-    pub const MSG_T_SIZE: i32 = 6;
-    pub const THREAD_AFFINITY_CPU_ADD: i32 = 7;
-    pub const THREAD_AFFINITY_CPU_REMOVE: i32 = 8;
-    pub const THREAD_NAME_PREFIX: i32 = 9;
-    pub const IPV6: i32 = 42;
-    pub const BLOCKY: i32 = 70;
-    pub const ZERO_COPY_RECV: i32 = 10;
-}
-
 struct State {
     sockets: HashMap<u64, Arc<Mailbox>>,
     next_socket_id: u64,
     terminating: bool,
-    io_threads: i32,
-    max_sockets: i32,
-    max_msgsz: i32,
-    ipv6: bool,
-    blocky: bool,
-    zero_copy_recv: bool,
-    thread_priority: i32,
-    thread_sched_policy: i32,
-    thread_name_prefix: i32,
+    options: CtxOptions,
 }
 
 /// What a socket tells the inproc registry about itself.
@@ -119,15 +95,7 @@ impl Ctx {
                 sockets: HashMap::new(),
                 next_socket_id: 1,
                 terminating: false,
-                io_threads: 1,
-                max_sockets: 1023,
-                max_msgsz: i32::MAX,
-                ipv6: false,
-                blocky: true,
-                zero_copy_recv: true,
-                thread_priority: -1,
-                thread_sched_policy: -1,
-                thread_name_prefix: -1,
+                options: CtxOptions::new(),
             }),
             closed: Condvar::new(),
             inproc: Mutex::new(Inproc::default()),
@@ -140,12 +108,9 @@ impl Ctx {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn ipv6(&self) -> bool {
-        self.state().ipv6
-    }
-
-    pub fn blocky(&self) -> bool {
-        self.state().blocky
+    /// The context options new sockets inherit from (ZMQ_IPV6, ZMQ_BLOCKY).
+    pub fn options(&self) -> CtxOptions {
+        self.state().options.clone()
     }
 
     /// zmq_socket.
@@ -156,7 +121,7 @@ impl Ctx {
             if st.terminating {
                 return Err(Error::TERM);
             }
-            if st.sockets.len() >= st.max_sockets as usize {
+            if st.sockets.len() >= st.options.max_sockets as usize {
                 return Err(Error::MFILE);
             }
             let id = st.next_socket_id;
@@ -207,44 +172,17 @@ impl Ctx {
         if let Some(io) = self.io.get() {
             return Ok(io);
         }
-        let n = self.state().io_threads.max(1) as usize;
+        let n = self.state().options.io_threads.max(1) as usize;
         let pool = IoPool::start(n)?;
         Ok(self.io.get_or_init(|| pool))
     }
 
     pub fn set(&self, option: i32, value: i32) -> Result<()> {
-        let mut st = self.state();
-        match option {
-            opt::IO_THREADS if value >= 0 => st.io_threads = value,
-            opt::MAX_SOCKETS if value >= 1 => st.max_sockets = value,
-            opt::THREAD_PRIORITY if value >= 0 => st.thread_priority = value,
-            opt::THREAD_SCHED_POLICY if value >= 0 => st.thread_sched_policy = value,
-            opt::THREAD_AFFINITY_CPU_ADD | opt::THREAD_AFFINITY_CPU_REMOVE if value >= 0 => {}
-            opt::THREAD_NAME_PREFIX if value >= 0 => st.thread_name_prefix = value,
-            opt::MAX_MSGSZ if value >= 0 => st.max_msgsz = value,
-            opt::IPV6 if value >= 0 => st.ipv6 = value != 0,
-            opt::BLOCKY if value >= 0 => st.blocky = value != 0,
-            opt::ZERO_COPY_RECV if value >= 0 => st.zero_copy_recv = value != 0,
-            _ => return Err(Error::INVAL),
-        }
-        Ok(())
+        self.state().options.set_int(option, value)
     }
 
     pub fn get(&self, option: i32) -> Result<i32> {
-        let st = self.state();
-        Ok(match option {
-            opt::IO_THREADS => st.io_threads,
-            opt::MAX_SOCKETS => st.max_sockets,
-            opt::SOCKET_LIMIT => 65535,
-            opt::MAX_MSGSZ => st.max_msgsz,
-            opt::MSG_T_SIZE => 64,
-            opt::IPV6 => st.ipv6 as i32,
-            opt::BLOCKY => st.blocky as i32,
-            opt::ZERO_COPY_RECV => st.zero_copy_recv as i32,
-            opt::THREAD_SCHED_POLICY => st.thread_sched_policy,
-            opt::THREAD_NAME_PREFIX => st.thread_name_prefix,
-            _ => return Err(Error::INVAL),
-        })
+        self.state().options.get_int(option)
     }
 
     fn inproc(&self) -> std::sync::MutexGuard<'_, Inproc> {

@@ -74,7 +74,7 @@ pub extern "C" fn zmq_init(io_threads: c_int) -> *mut c_void {
     let ctx = zmq_ctx_new();
     if !ctx.is_null() {
         // SAFETY: ctx was just created by zmq_ctx_new.
-        unsafe { zmq_ctx_set(ctx, crate::ctx::opt::IO_THREADS, io_threads) };
+        unsafe { zmq_ctx_set(ctx, 1 /* ZMQ_IO_THREADS */, io_threads) };
     }
     ctx
 }

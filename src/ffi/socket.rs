@@ -53,7 +53,15 @@ pub unsafe extern "C" fn zmq_close(s: *mut c_void) -> c_int {
 pub unsafe extern "C" fn zmq_setsockopt(s: *mut c_void, option: c_int, optval: *const c_void, optvallen: usize) -> c_int {
     guard(|| {
         let sock = socket_mut(s)?;
-        let v = bytes(optval, optvallen).map_err(|_| Error::INVAL)?;
+        // NULL with a length is garbage (libzmq would crash); NULL with 0 means "none".
+        let v = if optval.is_null() {
+            if optvallen != 0 {
+                return Err(Error::INVAL);
+            }
+            None
+        } else {
+            Some(bytes(optval, optvallen)?)
+        };
         sock.set_option(option, v)?;
         Ok(0)
     })

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-pub use session::ConnectSpec;
+pub use session::{ConnectSpec, ConnectTarget};
 
 const WAKER: Token = Token(0);
 
@@ -271,7 +271,8 @@ impl IoThread {
         for t in ts {
             if let Some((_, mut l, setup)) = self.listeners.remove(&t) {
                 let _ = l.deregister(self.poll.registry());
-                l.cleanup(&setup);
+                l.cleanup();
+                drop(setup);
             }
         }
     }

@@ -31,11 +31,28 @@ pub struct SessionSetup {
     pub endpoint: String,
 }
 
-/// Where a connecting session connects to.
+/// What a connecting session connects to.
+pub enum ConnectTarget {
+    /// "host:port" or "source;host:port", resolved at each attempt (DNS may change).
+    Tcp { address: String, ipv6: bool },
+    Ipc(SockAddr),
+}
+
+impl ConnectTarget {
+    fn start(&self) -> std::io::Result<Stream> {
+        match self {
+            ConnectTarget::Tcp { address, ipv6 } => {
+                let ep = crate::transport::endpoint::resolve_tcp(address, false, *ipv6)
+                    .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
+                Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref())
+            }
+            ConnectTarget::Ipc(addr) => Stream::connect(addr, None),
+        }
+    }
+}
+
 pub struct ConnectSpec {
-    pub addr: SockAddr,
-    pub source: Option<SockAddr>,
-    pub tcp: bool,
+    pub target: ConnectTarget,
     /// The session's end of a pipe made at connect time (so sends queue before the
     /// connection exists); None for sockets that need the peer's identity first.
     pub pipe: Option<Pipe>,
@@ -46,7 +63,7 @@ pub struct Session {
     handle: u64,
     setup: SessionSetup,
     /// For connecting sessions: the target, to reconnect to.
-    target: Option<(SockAddr, Option<SockAddr>, bool)>,
+    target: Option<ConnectTarget>,
     stream: Option<Stream>,
     connecting: bool,
     engine: Option<Engine>,
@@ -62,6 +79,10 @@ pub struct Session {
     released: bool,
     linger_deadline: Option<Instant>,
     readbuf: Vec<u8>,
+    /// A connection was established before (the next one is a reconnection).
+    reconnected: bool,
+    /// Handshake done, pipe to be made (peer socket type and routing id).
+    attach_pending: Option<(i32, Vec<u8>)>,
 }
 
 impl Session {
@@ -85,12 +106,14 @@ impl Session {
             released: false,
             linger_deadline: None,
             readbuf: vec![0; READ_BUF],
+            reconnected: false,
+            attach_pending: None,
         }
     }
 
     pub fn connecting(token: Token, handle: u64, spec: ConnectSpec, setup: SessionSetup, io: &IoCtx) -> Session {
         let mut s = Session::new(token, handle, setup);
-        s.target = Some((spec.addr, spec.source, spec.tcp));
+        s.target = Some(spec.target);
         if let Some(p) = spec.pipe {
             p.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token }));
             s.pipe = Some(p);
@@ -102,7 +125,7 @@ impl Session {
         stream.register(io.registry, token).ok()?;
         let mut s = Session::new(token, handle, setup);
         s.stream = Some(stream);
-        s.start_engine(true);
+        s.start_engine();
         Some(s)
     }
 
@@ -114,16 +137,20 @@ impl Session {
         [self.reconnect_at, self.handshake_deadline, self.engine_timer, self.linger_deadline].into_iter().flatten().min()
     }
 
-    fn start_engine(&mut self, as_server: bool) {
+    fn start_engine(&mut self) {
         let o = &self.setup.options;
+        let peer_address = self.stream.as_ref().map(|s| s.peer_address()).unwrap_or_default();
         let cfg = zmtp::Config {
             socket_type: o.socket_type,
             routing_id: o.routing_id.clone(),
-            as_server,
+            zap_domain: o.zap_domain.clone(),
             heartbeat_ivl: Duration::from_millis(o.heartbeat_ivl.max(0) as u64),
-            heartbeat_ttl: Duration::from_millis(o.heartbeat_ttl.max(0) as u64),
+            heartbeat_ttl: Duration::from_millis(o.heartbeat_ttl as u64 * 100),
             heartbeat_timeout: Duration::from_millis(if o.heartbeat_timeout < 0 { o.heartbeat_ivl.max(0) } else { o.heartbeat_timeout } as u64),
             max_msg_size: o.maxmsgsize,
+            app_metadata: o.metadata.iter().map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.clone())).collect(),
+            connection_properties: vec![("Peer-Address".to_string(), peer_address.into_bytes())],
+            ..Default::default()
         };
         self.engine = Some(Engine::new(cfg));
         self.handshake_deadline =
@@ -133,8 +160,8 @@ impl Session {
     /// Begin (or retry) connecting to the target.
     pub fn start_connect(&mut self, io: &IoCtx) -> bool {
         self.reconnect_at = None;
-        let Some((addr, source, tcp)) = &self.target else { return false };
-        match Stream::connect(addr, source.as_ref(), *tcp) {
+        let Some(target) = &self.target else { return false };
+        match target.start() {
             Ok(mut stream) => {
                 if stream.register(io.registry, self.token).is_err() {
                     return self.schedule_reconnect();
@@ -166,7 +193,7 @@ impl Session {
     }
 
     fn has_pending_output(&mut self) -> bool {
-        self.engine.as_ref().is_some_and(|e| !e.out_bytes().is_empty())
+        self.engine.as_ref().is_some_and(|e| e.out_len() > 0)
             || self.pipe.as_mut().is_some_and(|p| p.check_read())
     }
 
@@ -207,21 +234,27 @@ impl Session {
             }
             self.connecting = false;
             self.reconnect_ivl = Duration::from_millis(self.setup.options.reconnect_ivl.max(0) as u64);
-            self.start_engine(false);
+            self.start_engine();
         }
         self.pump(io)
     }
 
     /// Move everything that can move: stream -> engine -> pipe, pipe -> engine -> stream.
+    /// Streams are edge-triggered, so this runs until nothing moves (or the pipe to the
+    /// socket is full); a session that used up its turn schedules another one.
     fn pump(&mut self, io: &IoCtx) -> bool {
-        for _ in 0..64 {
-            let mut progress = false;
-            match self.read_stream(io) {
-                Ok(p) => progress |= p,
+        let mut turns = 0;
+        loop {
+            let mut progress = match self.read_stream() {
+                Ok(p) => p,
                 Err(()) => return self.lost(io),
+            };
+            match self.deliver_events() {
+                Some(p) => progress |= p,
+                None => return self.lost(io),
             }
-            if !self.deliver_events(io) {
-                return self.lost(io);
+            if let Some(true) = self.attach_pending.take().map(|(t, r)| self.attach_new_pipe(io, t, r)) {
+                progress = true;
             }
             match self.write_stream() {
                 Ok(p) => progress |= p,
@@ -231,6 +264,12 @@ impl Session {
                 return false;
             }
             if !progress {
+                break;
+            }
+            turns += 1;
+            if turns == 64 {
+                // Let other connections run; come back to this one right after.
+                io.shared.send(super::IoCmd::Pipe(self.token, PipeEvent::Readable(0)));
                 break;
             }
         }
@@ -245,7 +284,7 @@ impl Session {
         if !self.released && !self.pipe.as_ref().is_some_and(|p| p.peer_gone()) {
             return false;
         }
-        let out_empty = self.engine.as_ref().is_none_or(|e| e.out_bytes().is_empty());
+        let out_empty = self.engine.as_ref().is_none_or(|e| e.out_len() == 0);
         let pipe_done = match self.pipe.as_mut() {
             Some(p) => !p.check_read() && p.peer_gone(),
             None => self.released,
@@ -254,7 +293,7 @@ impl Session {
     }
 
     /// Read what the stream has, unless the socket's pipe is full. Ok(progress).
-    fn read_stream(&mut self, _io: &IoCtx) -> Result<bool, ()> {
+    fn read_stream(&mut self) -> Result<bool, ()> {
         if !self.stalled.is_empty() {
             return Ok(false);
         }
@@ -281,35 +320,39 @@ impl Session {
         Ok(progress)
     }
 
-    /// Hand decoded events to the socket. False if the connection must close.
-    fn deliver_events(&mut self, io: &IoCtx) -> bool {
+    /// Hand decoded events to the socket: Some(progress), None if the connection must close.
+    fn deliver_events(&mut self) -> Option<bool> {
+        let mut progress = false;
         loop {
             while let Some(msg) = self.stalled.pop_front() {
                 if !self.push_frame(msg) {
-                    return true;
+                    return Some(progress);
                 }
+                progress = true;
             }
-            let Some(engine) = self.engine.as_mut() else { return true };
-            let Some(ev) = engine.poll_event() else { return true };
+            let Some(engine) = self.engine.as_mut() else { return Some(progress) };
+            let Some(ev) = engine.poll_event() else { return Some(progress) };
+            progress = true;
             match ev {
-                Event::HandshakeDone { peer_socket_type, peer_routing_id, metadata } => {
+                Event::HandshakeDone(hs) => {
                     self.handshake_deadline = None;
-                    let mut meta = metadata;
-                    if let Some(s) = self.stream.as_ref() {
-                        meta.set("Peer-Address", s.peer_address().as_bytes());
+                    self.meta = Some(hs.metadata);
+                    match self.pipe.as_ref() {
+                        None => {
+                            self.attach_pending = Some((hs.peer_socket_type.unwrap_or(-1), hs.peer_routing_id));
+                            self.reconnected = true;
+                            // Attach before delivering anything: messages need the pipe.
+                            return Some(true);
+                        }
+                        Some(p) if self.reconnected => p.hiccup(),
+                        Some(_) => {}
                     }
-                    self.meta = Some(Arc::new(meta));
-                    if self.pipe.is_none() {
-                        self.attach_new_pipe(io, peer_socket_type, peer_routing_id);
-                    }
+                    self.reconnected = true;
                 }
-                Event::Message(mut msg) => {
-                    msg.set_metadata(self.meta.clone());
-                    self.stalled.push_back(msg);
-                }
-                Event::Subscribe(topic) => self.stalled.push_back(subscription(true, &topic)),
-                Event::Cancel(topic) => self.stalled.push_back(subscription(false, &topic)),
-                Event::Error(_) => return false,
+                Event::Message(msg) => self.stalled.push_back(msg),
+                Event::Subscribe(topic) => self.stalled.push_back(zmtp::commands::subscription_message(true, &topic)),
+                Event::Cancel(topic) => self.stalled.push_back(zmtp::commands::subscription_message(false, &topic)),
+                Event::Error(_) => return None,
             }
         }
     }
@@ -325,7 +368,7 @@ impl Session {
         true
     }
 
-    fn attach_new_pipe(&mut self, io: &IoCtx, peer_socket_type: i32, peer_routing_id: Vec<u8>) {
+    fn attach_new_pipe(&mut self, io: &IoCtx, peer_socket_type: i32, peer_routing_id: Vec<u8>) -> bool {
         let o = &self.setup.options;
         // Limits as seen from the socket: SNDHWM outgoing, RCVHWM incoming.
         let (mut sock_end, sess_end) = pair(o.sndhwm.max(0) as u64, o.rcvhwm.max(0) as u64);
@@ -338,6 +381,7 @@ impl Session {
         sess_end.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token: self.token }));
         self.pipe = Some(sess_end);
         self.setup.mailbox.send(Command::Attach(Box::new(sock_end)));
+        true
     }
 
     /// Encode messages from the pipe and write them out. Ok(progress).
@@ -345,17 +389,26 @@ impl Session {
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         if engine.handshake_done() {
             if let Some(pipe) = self.pipe.as_mut() {
-                while engine.out_bytes().len() < OUT_BATCH {
+                while engine.out_len() < OUT_BATCH {
                     match pipe.read() {
-                        Some(msg) => engine.send(&msg),
+                        Some(msg) => {
+                            if engine.send(&msg).is_err() {
+                                return Err(());
+                            }
+                        }
                         None => break,
                     }
                 }
             }
         }
         let mut progress = false;
-        while !engine.out_bytes().is_empty() {
-            match stream.write(engine.out_bytes()) {
+        while engine.out_len() > 0 {
+            let written = {
+                let mut slices = [std::io::IoSlice::new(&[]); 64];
+                let n = engine.out_slices(&mut slices);
+                stream.write_vectored(&slices[..n])
+            };
+            match written {
                 Ok(0) => return Err(()),
                 Ok(n) => {
                     engine.consume_out(n);
@@ -371,7 +424,7 @@ impl Session {
 
     pub fn on_pipe(&mut self, io: &IoCtx, ev: PipeEvent) -> bool {
         match ev {
-            PipeEvent::Readable(_) | PipeEvent::Writable(_) => {}
+            PipeEvent::Readable(_) | PipeEvent::Writable(_) | PipeEvent::Hiccup(_) => {}
             PipeEvent::Closed(_) => {
                 // The socket let go of the pipe (disconnect/unbind/close): flush, then end.
                 if self.stream.is_none() && !self.released {
@@ -432,12 +485,4 @@ fn needs_identity(socket_type: i32) -> bool {
 
 pub(crate) fn pipe_at_connect(options: &Options) -> bool {
     !options.immediate && !needs_identity(options.socket_type)
-}
-
-/// A ZMTP 3.1 SUBSCRIBE/CANCEL command as the 1/0-prefixed message sockets understand.
-fn subscription(subscribe: bool, topic: &[u8]) -> Msg {
-    let mut data = Vec::with_capacity(topic.len() + 1);
-    data.push(subscribe as u8);
-    data.extend_from_slice(topic);
-    Msg::from_vec(data)
 }

@@ -5,6 +5,7 @@ use mio::event::Source;
 use mio::{Interest, Registry, Token};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, Read, Write};
+use crate::transport::endpoint::IpcBinding;
 use std::os::fd::{FromRawFd, IntoRawFd};
 
 pub enum Stream {
@@ -14,14 +15,18 @@ pub enum Stream {
 
 pub enum Listener {
     Tcp(mio::net::TcpListener),
-    /// With the path to remove when it closes (not for abstract names).
-    Unix(mio::net::UnixListener, Option<std::path::PathBuf>),
+    /// With the files to remove when it closes (ipc://* binds).
+    Unix(mio::net::UnixListener, Option<IpcBinding>),
 }
 
 impl Stream {
-    /// Start a non-blocking connect.
-    pub fn connect(addr: &SockAddr, source: Option<&SockAddr>, tcp: bool) -> io::Result<Stream> {
-        let domain = if tcp { Domain::for_address(addr.as_socket().ok_or(io::ErrorKind::InvalidInput)?) } else { Domain::UNIX };
+    /// Start a non-blocking connect (tcp when `addr` is an IP address, else unix).
+    pub fn connect(addr: &SockAddr, source: Option<&SockAddr>) -> io::Result<Stream> {
+        let tcp = addr.as_socket().is_some();
+        let domain = match addr.as_socket() {
+            Some(sa) => Domain::for_address(sa),
+            None => Domain::UNIX,
+        };
         let sock = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
         if tcp {
             sock.set_nodelay(true)?;
@@ -109,14 +114,21 @@ impl Write for Stream {
         }
     }
 
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write_vectored(bufs),
+            Stream::Unix(s) => s.write_vectored(bufs),
+        }
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
 
 impl Listener {
-    /// Bind and listen. For unix paths, `path` is removed again on close.
-    pub fn bind(addr: &SockAddr, tcp: bool, backlog: i32, path: Option<std::path::PathBuf>) -> io::Result<Listener> {
+    /// Bind and listen. An ipc binding's files are removed again on close.
+    pub fn bind(addr: &SockAddr, tcp: bool, backlog: i32, path: Option<IpcBinding>) -> io::Result<Listener> {
         let domain = if tcp { Domain::for_address(addr.as_socket().ok_or(io::ErrorKind::InvalidInput)?) } else { Domain::UNIX };
         let sock = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
         if tcp {
@@ -172,10 +184,10 @@ impl Listener {
         }
     }
 
-    /// Remove the ipc socket file (libzmq does on unbind/close).
-    pub fn cleanup<T>(&mut self, _setup: &T) {
-        if let Listener::Unix(_, Some(p)) = self {
-            let _ = std::fs::remove_file(&*p);
+    /// Remove the files of an ipc://* bind (libzmq does on unbind/close).
+    pub fn cleanup(&mut self) {
+        if let Listener::Unix(_, Some(b)) = self {
+            let _ = b.remove_files();
         }
     }
 }

@@ -24,6 +24,9 @@ pub enum PipeEvent {
     Writable(PipeId),
     /// The peer closed its end.
     Closed(PipeId),
+    /// The connection behind the pipe was re-established (the peer may have lost state,
+    /// e.g. a publisher that restarted needs the subscriptions again).
+    Hiccup(PipeId),
 }
 
 /// Whoever owns a pipe end: a socket's mailbox or an I/O thread's session.
@@ -226,6 +229,11 @@ impl Pipe {
         if self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
             self.inn.tell_writer(PipeEvent::Writable);
         }
+    }
+
+    /// Tell the reader of our outgoing queue that the connection was re-established.
+    pub fn hiccup(&self) {
+        self.out.tell_reader(PipeEvent::Hiccup);
     }
 
     /// Some frames of a message were written and its last frame is still to come.

@@ -22,8 +22,9 @@ use crate::ctx::mailbox::{deadline_after, Command, Mailbox};
 use crate::ctx::{Ctx, Endpoint};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::options::Options;
+use crate::options::{write_int, Applied, Options};
 use crate::pipe::{Pipe, PipeEvent, PipeId};
+use crate::transport::endpoint::{parse_for_socket, term_endpoint_key, Protocol};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -42,6 +43,12 @@ pub mod kind {
     pub const XSUB: i32 = 10;
     pub const STREAM: i32 = 11;
 }
+
+const ZMQ_RCVMORE: i32 = 13;
+const ZMQ_FD: i32 = 14;
+const ZMQ_EVENTS: i32 = 15;
+const ZMQ_SNDHWM: i32 = 23;
+const ZMQ_RCVHWM: i32 = 24;
 
 /// Send/recv flags (as in zmq.h).
 pub const DONTWAIT: i32 = 1;
@@ -136,19 +143,16 @@ pub trait Pattern: Send {
     fn detach(&mut self, core: &mut Core, id: PipeId);
     fn read_activated(&mut self, core: &mut Core, id: PipeId);
     fn write_activated(&mut self, core: &mut Core, id: PipeId);
+    /// The connection behind a pipe was re-established.
+    fn hiccuped(&mut self, _core: &mut Core, _id: PipeId) {}
     /// Send one frame. On success the frame is taken out of `msg`. EAGAIN means "not now".
     fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<()>;
     /// Receive one frame, EAGAIN if none is available now.
     fn recv(&mut self, core: &mut Core) -> Result<Msg>;
     fn has_in(&mut self, core: &mut Core) -> bool;
     fn has_out(&mut self, core: &mut Core) -> bool;
-    /// Socket-type specific options; None means "not mine".
-    fn set_option(&mut self, _core: &mut Core, _option: i32, _value: &[u8]) -> Option<Result<()>> {
-        None
-    }
-    fn get_option(&self, _option: i32, _out: &mut [u8]) -> Option<Result<usize>> {
-        None
-    }
+    /// ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE was set (the option table accepted it).
+    fn subscribe(&mut self, _core: &mut Core, _subscribe: bool, _topic: &[u8]) {}
 }
 
 fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
@@ -192,8 +196,10 @@ pub struct Socket {
 impl Socket {
     pub(crate) fn new(ctx: Arc<Ctx>, id: u64, kind: i32, mailbox: Arc<Mailbox>) -> Result<Socket> {
         let pattern = new_pattern(kind)?;
-        let mut options = Options::new(kind);
-        options.ipv6 = ctx.ipv6();
+        if !crate::options::socket_type::is_valid(kind) || kind > kind::STREAM {
+            return Err(Error::INVAL);
+        }
+        let options = Options::with_ctx(kind, &ctx.options());
         Ok(Socket {
             ctx,
             id,
@@ -252,6 +258,11 @@ impl Socket {
             Command::Pipe(PipeEvent::Writable(id)) => {
                 if self.core.pipes.contains_key(&id) {
                     self.pattern.write_activated(&mut self.core, id);
+                }
+            }
+            Command::Pipe(PipeEvent::Hiccup(id)) => {
+                if self.core.pipes.contains_key(&id) {
+                    self.pattern.hiccuped(&mut self.core, id);
                 }
             }
             Command::Pipe(PipeEvent::Closed(id)) => {
@@ -349,56 +360,59 @@ impl Socket {
         self.rcvmore
     }
 
-    pub fn set_option(&mut self, option: i32, value: &[u8]) -> Result<()> {
+    /// zmq_setsockopt; `value` None is a NULL optval.
+    pub fn set_option(&mut self, option: i32, value: Option<&[u8]>) -> Result<()> {
         self.process_commands()?;
-        if let Some(r) = self.pattern.set_option(&mut self.core, option, value) {
-            return r;
+        let applied = self.core.options.set(option, value)?;
+        let topic = value.unwrap_or(&[]);
+        match applied {
+            Applied::Stored => {
+                if option == ZMQ_SNDHWM || option == ZMQ_RCVHWM {
+                    self.update_pipe_hwms();
+                }
+            }
+            Applied::Subscribe => self.pattern.subscribe(&mut self.core, true, topic),
+            Applied::Unsubscribe => self.pattern.subscribe(&mut self.core, false, topic),
         }
-        self.core.options.set(option, value)
+        self.reap();
+        Ok(())
+    }
+
+    /// New HWMs apply to existing pipes too (as libzmq's update_pipe_options).
+    fn update_pipe_hwms(&mut self) {
+        let (snd, rcv) = (self.core.options.sndhwm, self.core.options.rcvhwm);
+        for p in self.core.pipes.values() {
+            p.set_hwms(snd.max(0) as u64, rcv.max(0) as u64);
+        }
     }
 
     pub fn get_option(&mut self, option: i32, out: &mut [u8]) -> Result<usize> {
-        const ZMQ_RCVMORE: i32 = 13;
-        const ZMQ_FD: i32 = 14;
-        const ZMQ_EVENTS: i32 = 15;
         if self.stopped {
             return Err(Error::TERM);
         }
-        let int_answer = |out: &mut [u8], v: i32| -> Result<usize> {
-            if out.len() < 4 {
-                return Err(Error::INVAL);
-            }
-            out[..4].copy_from_slice(&v.to_ne_bytes());
-            Ok(4)
-        };
         match option {
-            ZMQ_RCVMORE => int_answer(out, self.rcvmore as i32),
-            ZMQ_FD => int_answer(out, self.mailbox.fd()),
+            ZMQ_RCVMORE => write_int(out, self.rcvmore as i32),
+            ZMQ_FD => write_int(out, self.mailbox.fd()),
             ZMQ_EVENTS => {
                 let ev = self.events()?;
-                int_answer(out, ev)
+                write_int(out, ev)
             }
-            _ => {
-                if let Some(r) = self.pattern.get_option(option, out) {
-                    return r;
-                }
-                self.core.options.get(option, out)
-            }
+            _ => self.core.options.get(option, out),
         }
     }
 
     pub fn bind(&mut self, endpoint: &str) -> Result<()> {
         self.process_commands()?;
-        let (proto, addr) = split_endpoint(endpoint)?;
+        let (proto, addr) = parse_for_socket(endpoint, self.kind())?;
         match proto {
-            "inproc" => {
+            Protocol::Inproc => {
                 let reg = self.ctx.inproc_bind(addr, self.inproc_peer(), self.mailbox.clone())?;
                 self.core.options.last_endpoint = endpoint.to_string();
                 self.attachments.push((endpoint.to_string(), Attachment::Endpoint(reg)));
                 // Connections made before the bind are attached by commands now queued.
                 self.process_commands()
             }
-            "tcp" | "ipc" => {
+            Protocol::Tcp | Protocol::Ipc => {
                 let (ep, resolved) = crate::transport::bind(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone())?;
                 self.core.options.last_endpoint = resolved.clone();
                 self.attachments.push((resolved, Attachment::Endpoint(ep)));
@@ -410,9 +424,16 @@ impl Socket {
 
     pub fn connect(&mut self, endpoint: &str) -> Result<()> {
         self.process_commands()?;
-        let (proto, addr) = split_endpoint(endpoint)?;
+        let (proto, addr) = parse_for_socket(endpoint, self.kind())?;
+        // libzmq ignores a repeated connect to the same endpoint for these types.
+        if matches!(self.kind(), kind::DEALER | kind::SUB | kind::PUB | kind::REQ)
+            && proto != Protocol::Inproc
+            && self.attachments.iter().any(|(e, a)| e == endpoint && !matches!(a, Attachment::Endpoint(ep) if ep.is_bind()))
+        {
+            return Ok(());
+        }
         match proto {
-            "inproc" => {
+            Protocol::Inproc => {
                 let pipe = self.ctx.inproc_connect(addr, self.inproc_peer(), endpoint)?;
                 let id = pipe.id();
                 self.attach_pipe(pipe);
@@ -420,7 +441,7 @@ impl Socket {
                 self.attachments.push((endpoint.to_string(), Attachment::Pipe(id)));
                 Ok(())
             }
-            "tcp" | "ipc" => {
+            Protocol::Tcp | Protocol::Ipc => {
                 let (ep, pipe) = crate::transport::connect(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone())?;
                 if let Some(pipe) = pipe {
                     self.attach_pipe(pipe);
@@ -436,7 +457,10 @@ impl Socket {
     /// zmq_unbind / zmq_disconnect: undo every attachment made for `endpoint`.
     pub fn unattach(&mut self, endpoint: &str, bound: bool) -> Result<()> {
         self.process_commands()?;
-        split_endpoint(endpoint)?;
+        parse_for_socket(endpoint, self.kind())?;
+        // "tcp://localhost:5555" finds what was registered as "tcp://127.0.0.1:5555".
+        let key = term_endpoint_key(endpoint, self.core.options.ipv6, |k| self.attachments.iter().any(|(e, _)| e == k));
+        let endpoint = key.as_str();
         let mut found = false;
         let mut i = 0;
         while i < self.attachments.len() {
@@ -491,18 +515,5 @@ impl Drop for Socket {
             p.close();
         }
         self.ctx.socket_closed(self.id);
-    }
-}
-
-/// Split "proto://address"; EINVAL if malformed, EPROTONOSUPPORT for unknown protocols.
-pub fn split_endpoint(endpoint: &str) -> Result<(&str, &str)> {
-    let (proto, addr) = endpoint.split_once("://").ok_or(Error::INVAL)?;
-    if addr.is_empty() {
-        return Err(Error::INVAL);
-    }
-    match proto {
-        "inproc" | "tcp" | "ipc" => Ok((proto, addr)),
-        "pgm" | "epgm" | "norm" | "tipc" | "vmci" | "udp" | "ws" | "wss" => Err(Error::PROTONOSUPPORT),
-        _ => Err(Error::PROTONOSUPPORT),
     }
 }

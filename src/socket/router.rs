@@ -10,9 +10,6 @@ use crate::msg::Msg;
 use crate::pipe::PipeId;
 use std::collections::HashMap;
 
-const ZMQ_ROUTER_MANDATORY: i32 = 33;
-const ZMQ_ROUTER_HANDOVER: i32 = 56;
-
 pub struct Router {
     pub(super) fq: FairQueue,
     by_id: HashMap<Vec<u8>, PipeId>,
@@ -25,8 +22,6 @@ pub struct Router {
     /// In the middle of sending a message; `out` is its pipe (None: being dropped).
     more_out: bool,
     out: Option<PipeId>,
-    mandatory: bool,
-    handover: bool,
 }
 
 impl Default for Router {
@@ -41,14 +36,8 @@ impl Default for Router {
             more_in: false,
             more_out: false,
             out: None,
-            mandatory: false,
-            handover: false,
         }
     }
-}
-
-fn int_value(value: &[u8]) -> Result<i32> {
-    Ok(i32::from_ne_bytes(value.try_into().map_err(|_| Error::INVAL)?))
 }
 
 impl Router {
@@ -70,7 +59,7 @@ impl Pattern for Router {
         let rid = if peer_id.is_empty() {
             self.generate_id()
         } else if let Some(&old) = self.by_id.get(&peer_id) {
-            if self.handover {
+            if core.options.router_handover {
                 // The new connection takes the name; the old one is renamed, then closed.
                 let renamed = self.generate_id();
                 self.by_id.insert(renamed.clone(), old);
@@ -118,11 +107,11 @@ impl Pattern for Router {
                     Some(id) => {
                         if core.check_write(id) {
                             self.out = Some(id);
-                        } else if self.mandatory {
+                        } else if core.options.router_mandatory {
                             return Err(Error::AGAIN);
                         }
                     }
-                    None if self.mandatory => return Err(Error::HOSTUNREACH),
+                    None if core.options.router_mandatory => return Err(Error::HOSTUNREACH),
                     None => {}
                 }
             }
@@ -165,25 +154,5 @@ impl Pattern for Router {
 
     fn has_out(&mut self, _core: &mut Core) -> bool {
         true
-    }
-
-    fn set_option(&mut self, _core: &mut Core, option: i32, value: &[u8]) -> Option<Result<()>> {
-        match option {
-            ZMQ_ROUTER_MANDATORY => Some(int_value(value).and_then(|v| match v {
-                0 | 1 => {
-                    self.mandatory = v == 1;
-                    Ok(())
-                }
-                _ => Err(Error::INVAL),
-            })),
-            ZMQ_ROUTER_HANDOVER => Some(int_value(value).and_then(|v| match v {
-                0 | 1 => {
-                    self.handover = v == 1;
-                    Ok(())
-                }
-                _ => Err(Error::INVAL),
-            })),
-            _ => None,
-        }
     }
 }

@@ -10,10 +10,6 @@ use crate::msg::Msg;
 use crate::pipe::PipeId;
 use std::collections::{HashMap, VecDeque};
 
-const ZMQ_XPUB_VERBOSE: i32 = 40;
-const ZMQ_XPUB_NODROP: i32 = 69;
-const ZMQ_XPUB_VERBOSER: i32 = 78;
-
 pub struct XPub {
     /// XPUB (true) passes subscriptions up; PUB (false) cannot recv.
     expose: bool,
@@ -27,9 +23,6 @@ pub struct XPub {
     /// The pipes the current multipart message goes to.
     targets: Vec<PipeId>,
     more_out: bool,
-    verbose: bool,
-    verboser: bool,
-    nodrop: bool,
 }
 
 impl XPub {
@@ -42,22 +35,21 @@ impl XPub {
             pending: VecDeque::new(),
             targets: Vec::new(),
             more_out: false,
-            verbose: false,
-            verboser: false,
-            nodrop: false,
         }
     }
 
     /// Read every subscription message waiting in every pipe that has some.
     fn read_subscriptions(&mut self, core: &mut Core) {
+        let (subs, unsubs) = (core.options.xpub_verbose_subs, core.options.xpub_verbose_unsubs);
         while let Some(id) = self.unread.pop() {
             while let Some(msg) = core.read(id) {
-                self.on_peer_message(id, msg);
+                self.on_peer_message(id, msg, subs, unsubs);
             }
         }
     }
 
-    fn on_peer_message(&mut self, id: PipeId, msg: Msg) {
+    /// `verbose`/`verboser`: pass every subscription / every unsubscription up.
+    fn on_peer_message(&mut self, id: PipeId, msg: Msg, verbose: bool, verboser: bool) {
         let data = msg.data();
         let Some(subs) = self.per_pipe.get_mut(&id) else { return };
         match data.first() {
@@ -65,7 +57,7 @@ impl XPub {
                 let topic = &data[1..];
                 subs.add(topic);
                 let first = self.all.add(topic);
-                if self.expose && (first || self.verbose || self.verboser) {
+                if self.expose && (first || verbose) {
                     self.pending.push_back(msg);
                 }
             }
@@ -73,7 +65,7 @@ impl XPub {
                 let topic = &data[1..];
                 if subs.remove(topic) {
                     let last = self.all.remove(topic);
-                    if self.expose && (last || self.verboser) {
+                    if self.expose && (last || verboser) {
                         self.pending.push_back(msg);
                     }
                 }
@@ -86,11 +78,6 @@ impl XPub {
             }
         }
     }
-}
-
-fn flag(value: &[u8]) -> Result<bool> {
-    let v = i32::from_ne_bytes(value.try_into().map_err(|_| Error::INVAL)?);
-    Ok(v != 0)
 }
 
 impl Pattern for XPub {
@@ -136,7 +123,7 @@ impl Pattern for XPub {
                 .filter(|(_, s)| s.matches(data))
                 .map(|(&id, _)| id)
                 .collect();
-            if self.nodrop && self.targets.iter().any(|&id| !core.check_write(id)) {
+            if core.options.xpub_nodrop && self.targets.iter().any(|&id| !core.check_write(id)) {
                 return Err(Error::AGAIN);
             }
             // A subscriber that cannot take the message now misses all of it.
@@ -174,23 +161,10 @@ impl Pattern for XPub {
     }
 
     fn has_out(&mut self, core: &mut Core) -> bool {
-        if self.nodrop {
+        if core.options.xpub_nodrop {
             let ids: Vec<PipeId> = self.per_pipe.keys().copied().collect();
             return ids.into_iter().all(|id| core.check_write(id));
         }
         true
-    }
-
-    fn set_option(&mut self, _core: &mut Core, option: i32, value: &[u8]) -> Option<Result<()>> {
-        if !self.expose {
-            return None;
-        }
-        let slot = match option {
-            ZMQ_XPUB_VERBOSE => &mut self.verbose,
-            ZMQ_XPUB_VERBOSER => &mut self.verboser,
-            ZMQ_XPUB_NODROP => &mut self.nodrop,
-            _ => return None,
-        };
-        Some(flag(value).map(|v| *slot = v))
     }
 }

@@ -10,9 +10,6 @@ use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::pipe::PipeId;
 
-const ZMQ_SUBSCRIBE: i32 = 6;
-const ZMQ_UNSUBSCRIBE: i32 = 7;
-
 pub struct XSub {
     /// SUB (true): subscribe via options, filter, no send. XSUB (false): raw.
     filter: bool,
@@ -93,7 +90,11 @@ impl Pattern for XSub {
     fn attach(&mut self, core: &mut Core, id: PipeId) {
         self.fq.attach(id);
         self.pipes.push(id);
-        // A new publisher learns every current subscription.
+        self.hiccuped(core, id);
+    }
+
+    /// A new (or reconnected) publisher learns every current subscription.
+    fn hiccuped(&mut self, core: &mut Core, id: PipeId) {
         let topics: Vec<Vec<u8>> = self.subs.topics().map(|t| t.to_vec()).collect();
         for t in topics {
             if core.check_write(id) {
@@ -155,12 +156,9 @@ impl Pattern for XSub {
         !self.filter
     }
 
-    fn set_option(&mut self, core: &mut Core, option: i32, value: &[u8]) -> Option<Result<()>> {
-        if !self.filter || !(option == ZMQ_SUBSCRIBE || option == ZMQ_UNSUBSCRIBE) {
-            return None;
+    fn subscribe(&mut self, core: &mut Core, subscribe: bool, topic: &[u8]) {
+        if self.filter {
+            self.subscription(core, Self::subscription_msg(subscribe, topic));
         }
-        let m = Self::subscription_msg(option == ZMQ_SUBSCRIBE, value);
-        self.subscription(core, m);
-        Some(Ok(()))
     }
 }

@@ -1,51 +1,80 @@
-//! PLACEHOLDER until the ZMTP engine lands: API shape only.
-use crate::msg::{Metadata, Msg};
-use std::time::{Duration, Instant};
+//! ZMTP, the ZeroMQ wire protocol: a sans-IO engine for one connection.
+//!
+//! The engine owns no socket and reads no clock. The I/O layer feeds it the bytes it reads,
+//! writes the bytes it queues, and calls it on timers. It speaks ZMTP 3.1 (RFC 37) and, as
+//! libzmq 4.3 does, falls back to whatever an older peer speaks: ZMTP 3.0 (RFC 23), 2.0
+//! (RFC 15: libzmq 3.x, JeroMQ 0.3) and 1.0 (RFC 13: libzmq 2.x, with or without a
+//! greeting). Security mechanisms: NULL (PLAIN/CURVE/ZAP plug into `mechanism`).
+//!
+//! # Driving an engine
+//!
+//! ```text
+//! let mut e = Engine::new(cfg);                 // our greeting's first part is queued
+//! loop {
+//!     // writable (or after anything that may have queued output: new, on_read, send, tick):
+//!     while e.wants_write() {
+//!         match sock.write(e.out_bytes()) {     // or writev with e.out_slices(..)
+//!             Ok(n) => e.consume_out(n),
+//!             Err(WouldBlock) => { wait for POLLOUT; break }
+//!             Err(_) => close,
+//!         }
+//!     }
+//!     // readable:
+//!     let n = sock.read(&mut buf)?;             // n == 0: peer closed (caller's business)
+//!     let failed = e.on_read(&buf[..n]).is_err();
+//!     while let Some(ev) = e.poll_event() { ... } // HandshakeDone / Message / Subscribe /
+//!                                                 // Cancel / Error (last; then close)
+//!     deadline = e.tick(Instant::now());        // arms timers started by what was read
+//!     // timer fired: deadline = e.tick(now); poll events (a timeout is an Error event); write.
+//!     // sending, once HandshakeDone was seen:
+//!     while e.out_len() < 8192 { let m = pipe.read()?; e.send(&m)?; } // batch, then write
+//! }
+//! ```
+//!
+//! - `on_read` decodes everything it is given and queues one event per frame; the caller
+//!   applies back-pressure by not reading from the socket (or not polling events) while its
+//!   pipe to the socket is full.
+//! - `tick` must follow `on_read` (a received PING's TTL and the first heartbeat interval
+//!   are armed there) and be called again at the deadline it returns.
+//! - The handshake timeout (ZMQ_HANDSHAKE_IVL), EOF and I/O errors are the caller's: if
+//!   `handshake_done()` is still false when it expires, close the connection.
+//! - On Event::Error, emit `failure.event` to the monitor if set, then close. Its `kind`
+//!   (Protocol / Timeout) is libzmq's `error_reason_t` for reconnect decisions.
+//!
+//! # Subscriptions
+//!
+//! A ZMTP 3.1 peer sends SUBSCRIBE/CANCEL commands, delivered as Event::Subscribe/Cancel
+//! (`commands::subscription_message` makes them the 3.0 form for an XPUB). Older peers send
+//! messages starting with 1 (subscribe) or 0 (cancel), delivered as ordinary messages: the
+//! socket layer tells them apart. `Engine::send_subscription` picks the form for the peer;
+//! XSUB may also just `send` 1/0-prefixed messages, which every libzmq accepts.
+//!
+//! # Files
+//!
+//! - `greeting.rs`: greeting exchange and version negotiation;
+//! - `codec.rs`: frame decoding/encoding (1.0 and 2.0/3.x framing);
+//! - `commands.rs`: command bodies (READY, ERROR, PING, PONG, SUBSCRIBE, CANCEL) and
+//!   metadata properties;
+//! - `mechanism/`: the security handshake seam and the NULL mechanism;
+//! - `heartbeat.rs`: PING/PONG timers; `outbuf.rs`: the output queue;
+//! - `socket_type.rs`: socket type names and libzmq's compatibility table;
+//! - `failure.rs`: why a connection failed, and the monitor event for it;
+//! - `engine.rs`: ties them together.
 
-pub struct Config {
-    pub socket_type: i32,
-    pub routing_id: Vec<u8>,
-    pub as_server: bool,
-    pub heartbeat_ivl: Duration,
-    pub heartbeat_ttl: Duration,
-    pub heartbeat_timeout: Duration,
-    pub max_msg_size: i64,
-}
+pub mod codec;
+pub mod commands;
+pub mod engine;
+pub mod failure;
+pub mod greeting;
+pub mod heartbeat;
+pub mod mechanism;
+pub mod outbuf;
+pub mod socket_type;
 
-pub enum Event {
-    HandshakeDone { peer_socket_type: i32, peer_routing_id: Vec<u8>, metadata: Metadata },
-    Message(Msg),
-    Subscribe(Vec<u8>),
-    Cancel(Vec<u8>),
-    Error(String),
-}
+#[cfg(test)]
+mod tests;
 
-pub struct Engine {
-    out: Vec<u8>,
-}
-
-impl Engine {
-    pub fn new(_cfg: Config) -> Engine {
-        Engine { out: Vec::new() }
-    }
-    pub fn on_read(&mut self, _data: &[u8]) -> Result<(), ()> {
-        Err(())
-    }
-    pub fn has_events(&self) -> bool {
-        false
-    }
-    pub fn poll_event(&mut self) -> Option<Event> {
-        None
-    }
-    pub fn send(&mut self, _msg: &Msg) {}
-    pub fn out_bytes(&self) -> &[u8] {
-        &self.out
-    }
-    pub fn consume_out(&mut self, _n: usize) {}
-    pub fn handshake_done(&self) -> bool {
-        false
-    }
-    pub fn tick(&mut self, _now: Instant) -> Option<Instant> {
-        None
-    }
-}
+pub use engine::{Config, Engine, Event, Handshake};
+pub use failure::{Failure, FailureKind, MonitorEvent};
+pub use greeting::Protocol;
+pub use mechanism::MechanismConfig;

@@ -1,0 +1,347 @@
+/*
+ * pubsub_proxy.c - publish-subscribe through an XSUB/XPUB forwarder.
+ *
+ *   publishers (PUB) --tcp--> XSUB [zmq_proxy thread] XPUB --ipc--> subscribers (SUB)
+ *                                        |
+ *                                   capture (PUSH) --inproc--> main (PULL)
+ *
+ * Subscriptions travel upstream (SUB -> XPUB -> proxy -> XSUB -> PUB) and
+ * data travels downstream; the capture socket sees both.
+ *
+ * The slow-joiner problem: a PUB socket drops whatever nobody has subscribed
+ * to yet, and subscriptions need time to travel.  So before publishing, each
+ * publisher sends a "<topic> sync" beacon on each of its topics every 10 ms.
+ * A subscriber that has seen a beacon on every one of its topics knows that
+ * its whole path is in place and tells main "ready".  When all subscribers
+ * are ready, main sends "go" to the publishers, which then publish
+ * MESSAGES numbered messages per topic.  Each subscriber checks that it gets
+ * exactly its topics, each message once and in order.
+ *
+ * The proxy is stopped with zmq_ctx_shutdown(): zmq_proxy() returns -1 with
+ * ETERM.
+ *
+ * Exit status: 0 on success, 1 on a failed check, 2 on the overall timeout.
+ */
+#include <zmq.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MESSAGES 20 /* per topic */
+#define MAX_TOPICS 3
+#define TIMEOUT_MS 5000
+#define DEADLINE_S 20
+
+static const char *prog = "pubsub_proxy";
+
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: FAIL: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    _exit(1);
+}
+
+#define CHECK(call)                                                            \
+    do {                                                                       \
+        if ((call) == -1)                                                      \
+            fail("line %d: %s: %s", __LINE__, #call, zmq_strerror(zmq_errno())); \
+    } while (0)
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "pubsub_proxy: FAIL: overall timeout\n";
+    ssize_t n = write(2, msg, sizeof msg - 1);
+    (void) sig, (void) n;
+    _exit(2);
+}
+
+/* A socket that does not linger when closed, with a receive timeout of
+   timeout ms (-1: none, for the proxy's sockets). */
+static void *make_socket(void *ctx, int type, int timeout)
+{
+    void *s = zmq_socket(ctx, type);
+    int linger = 0;
+    if (!s)
+        fail("zmq_socket: %s", zmq_strerror(zmq_errno()));
+    CHECK(zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
+    CHECK(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger));
+    return s;
+}
+
+static int recv_str(void *s, char *buf, size_t size)
+{
+    int n = zmq_recv(s, buf, size - 1, 0);
+    if (n == -1 && zmq_errno() == EAGAIN)
+        fail("no message within %d ms", TIMEOUT_MS);
+    CHECK(n);
+    if ((size_t) n >= size)
+        fail("message of %d bytes is too long", n);
+    buf[n] = '\0';
+    return n;
+}
+
+static void send_str(void *s, const char *str)
+{
+    CHECK(zmq_send(s, str, strlen(str), 0));
+}
+
+/* No topic is a prefix of another, so prefix matching cannot mix them up. */
+struct party {
+    int id;
+    pthread_t thread;
+    void *ctx;
+    const char *endpoint;
+    const char *topics[MAX_TOPICS];
+    int ntopics;
+};
+
+static struct party publishers[] = {
+    {.id = 0, .topics = {"news"}, .ntopics = 1},
+    {.id = 1, .topics = {"sport", "weather"}, .ntopics = 2},
+};
+static struct party subscribers[] = {
+    {.id = 0, .topics = {"news"}, .ntopics = 1},
+    {.id = 1, .topics = {"sport"}, .ntopics = 1},
+    {.id = 2, .topics = {"news", "weather"}, .ntopics = 2},
+};
+#define NPUB (int) (sizeof publishers / sizeof publishers[0])
+#define NSUB (int) (sizeof subscribers / sizeof subscribers[0])
+#define ALL_TOPICS 3 /* news, sport, weather */
+
+static void *publisher_main(void *arg)
+{
+    struct party *p = arg;
+    void *pub = make_socket(p->ctx, ZMQ_PUB, TIMEOUT_MS);
+    void *go = make_socket(p->ctx, ZMQ_PAIR, TIMEOUT_MS);
+    int linger = 2000; /* let the last messages out before closing */
+    char buf[64];
+
+    CHECK(zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger));
+    CHECK(zmq_connect(pub, p->endpoint));
+    snprintf(buf, sizeof buf, "inproc://go-%d", p->id);
+    CHECK(zmq_connect(go, buf));
+
+    /* Beacons until main says go. */
+    zmq_pollitem_t item = {go, 0, ZMQ_POLLIN, 0};
+    do {
+        for (int t = 0; t < p->ntopics; t++) {
+            snprintf(buf, sizeof buf, "%s sync", p->topics[t]);
+            send_str(pub, buf);
+        }
+        CHECK(zmq_poll(&item, 1, 10));
+    } while (!(item.revents & ZMQ_POLLIN));
+    recv_str(go, buf, sizeof buf);
+
+    for (int seq = 0; seq < MESSAGES; seq++)
+        for (int t = 0; t < p->ntopics; t++) {
+            snprintf(buf, sizeof buf, "%s %d", p->topics[t], seq);
+            send_str(pub, buf);
+        }
+    printf("publisher %d: published %d messages on each of its %d topic(s)\n", p->id,
+           MESSAGES, p->ntopics);
+    CHECK(zmq_close(go));
+    CHECK(zmq_close(pub));
+    return NULL;
+}
+
+static void *subscriber_main(void *arg)
+{
+    struct party *s = arg;
+    void *sub = make_socket(s->ctx, ZMQ_SUB, TIMEOUT_MS);
+    void *ready = make_socket(s->ctx, ZMQ_PUSH, TIMEOUT_MS);
+    int next[MAX_TOPICS] = {0}, synced[MAX_TOPICS] = {0};
+    int nsynced = 0, remaining = s->ntopics * MESSAGES;
+    char buf[64];
+
+    for (int t = 0; t < s->ntopics; t++)
+        CHECK(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, s->topics[t], strlen(s->topics[t])));
+    CHECK(zmq_connect(sub, s->endpoint));
+    CHECK(zmq_connect(ready, "inproc://ready"));
+
+    while (remaining > 0) {
+        int t;
+        recv_str(sub, buf, sizeof buf);
+        char *space = strchr(buf, ' ');
+        if (!space)
+            fail("subscriber %d: malformed message \"%s\"", s->id, buf);
+        *space = '\0';
+        for (t = 0; t < s->ntopics; t++)
+            if (strcmp(buf, s->topics[t]) == 0)
+                break;
+        if (t == s->ntopics)
+            fail("subscriber %d: got topic \"%s\" it did not subscribe to", s->id, buf);
+        if (strcmp(space + 1, "sync") == 0) {
+            if (!synced[t]++ && ++nsynced == s->ntopics) {
+                printf("subscriber %d: beacons seen on all topics, ready\n", s->id);
+                send_str(ready, "ready");
+            }
+            continue;
+        }
+        if (atoi(space + 1) != next[t])
+            fail("subscriber %d: topic %s: expected #%d, got #%s", s->id, buf, next[t],
+                 space + 1);
+        next[t]++;
+        remaining--;
+    }
+
+    /* Anything but a stray beacon arriving now would be a duplicate. */
+    zmq_pollitem_t item = {sub, 0, ZMQ_POLLIN, 0};
+    while (zmq_poll(&item, 1, 100) > 0) {
+        recv_str(sub, buf, sizeof buf);
+        if (!strstr(buf, " sync"))
+            fail("subscriber %d: extra message \"%s\"", s->id, buf);
+    }
+    printf("subscriber %d: got all %d messages of its %d topic(s), in order\n", s->id,
+           s->ntopics * MESSAGES, s->ntopics);
+    CHECK(zmq_close(ready));
+    CHECK(zmq_close(sub));
+    return NULL;
+}
+
+struct proxy {
+    pthread_t thread;
+    void *frontend, *backend, *capture;
+    int rc, err;
+};
+
+static void *proxy_main(void *arg)
+{
+    struct proxy *p = arg;
+    p->rc = zmq_proxy(p->frontend, p->backend, p->capture);
+    p->err = zmq_errno();
+    CHECK(zmq_close(p->frontend));
+    CHECK(zmq_close(p->backend));
+    CHECK(zmq_close(p->capture));
+    return NULL;
+}
+
+/* Read one captured frame: count data messages, show subscriptions. */
+static void on_capture(void *capture, int *data)
+{
+    unsigned char buf[64];
+    int n = zmq_recv(capture, buf, sizeof buf - 1, 0);
+    CHECK(n);
+    if (n > 0 && (buf[0] == 0 || buf[0] == 1)) {
+        buf[n < (int) sizeof buf - 1 ? n : (int) sizeof buf - 1] = '\0';
+        printf("capture: %s %s\n", buf[0] ? "subscribe" : "unsubscribe",
+               (char *) buf + 1);
+    } else if (n < 5 || memcmp(buf + n - 5, " sync", 5) != 0) {
+        (*data)++;
+    }
+}
+
+int main(void)
+{
+    struct proxy proxy = {0};
+    char xsub_endpoint[256], xpub_endpoint[128], buf[64];
+    size_t len = sizeof xsub_endpoint;
+    void *go[NPUB];
+    int ready = 0, captured = 0, expected = ALL_TOPICS * MESSAGES;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGALRM, on_alarm);
+    alarm(DEADLINE_S);
+    void *ctx = zmq_ctx_new();
+
+    /* The proxy's sockets; the proxy thread takes them over. */
+    proxy.frontend = make_socket(ctx, ZMQ_XSUB, -1);
+    proxy.backend = make_socket(ctx, ZMQ_XPUB, -1);
+    proxy.capture = make_socket(ctx, ZMQ_PUSH, -1);
+    CHECK(zmq_bind(proxy.frontend, "tcp://127.0.0.1:*"));
+    CHECK(zmq_getsockopt(proxy.frontend, ZMQ_LAST_ENDPOINT, xsub_endpoint, &len));
+    snprintf(xpub_endpoint, sizeof xpub_endpoint, "ipc:///tmp/zmq-demo-pubsub-%d.ipc",
+             (int) getpid());
+    CHECK(zmq_bind(proxy.backend, xpub_endpoint));
+    void *capture = make_socket(ctx, ZMQ_PULL, TIMEOUT_MS);
+    CHECK(zmq_bind(capture, "inproc://capture"));
+    CHECK(zmq_connect(proxy.capture, "inproc://capture"));
+    printf("proxy: XSUB on %s, XPUB on %s\n", xsub_endpoint, xpub_endpoint);
+    if (pthread_create(&proxy.thread, NULL, proxy_main, &proxy))
+        fail("pthread_create");
+
+    /* Control sockets: subscribers report ready, publishers wait for go. */
+    void *ready_pull = make_socket(ctx, ZMQ_PULL, TIMEOUT_MS);
+    CHECK(zmq_bind(ready_pull, "inproc://ready"));
+    for (int i = 0; i < NPUB; i++) {
+        go[i] = make_socket(ctx, ZMQ_PAIR, TIMEOUT_MS);
+        snprintf(buf, sizeof buf, "inproc://go-%d", i);
+        CHECK(zmq_bind(go[i], buf));
+    }
+
+    for (int i = 0; i < NSUB; i++) {
+        subscribers[i].ctx = ctx;
+        subscribers[i].endpoint = xpub_endpoint;
+        if (pthread_create(&subscribers[i].thread, NULL, subscriber_main, &subscribers[i]))
+            fail("pthread_create");
+    }
+    for (int i = 0; i < NPUB; i++) {
+        publishers[i].ctx = ctx;
+        publishers[i].endpoint = xsub_endpoint;
+        if (pthread_create(&publishers[i].thread, NULL, publisher_main, &publishers[i]))
+            fail("pthread_create");
+    }
+
+    /* Wait for every subscriber, draining the capture meanwhile. */
+    zmq_pollitem_t items[] = {
+        {ready_pull, 0, ZMQ_POLLIN, 0},
+        {capture, 0, ZMQ_POLLIN, 0},
+    };
+    while (ready < NSUB) {
+        int rc = zmq_poll(items, 2, TIMEOUT_MS);
+        CHECK(rc);
+        if (rc == 0)
+            fail("only %d of %d subscribers ready after %d ms", ready, NSUB, TIMEOUT_MS);
+        if (items[0].revents & ZMQ_POLLIN) {
+            recv_str(ready_pull, buf, sizeof buf);
+            ready++;
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            on_capture(capture, &captured);
+    }
+    printf("main: all %d subscribers ready, telling publishers to go\n", NSUB);
+    for (int i = 0; i < NPUB; i++)
+        send_str(go[i], "go");
+
+    /* The capture socket must see every published data message once. */
+    while (captured < expected) {
+        zmq_pollitem_t item = {capture, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, TIMEOUT_MS);
+        CHECK(rc);
+        if (rc == 0)
+            fail("capture saw %d of %d data messages", captured, expected);
+        on_capture(capture, &captured);
+    }
+    printf("capture: saw all %d data messages\n", captured);
+
+    for (int i = 0; i < NSUB; i++)
+        pthread_join(subscribers[i].thread, NULL);
+    for (int i = 0; i < NPUB; i++)
+        pthread_join(publishers[i].thread, NULL);
+
+    /* Stop the proxy: shutting the context down makes zmq_proxy return ETERM. */
+    for (int i = 0; i < NPUB; i++)
+        CHECK(zmq_close(go[i]));
+    CHECK(zmq_close(ready_pull));
+    CHECK(zmq_close(capture));
+    CHECK(zmq_ctx_shutdown(ctx));
+    pthread_join(proxy.thread, NULL);
+    if (proxy.rc != -1 || proxy.err != ETERM)
+        fail("zmq_proxy returned %d (%s), expected -1 (ETERM)", proxy.rc,
+             zmq_strerror(proxy.err));
+    printf("proxy: stopped with ETERM\n");
+    CHECK(zmq_ctx_term(ctx));
+    unlink(xpub_endpoint + strlen("ipc://"));
+    printf("OK: %d subscribers each got exactly their topics, in order\n", NSUB);
+    return 0;
+}

@@ -1,0 +1,418 @@
+//! Frame encoding and decoding.
+//!
+//! ZMTP 2.0 and 3.x frames: `flags` (bit 0 MORE, bit 1 LONG, bit 2 COMMAND), then the body
+//! length in 1 byte, or in 8 big-endian bytes when LONG is set, then the body.
+//!
+//! ZMTP 1.0 frames: the length of flags + body in 1 byte, or 0xFF and 8 big-endian bytes,
+//! then `flags` (bit 0 MORE), then the body.
+//!
+//! The decoder is incremental: it accepts input split at any byte and returns one frame
+//! at a time, so the engine can act on each frame (a handshake command changes how the
+//! next one is read). Bodies that arrive whole are copied once from the input into the
+//! message; others are assembled in the buffer that becomes the message's own.
+
+use crate::msg::{flags, Msg, INLINE_MAX};
+
+use super::failure::Failure;
+
+/// How frames are laid out on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// ZMTP 1.0.
+    V1,
+    /// ZMTP 2.0 and 3.x.
+    V2,
+}
+
+/// Wire flag bits of a ZMTP 2.0/3.x frame.
+pub const FLAG_MORE: u8 = 0x01;
+pub const FLAG_LONG: u8 = 0x02;
+pub const FLAG_COMMAND: u8 = 0x04;
+
+/// The longest frame header (ZMTP 1.0 long form: 0xFF, 8 length bytes, flags).
+pub const MAX_HEADER: usize = 10;
+
+/// A large body's buffer is reserved whole up to this size; beyond it, it grows as bytes
+/// actually arrive, so a peer announcing a huge frame cannot make us commit memory it
+/// never sends (with max_msg_size unlimited, as by default).
+const RESERVE_AHEAD: usize = 8 << 20;
+
+pub struct Decoder {
+    framing: Framing,
+    /// Largest body accepted; negative for no limit (ZMQ_MAXMSGSIZE).
+    max_msg_size: i64,
+    header: [u8; MAX_HEADER],
+    header_len: usize,
+    /// The frame whose body is being read, once its header is complete.
+    body: Option<PartialBody>,
+}
+
+struct PartialBody {
+    len: usize,
+    msg_flags: u8,
+    buf: BodyBuf,
+}
+
+enum BodyBuf {
+    Small([u8; INLINE_MAX], usize),
+    Large(Vec<u8>),
+}
+
+impl Decoder {
+    pub fn new(framing: Framing, max_msg_size: i64) -> Decoder {
+        Decoder { framing, max_msg_size, header: [0; MAX_HEADER], header_len: 0, body: None }
+    }
+
+    /// Decodes at most one frame from the front of `data`. Returns the number of bytes
+    /// consumed (all of `data` unless a frame ended earlier) and the frame, if one was
+    /// completed: a `Msg` with flags::MORE and flags::COMMAND set from the wire.
+    pub fn decode(&mut self, data: &[u8]) -> Result<(usize, Option<Msg>), Failure> {
+        let mut used = 0;
+        if self.body.is_none() {
+            loop {
+                let need = self.header_needed();
+                if self.header_len == need {
+                    break;
+                }
+                if used == data.len() {
+                    return Ok((used, None));
+                }
+                let n = (need - self.header_len).min(data.len() - used);
+                self.header[self.header_len..self.header_len + n].copy_from_slice(&data[used..used + n]);
+                self.header_len += n;
+                used += n;
+                // A 1.0 size counts the flags byte, so 0 is invalid: fail at once, as libzmq.
+                if self.framing == Framing::V1 && self.header[0] == 0 {
+                    return Err(Failure::protocol("ZMTP 1.0 frame of size 0"));
+                }
+            }
+            let (len, msg_flags) = self.parse_header()?;
+            self.header_len = 0;
+            let rest = &data[used..];
+            if rest.len() >= len {
+                // The whole body is here: one copy, straight into the message.
+                let mut msg = Msg::from_slice(&rest[..len]);
+                msg.set_flags(msg_flags);
+                return Ok((used + len, Some(msg)));
+            }
+            self.body = Some(PartialBody::new(len, msg_flags)?);
+        }
+
+        let body = self.body.as_mut().expect("reading a body");
+        let n = body.remaining().min(data.len() - used);
+        body.extend(&data[used..used + n])?;
+        used += n;
+        if body.remaining() == 0 {
+            let msg = self.body.take().expect("reading a body").into_msg();
+            return Ok((used, Some(msg)));
+        }
+        Ok((used, None))
+    }
+
+    /// Whether the decoder is between frames (no partial frame buffered).
+    pub fn at_frame_boundary(&self) -> bool {
+        self.header_len == 0 && self.body.is_none()
+    }
+
+    /// Header length, as far as the bytes read so far tell.
+    fn header_needed(&self) -> usize {
+        if self.header_len == 0 {
+            return 1;
+        }
+        match self.framing {
+            Framing::V2 if self.header[0] & FLAG_LONG != 0 => 9,
+            Framing::V2 => 2,
+            Framing::V1 if self.header[0] == 0xFF => 10,
+            Framing::V1 => 2,
+        }
+    }
+
+    /// Body length and message flags of a complete header.
+    fn parse_header(&self) -> Result<(usize, u8), Failure> {
+        let h = &self.header;
+        let long = |bytes: &[u8]| u64::from_be_bytes(bytes.try_into().expect("8 bytes"));
+        let (len, more, command) = match self.framing {
+            Framing::V2 => {
+                let len = if h[0] & FLAG_LONG != 0 { long(&h[1..9]) } else { h[1] as u64 };
+                (len, h[0] & FLAG_MORE != 0, h[0] & FLAG_COMMAND != 0)
+            }
+            Framing::V1 => {
+                let (size, wire_flags) = if h[0] == 0xFF { (long(&h[1..9]), h[9]) } else { (h[0] as u64, h[1]) };
+                // The size counts the flags byte, so it is at least 1.
+                if size == 0 {
+                    return Err(Failure::protocol("ZMTP 1.0 frame of size 0"));
+                }
+                (size - 1, wire_flags & FLAG_MORE != 0, false)
+            }
+        };
+        if self.max_msg_size >= 0 && len > self.max_msg_size as u64 {
+            return Err(Failure::protocol("frame larger than max_msg_size").with_errno(libc::EMSGSIZE));
+        }
+        let len = usize::try_from(len)
+            .map_err(|_| Failure::protocol("frame larger than the address space").with_errno(libc::EMSGSIZE))?;
+        let mut msg_flags = 0;
+        if more {
+            msg_flags |= flags::MORE;
+        }
+        if command {
+            msg_flags |= flags::COMMAND;
+        }
+        Ok((len, msg_flags))
+    }
+}
+
+fn out_of_memory() -> Failure {
+    Failure::protocol("cannot allocate frame").with_errno(libc::ENOMEM)
+}
+
+impl PartialBody {
+    fn new(len: usize, msg_flags: u8) -> Result<PartialBody, Failure> {
+        let buf = if len <= INLINE_MAX {
+            BodyBuf::Small([0; INLINE_MAX], 0)
+        } else {
+            let mut v = Vec::new();
+            v.try_reserve_exact(len.min(RESERVE_AHEAD)).map_err(|_| out_of_memory())?;
+            BodyBuf::Large(v)
+        };
+        Ok(PartialBody { len, msg_flags, buf })
+    }
+
+    fn filled(&self) -> usize {
+        match &self.buf {
+            BodyBuf::Small(_, n) => *n,
+            BodyBuf::Large(v) => v.len(),
+        }
+    }
+
+    fn remaining(&self) -> usize {
+        self.len - self.filled()
+    }
+
+    fn extend(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        match &mut self.buf {
+            BodyBuf::Small(buf, n) => {
+                buf[*n..*n + bytes.len()].copy_from_slice(bytes);
+                *n += bytes.len();
+            }
+            BodyBuf::Large(v) => {
+                let needed = v.len() + bytes.len();
+                if needed > v.capacity() {
+                    // Grow geometrically, never past the announced length, so the final
+                    // buffer is exactly the message's and from_vec need not reallocate.
+                    let target = needed.max(v.capacity().saturating_mul(2)).min(self.len);
+                    v.try_reserve_exact(target - v.len()).map_err(|_| out_of_memory())?;
+                }
+                v.extend_from_slice(bytes);
+            }
+        }
+        Ok(())
+    }
+
+    fn into_msg(self) -> Msg {
+        let mut msg = match self.buf {
+            BodyBuf::Small(buf, n) => Msg::from_slice(&buf[..n]),
+            BodyBuf::Large(v) => Msg::from_vec(v),
+        };
+        msg.set_flags(self.msg_flags);
+        msg
+    }
+}
+
+/// Appends the header of a frame with a `len`-byte body to `out`.
+/// `command` is only meaningful for ZMTP 3.x (there is no such flag in 1.0).
+pub fn write_header(framing: Framing, out: &mut Vec<u8>, len: usize, more: bool, command: bool) {
+    match framing {
+        Framing::V2 => {
+            let mut wire_flags = 0;
+            if more {
+                wire_flags |= FLAG_MORE;
+            }
+            if command {
+                wire_flags |= FLAG_COMMAND;
+            }
+            if len > u8::MAX as usize {
+                out.push(wire_flags | FLAG_LONG);
+                out.extend_from_slice(&(len as u64).to_be_bytes());
+            } else {
+                out.push(wire_flags);
+                out.push(len as u8);
+            }
+        }
+        Framing::V1 => {
+            let size = len as u64 + 1; // counts the flags byte
+            if size < 0xFF {
+                out.push(size as u8);
+            } else {
+                out.push(0xFF);
+                out.extend_from_slice(&size.to_be_bytes());
+            }
+            out.push(more as u8);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(framing: Framing, body: &[u8], more: bool, command: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_header(framing, &mut out, body.len(), more, command);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// Decodes `wire` fed in pieces of `step` bytes.
+    fn decode_all(framing: Framing, wire: &[u8], step: usize, max: i64) -> Result<Vec<Msg>, Failure> {
+        let mut d = Decoder::new(framing, max);
+        let mut out = Vec::new();
+        for chunk in wire.chunks(step.max(1)) {
+            let mut pos = 0;
+            while pos < chunk.len() {
+                let (n, msg) = d.decode(&chunk[pos..])?;
+                pos += n;
+                out.extend(msg);
+            }
+        }
+        // A trailing empty frame completes with no further input.
+        if let (_, Some(msg)) = d.decode(&[])? {
+            out.push(msg);
+        }
+        assert!(d.at_frame_boundary());
+        Ok(out)
+    }
+
+    fn sample(framing: Framing) -> (Vec<u8>, Vec<(Vec<u8>, u8)>) {
+        let bodies: Vec<(Vec<u8>, bool, bool)> = vec![
+            (b"hello".to_vec(), true, false),
+            (Vec::new(), true, false),
+            (vec![7; 32], false, false),
+            (vec![8; 33], false, framing == Framing::V2),
+            (vec![9; 254], true, false),
+            (vec![1; 255], true, false),
+            (vec![2; 256], false, false),
+            (vec![3; 70_000], false, false),
+            (Vec::new(), false, false),
+        ];
+        let mut wire = Vec::new();
+        let mut expect = Vec::new();
+        for (b, more, cmd) in bodies {
+            wire.extend(frame(framing, &b, more, cmd));
+            let mut f = 0;
+            if more {
+                f |= flags::MORE;
+            }
+            if cmd {
+                f |= flags::COMMAND;
+            }
+            expect.push((b, f));
+        }
+        (wire, expect)
+    }
+
+    #[test]
+    fn split_at_every_byte() {
+        for framing in [Framing::V1, Framing::V2] {
+            let (wire, expect) = sample(framing);
+            for step in [1, 2, 3, 7, 9, 10, 11, 64, 255, 4096, wire.len()] {
+                let got = decode_all(framing, &wire, step, -1).unwrap();
+                let got: Vec<_> = got.iter().map(|m| (m.data().to_vec(), m.flags())).collect();
+                assert_eq!(got, expect, "{framing:?} step {step}");
+            }
+            // Every single split point of the whole stream into two reads.
+            for cut in 0..wire.len() {
+                let mut d = Decoder::new(framing, -1);
+                let mut n = 0;
+                for part in [&wire[..cut], &wire[cut..]] {
+                    let mut pos = 0;
+                    while pos < part.len() {
+                        let (used, msg) = d.decode(&part[pos..]).unwrap();
+                        pos += used;
+                        n += msg.is_some() as usize;
+                    }
+                }
+                n += d.decode(&[]).unwrap().1.is_some() as usize;
+                assert_eq!(n, expect.len(), "{framing:?} cut {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn header_forms() {
+        assert_eq!(frame(Framing::V2, &[0; 255], false, false)[..2], [0, 255]);
+        assert_eq!(frame(Framing::V2, &[0; 256], true, false)[..9], [3, 0, 0, 0, 0, 0, 0, 1, 0]);
+        assert_eq!(frame(Framing::V2, b"x", false, true)[..2], [4, 1]);
+        assert_eq!(frame(Framing::V1, &[0; 253], true, false)[..2], [254, 1]);
+        assert_eq!(frame(Framing::V1, &[0; 254], false, false)[..10], [0xFF, 0, 0, 0, 0, 0, 0, 0, 255, 0]);
+        // A long header may carry a short length.
+        let msgs = decode_all(Framing::V2, &[2, 0, 0, 0, 0, 0, 0, 0, 1, b'z'], 1, -1).unwrap();
+        assert_eq!(msgs[0].data(), b"z");
+    }
+
+    #[test]
+    fn max_msg_size() {
+        let wire = frame(Framing::V2, &[0; 100], false, false);
+        assert!(decode_all(Framing::V2, &wire, 5, 100).is_ok());
+        let err = decode_all(Framing::V2, &wire, 5, 99).unwrap_err();
+        assert_eq!(err.errno.0, libc::EMSGSIZE);
+        // 0 admits only empty frames, as in libzmq.
+        assert!(decode_all(Framing::V2, &[0, 0], 1, 0).is_ok());
+        assert!(decode_all(Framing::V1, &frame(Framing::V1, b"a", false, false), 1, 0).is_err());
+    }
+
+    #[test]
+    fn huge_length_does_not_allocate_it() {
+        for framing in [Framing::V1, Framing::V2] {
+            let hdr: &[u8] = match framing {
+                Framing::V2 => &[2, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3],
+                Framing::V1 => &[0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 1, 2, 3],
+            };
+            let mut d = Decoder::new(framing, -1);
+            let (n, msg) = d.decode(hdr).unwrap();
+            assert_eq!((n, msg.is_none()), (hdr.len(), true));
+            assert!(!d.at_frame_boundary());
+        }
+        // Beyond the address space.
+        let mut d = Decoder::new(Framing::V2, -1);
+        if usize::BITS < 64 {
+            assert!(d.decode(&[2, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        }
+    }
+
+    #[test]
+    fn v1_zero_size_is_an_error() {
+        assert!(decode_all(Framing::V1, &[0], 1, -1).is_err());
+        assert!(decode_all(Framing::V1, &[0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0], 1, -1).is_err());
+    }
+
+    #[test]
+    fn random_input_never_panics() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..2000 {
+            let framing = if round % 2 == 0 { Framing::V1 } else { Framing::V2 };
+            let len = (rand() % 300) as usize;
+            let data: Vec<u8> = (0..len).map(|_| rand() as u8).collect();
+            let max = if round % 3 == 0 { -1 } else { (rand() % 1000) as i64 };
+            let mut d = Decoder::new(framing, max);
+            let mut pos = 0;
+            'feed: while pos < data.len() {
+                let step = 1 + (rand() % 40) as usize;
+                let end = (pos + step).min(data.len());
+                let mut chunk = &data[pos..end];
+                while !chunk.is_empty() {
+                    match d.decode(chunk) {
+                        Ok((n, _)) => chunk = &chunk[n..],
+                        Err(_) => break 'feed,
+                    }
+                }
+                pos = end;
+            }
+        }
+    }
+}

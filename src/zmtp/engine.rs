@@ -1,0 +1,514 @@
+//! The sans-IO ZMTP engine: one connection's protocol state. See the module docs
+//! (`zmtp/mod.rs`) for how the I/O layer drives it.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::msg::{Metadata, Msg};
+
+use super::codec::{self, Decoder};
+use super::commands::{self, Command};
+use super::failure::{protocol_error, Failure};
+use super::greeting::{GreetingExchange, OurGreeting, PeerGreeting, Protocol, MECHANISM_LEN};
+use super::heartbeat::{Due, Heartbeat};
+use super::mechanism::{LocalInfo, Mechanism, MechanismConfig, Status};
+use super::outbuf::OutQueue;
+use super::socket_type;
+
+/// Everything the engine needs from the socket's options.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// ZMQ_PAIR (0) ..= ZMQ_CHANNEL (20). STREAM sockets do not speak ZMTP.
+    pub socket_type: i32,
+    /// ZMQ_ROUTING_ID; announced in READY by REQ/DEALER/ROUTER, and as the identity frame
+    /// to ZMTP 1.0/2.0 peers.
+    pub routing_id: Vec<u8>,
+    /// ZMQ_PLAIN_SERVER/ZMQ_CURVE_SERVER; the greeting's as-server (always 0 for NULL).
+    pub as_server: bool,
+    pub mechanism: MechanismConfig,
+    /// ZMQ_ZAP_DOMAIN. Set (or a mechanism other than NULL) means ZAP is enabled, which
+    /// makes ZMTP 1.0/2.0 peers unacceptable, as in libzmq.
+    pub zap_domain: Vec<u8>,
+    /// ZMQ_HEARTBEAT_IVL; zero = no PINGs.
+    pub heartbeat_ivl: Duration,
+    /// ZMQ_HEARTBEAT_TTL, sent in our PINGs (in whole deciseconds, at most 6553.5 s).
+    pub heartbeat_ttl: Duration,
+    /// ZMQ_HEARTBEAT_TIMEOUT: how long after a PING of ours silence means death; zero =
+    /// never. Resolve libzmq's default (-1) to heartbeat_ivl before.
+    pub heartbeat_timeout: Duration,
+    /// ZMQ_MAXMSGSIZE: largest frame accepted; negative = no limit. Applies to every frame,
+    /// handshake commands included, as in libzmq (so 0 admits only empty frames).
+    pub max_msg_size: i64,
+    /// ZMQ_METADATA: extra properties for our READY ("X-..." names).
+    pub app_metadata: Vec<(String, Vec<u8>)>,
+    /// Properties the I/O layer knows about the connection ("Peer-Address", "__fd"). They
+    /// come first in the metadata of received messages and cannot be overridden by the
+    /// peer's READY.
+    pub connection_properties: Vec<(String, Vec<u8>)>,
+    /// Send subscriptions to ZMTP 3.1 peers as SUBSCRIBE/CANCEL commands, as libzmq 4.3.3+
+    /// does; false sends the 3.0 form (a message starting with 1 or 0) to everyone.
+    pub subscribe_commands: bool,
+    /// Speak ZMTP 2.0 (greeting revision 1, no mechanism) like libzmq 3.x / JeroMQ 0.3.
+    /// For tests and interoperability experiments only.
+    pub emulate_zmtp2: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            socket_type: socket_type::PAIR,
+            routing_id: Vec::new(),
+            as_server: false,
+            mechanism: MechanismConfig::Null,
+            zap_domain: Vec::new(),
+            heartbeat_ivl: Duration::ZERO,
+            heartbeat_ttl: Duration::ZERO,
+            heartbeat_timeout: Duration::ZERO,
+            max_msg_size: -1,
+            app_metadata: Vec::new(),
+            connection_properties: Vec::new(),
+            subscribe_commands: true,
+            emulate_zmtp2: false,
+        }
+    }
+}
+
+/// What the handshake established.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    pub protocol: Protocol,
+    /// From READY (3.x) or the greeting (1.0 with revision, 2.0); None for an unversioned
+    /// 1.0 peer or a 3.x peer that sent no Socket-Type.
+    pub peer_socket_type: Option<i32>,
+    /// From READY's "Identity" (3.x) or the identity frame (1.0/2.0); empty if none.
+    pub peer_routing_id: Vec<u8>,
+    /// Connection properties + ZAP User-Id + the peer's READY properties; also attached to
+    /// every received message.
+    pub metadata: Arc<Metadata>,
+}
+
+#[derive(Debug)]
+pub enum Event {
+    /// Sent once, before any message; only now may `send` be called.
+    HandshakeDone(Handshake),
+    /// One frame of an application message; `more()` tells whether more frames follow.
+    Message(Msg),
+    /// A ZMTP 3.1 SUBSCRIBE command (ZMTP 3.0 and older peers send subscriptions as
+    /// messages starting with 1, which arrive as Message). `commands::subscription_message`
+    /// turns it into that message form. An unversioned 1.0 peer of a PUB/XPUB gets a
+    /// phantom Subscribe(empty) right after the handshake, as in libzmq.
+    Subscribe(Vec<u8>),
+    /// A ZMTP 3.1 CANCEL command (3.0 form: a message starting with 0).
+    Cancel(Vec<u8>),
+    /// The connection is unusable: close it. Always the last event.
+    Error(Failure),
+}
+
+impl Event {
+    /// Subscribe/Cancel turned into the ZMTP 3.0 message form (1 or 0, then the topic), for
+    /// an XPUB that takes all subscriptions as messages; other events are unchanged.
+    pub fn subscription_as_message(self) -> Event {
+        match self {
+            Event::Subscribe(topic) => Event::Message(commands::subscription_message(true, &topic)),
+            Event::Cancel(topic) => Event::Message(commands::subscription_message(false, &topic)),
+            other => other,
+        }
+    }
+}
+
+enum Phase {
+    Greeting(GreetingExchange),
+    /// ZMTP 3.x security handshake.
+    Handshake,
+    /// ZMTP 1.0/2.0: waiting for the peer's identity frame.
+    Identity,
+    Active,
+    Failed(Failure),
+}
+
+pub struct Engine {
+    cfg: Config,
+    phase: Phase,
+    protocol: Option<Protocol>,
+    peer_greeting_type: Option<i32>,
+    decoder: Option<Decoder>,
+    mechanism: Option<Box<dyn Mechanism>>,
+    out: OutQueue,
+    events: VecDeque<Event>,
+    metadata: Option<Arc<Metadata>>,
+    heartbeat: Heartbeat,
+    /// Where the last queued PONG ends in the output (see `OutQueue::end_offset`).
+    last_pong_end: u64,
+}
+
+impl Engine {
+    /// A new connection; the first part of our greeting is queued for writing at once.
+    pub fn new(cfg: Config) -> Engine {
+        let mut first = Vec::new();
+        let ours = OurGreeting {
+            socket_type: cfg.socket_type as u8,
+            routing_id_len: cfg.routing_id.len(),
+            mechanism: cfg.mechanism.wire_name(),
+            as_server: cfg.as_server && cfg.mechanism != MechanismConfig::Null,
+            zmtp2_only: cfg.emulate_zmtp2,
+        };
+        let greeting = GreetingExchange::new(ours, &mut first);
+        let mut out = OutQueue::default();
+        out.push_bytes(&first);
+        let heartbeat = Heartbeat::new(cfg.heartbeat_ivl, cfg.heartbeat_ttl, cfg.heartbeat_timeout);
+        Engine {
+            cfg,
+            phase: Phase::Greeting(greeting),
+            protocol: None,
+            peer_greeting_type: None,
+            decoder: None,
+            mechanism: None,
+            out,
+            events: VecDeque::new(),
+            metadata: None,
+            heartbeat,
+            last_pong_end: 0,
+        }
+    }
+
+    /// Feeds bytes read from the socket. Decodes everything in `data`, queueing events.
+    /// On a protocol error returns Err (EPROTO, EMSGSIZE, ENOMEM) after queueing the events
+    /// of the frames before it and then Event::Error; every later call returns Err too.
+    pub fn on_read(&mut self, data: &[u8]) -> Result<()> {
+        if let Phase::Failed(f) = &self.phase {
+            return Err(f.errno);
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.heartbeat.on_traffic();
+        let mut rest = data;
+        if let Phase::Greeting(greeting) = &mut self.phase {
+            let mut reply = Vec::new();
+            let (used, peer) = greeting.feed(rest, &mut reply);
+            self.out.push_bytes(&reply);
+            rest = &rest[used..];
+            let Some(peer) = peer else { return Ok(()) };
+            if let Err(f) = self.start_protocol(&peer) {
+                return Err(self.fail(f));
+            }
+            self.decode(&peer.replay)?;
+        }
+        self.decode(rest)
+    }
+
+    /// The next event, in wire order.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Queues one frame of an application message (MORE taken from `msg`). Only after
+    /// the handshake: before it returns EAGAIN (keep the message), after a failure the
+    /// failure's errno. Large bodies are queued by reference, not copied.
+    pub fn send(&mut self, msg: &Msg) -> Result<()> {
+        self.check_active()?;
+        let command = msg.is_command() && self.is_v3();
+        match &mut self.mechanism {
+            Some(m) if m.wraps_messages() => match m.encode(msg) {
+                Ok(frame) => self.write_frame(&frame, frame.is_command()),
+                Err(f) => return Err(self.fail(f)),
+            },
+            _ => self.write_frame(msg, command),
+        }
+        Ok(())
+    }
+
+    /// Queues a subscription (`subscribe`) or its cancellation for `topic`, in the form the
+    /// peer understands: a SUBSCRIBE/CANCEL command for ZMTP 3.1 (unless
+    /// `subscribe_commands` is off), else a message of 1 or 0 followed by the topic.
+    pub fn send_subscription(&mut self, subscribe: bool, topic: &[u8]) -> Result<()> {
+        self.check_active()?;
+        if self.protocol == Some(Protocol::V3_1) && self.cfg.subscribe_commands {
+            let body = if subscribe { commands::subscribe(topic) } else { commands::cancel(topic) };
+            self.write_command(&body);
+            Ok(())
+        } else {
+            self.send(&commands::subscription_message(subscribe, topic))
+        }
+    }
+
+    /// Runs the heartbeat timers. Call after every `on_read` and whenever the returned
+    /// deadline passes; returns the next deadline, if any. May queue a PING (write it)
+    /// or fail the connection with a timeout (poll events).
+    pub fn tick(&mut self, now: Instant) -> Option<Instant> {
+        if !matches!(self.phase, Phase::Active) {
+            return None;
+        }
+        match self.heartbeat.tick(now) {
+            Due::Nothing => {}
+            Due::SendPing => {
+                let ping = commands::ping(self.heartbeat.ttl_deciseconds(), &[]);
+                self.write_command(&ping);
+            }
+            Due::Expired(detail) => {
+                self.fail(Failure::timeout(detail));
+                return None;
+            }
+        }
+        self.heartbeat.next_deadline(now)
+    }
+
+    /// Bytes to write next (a prefix of what is queued; empty when nothing is).
+    pub fn out_bytes(&self) -> &[u8] {
+        self.out.front()
+    }
+
+    /// Fills `slices` with everything queued, in order, for a vectored write.
+    pub fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        self.out.io_slices(slices)
+    }
+
+    /// Marks `n` queued bytes as written.
+    pub fn consume_out(&mut self, n: usize) {
+        self.out.consume(n)
+    }
+
+    /// Bytes queued for writing; stop pulling messages to `send` while this is large.
+    pub fn out_len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn wants_write(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Whether HandshakeDone was queued (and the engine has not failed since).
+    pub fn handshake_done(&self) -> bool {
+        matches!(self.phase, Phase::Active)
+    }
+
+    /// The failure, once the engine has failed.
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.phase {
+            Phase::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The negotiated protocol, once the peer's greeting is in.
+    pub fn protocol(&self) -> Option<Protocol> {
+        self.protocol
+    }
+
+    /// The metadata attached to received messages, once the handshake is done.
+    pub fn metadata(&self) -> Option<&Arc<Metadata>> {
+        self.metadata.as_ref()
+    }
+
+    fn is_v3(&self) -> bool {
+        self.protocol.is_some_and(Protocol::is_v3)
+    }
+
+    fn check_active(&self) -> Result<()> {
+        match &self.phase {
+            Phase::Active => Ok(()),
+            Phase::Failed(f) => Err(f.errno),
+            _ => Err(Error::AGAIN),
+        }
+    }
+
+    /// Records a failure: queues Event::Error and refuses all further work.
+    fn fail(&mut self, failure: Failure) -> Error {
+        let errno = failure.errno;
+        self.events.push_back(Event::Error(failure.clone()));
+        self.phase = Phase::Failed(failure);
+        errno
+    }
+
+    /// The peer's greeting is complete: set up framing and the handshake.
+    fn start_protocol(&mut self, peer: &PeerGreeting) -> std::result::Result<(), Failure> {
+        let protocol = peer.protocol;
+        self.protocol = Some(protocol);
+        self.decoder = Some(Decoder::new(protocol.framing(), self.cfg.max_msg_size));
+        if protocol.is_v3() {
+            let mut ours = [0u8; MECHANISM_LEN];
+            let name = self.cfg.mechanism.wire_name();
+            ours[..name.len()].copy_from_slice(name);
+            if peer.mechanism != ours {
+                return Err(Failure::handshake(protocol_error::ZMTP_MECHANISM_MISMATCH, "security mechanism mismatch"));
+            }
+            self.mechanism = Some(self.cfg.mechanism.start(LocalInfo {
+                socket_type: self.cfg.socket_type,
+                routing_id: self.cfg.routing_id.clone(),
+                app_metadata: self.cfg.app_metadata.clone(),
+            }));
+            self.phase = Phase::Handshake;
+            self.send_handshake_commands();
+            return Ok(());
+        }
+
+        // ZMTP 1.0/2.0 cannot authenticate, so libzmq refuses them when ZAP is on.
+        if self.cfg.mechanism != MechanismConfig::Null || !self.cfg.zap_domain.is_empty() {
+            return Err(Failure::protocol("ZMTP 1.0/2.0 peer while ZAP is enabled"));
+        }
+        self.peer_greeting_type = peer.socket_type.map(i32::from);
+        // Our identity message goes first. To an unversioned peer its header already went
+        // out as our signature; only the body is left.
+        if protocol == Protocol::V1Unversioned {
+            let id = self.cfg.routing_id.clone();
+            self.out.push_bytes(&id);
+        } else {
+            let id = Msg::from_slice(&self.cfg.routing_id);
+            self.write_frame(&id, false);
+        }
+        self.phase = Phase::Identity;
+        Ok(())
+    }
+
+    /// Decodes `data` frame by frame, acting on each.
+    fn decode(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let decoder = self.decoder.as_mut().expect("decoding starts after the greeting");
+            let (used, frame) = match decoder.decode(data) {
+                Ok(step) => step,
+                Err(f) => return Err(self.fail(f)),
+            };
+            data = &data[used..];
+            if let Some(frame) = frame {
+                if let Err(f) = self.on_frame(frame) {
+                    return Err(self.fail(f));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_frame(&mut self, frame: Msg) -> std::result::Result<(), Failure> {
+        match self.phase {
+            Phase::Handshake => self.on_handshake_frame(frame),
+            Phase::Identity => {
+                self.on_identity(frame);
+                Ok(())
+            }
+            Phase::Active => self.on_active_frame(frame),
+            Phase::Greeting(_) | Phase::Failed(_) => unreachable!("no frames outside the handshake and after it"),
+        }
+    }
+
+    fn on_handshake_frame(&mut self, frame: Msg) -> std::result::Result<(), Failure> {
+        if !frame.is_command() {
+            return Err(Failure::handshake(protocol_error::ZMTP_UNEXPECTED_COMMAND, "message before handshake"));
+        }
+        let mechanism = self.mechanism.as_mut().expect("3.x handshake has a mechanism");
+        mechanism.process_handshake_command(frame.data())?;
+        self.send_handshake_commands();
+        let mechanism = self.mechanism.as_ref().expect("3.x handshake has a mechanism");
+        match mechanism.status() {
+            Status::Handshaking => Ok(()),
+            Status::Error => Err(Failure::protocol("security handshake failed")),
+            Status::Ready => {
+                let peer = mechanism.peer().clone();
+                let metadata = self.build_metadata(peer.user_id.as_deref(), &peer.properties);
+                self.finish_handshake(Handshake {
+                    protocol: self.protocol.expect("greeting done"),
+                    peer_socket_type: peer.socket_type,
+                    peer_routing_id: peer.routing_id,
+                    metadata,
+                });
+                self.heartbeat.start();
+                Ok(())
+            }
+        }
+    }
+
+    /// ZMTP 1.0/2.0: the peer's first frame is its identity.
+    fn on_identity(&mut self, frame: Msg) {
+        let metadata = self.build_metadata(None, &[]);
+        self.finish_handshake(Handshake {
+            protocol: self.protocol.expect("greeting done"),
+            peer_socket_type: self.peer_greeting_type,
+            peer_routing_id: frame.data().to_vec(),
+            metadata,
+        });
+        // A 1.0 peer never sends subscriptions: make PUB/XPUB send it everything.
+        if self.protocol == Some(Protocol::V1Unversioned) && socket_type::wants_phantom_subscription(self.cfg.socket_type) {
+            self.events.push_back(Event::Subscribe(Vec::new()));
+        }
+    }
+
+    fn finish_handshake(&mut self, handshake: Handshake) {
+        self.metadata = Some(handshake.metadata.clone());
+        self.events.push_back(Event::HandshakeDone(handshake));
+        self.phase = Phase::Active;
+    }
+
+    fn on_active_frame(&mut self, frame: Msg) -> std::result::Result<(), Failure> {
+        if frame.is_command() {
+            // ZMTP 1.0/2.0 have no commands: drop such frames, as libzmq's session does.
+            if self.is_v3() {
+                self.on_command(&frame);
+            }
+            return Ok(());
+        }
+        let mut msg = match &mut self.mechanism {
+            Some(m) if m.wraps_messages() => m.decode(frame)?,
+            _ => frame,
+        };
+        msg.set_metadata(self.metadata.clone());
+        self.events.push_back(Event::Message(msg));
+        Ok(())
+    }
+
+    /// Commands after the handshake. Unknown and malformed ones are ignored, as in libzmq.
+    fn on_command(&mut self, frame: &Msg) {
+        match commands::parse(frame.data()) {
+            Ok(Command::Ping { ttl, context }) => {
+                // At most one PONG waits unwritten (libzmq keeps one too), so a peer that
+                // pings without reading cannot grow our output queue.
+                if self.out.written() >= self.last_pong_end {
+                    let pong = commands::pong(context);
+                    self.write_command(&pong);
+                    self.last_pong_end = self.out.end_offset();
+                }
+                self.heartbeat.on_peer_ping(ttl);
+            }
+            Ok(Command::Subscribe(topic)) => self.events.push_back(Event::Subscribe(topic.to_vec())),
+            Ok(Command::Cancel(topic)) => self.events.push_back(Event::Cancel(topic.to_vec())),
+            _ => {}
+        }
+    }
+
+    fn send_handshake_commands(&mut self) {
+        while let Some(body) = self.mechanism.as_mut().and_then(|m| m.next_handshake_command()) {
+            self.write_command(&body);
+        }
+    }
+
+    fn write_command(&mut self, body: &[u8]) {
+        let framing = self.protocol.expect("commands follow the greeting").framing();
+        self.out.push_with(|buf| {
+            codec::write_header(framing, buf, body.len(), false, true);
+            buf.extend_from_slice(body);
+        });
+    }
+
+    fn write_frame(&mut self, msg: &Msg, command: bool) {
+        let framing = self.protocol.expect("frames follow the greeting").framing();
+        self.out.push_with(|buf| codec::write_header(framing, buf, msg.len(), msg.more(), command));
+        self.out.push_body(msg);
+    }
+
+    /// Connection properties, then User-Id, then the peer's; the first of a name wins.
+    fn build_metadata(&self, user_id: Option<&[u8]>, peer: &[(String, Vec<u8>)]) -> Arc<Metadata> {
+        let mut md = Metadata::new();
+        let user = user_id.map(|u| ("User-Id".to_string(), u.to_vec()));
+        for (name, value) in self.cfg.connection_properties.iter().chain(user.iter()).chain(peer) {
+            if md.get(name).is_none() {
+                md.set(name, value);
+            }
+        }
+        Arc::new(md)
+    }
+}

@@ -1,0 +1,129 @@
+//! Security mechanisms (RFC 23 §"Authentication and Confidentiality"): the handshake that
+//! follows a ZMTP 3.x greeting. Only NULL exists so far; PLAIN and CURVE (and ZAP, which
+//! they and NULL-with-a-domain consult) plug in here by implementing `Mechanism` and adding
+//! a `MechanismConfig` variant. The engine only moves command bodies in and out and asks
+//! for the status; it never looks inside a mechanism's commands.
+
+pub mod null;
+
+use crate::msg::Msg;
+
+use super::commands;
+use super::failure::Failure;
+use super::socket_type;
+
+/// ZMQ_MECHANISM and its keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MechanismConfig {
+    #[default]
+    Null,
+    // Plain { username, password } / Curve { keys } come later.
+}
+
+impl MechanismConfig {
+    /// The name in the greeting (zero-padded to 20 bytes on the wire).
+    pub fn wire_name(&self) -> &'static [u8] {
+        match self {
+            MechanismConfig::Null => b"NULL",
+        }
+    }
+
+    pub(crate) fn start(&self, local: LocalInfo) -> Box<dyn Mechanism> {
+        match self {
+            MechanismConfig::Null => Box::new(null::NullMechanism::new(local)),
+        }
+    }
+}
+
+/// What every mechanism announces about our socket.
+#[derive(Debug, Clone, Default)]
+pub struct LocalInfo {
+    pub socket_type: i32,
+    pub routing_id: Vec<u8>,
+    /// ZMQ_METADATA properties ("X-..."), sent in READY/INITIATE.
+    pub app_metadata: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Handshaking,
+    Ready,
+    Error,
+}
+
+/// What the handshake learnt about the peer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// From "Socket-Type" (checked against ours), if the peer sent one.
+    pub socket_type: Option<i32>,
+    /// From "Identity"; empty when absent.
+    pub routing_id: Vec<u8>,
+    /// Every property in the order received, names as sent (libzmq matches names
+    /// case-sensitively). A repeated name keeps its first value when made into metadata.
+    pub properties: Vec<(String, Vec<u8>)>,
+    /// The ZAP User-Id, once a ZAP handler authenticated the peer.
+    pub user_id: Option<Vec<u8>>,
+}
+
+pub trait Mechanism: Send {
+    /// The next handshake command body to send, if there is one now.
+    fn next_handshake_command(&mut self) -> Option<Vec<u8>>;
+
+    /// Handles one handshake command body from the peer.
+    fn process_handshake_command(&mut self, body: &[u8]) -> Result<(), Failure>;
+
+    fn status(&self) -> Status;
+
+    fn peer(&self) -> &PeerInfo;
+
+    /// Whether application frames must pass through encode/decode (CURVE wraps them in
+    /// MESSAGE commands); NULL and PLAIN send them as they are.
+    fn wraps_messages(&self) -> bool {
+        false
+    }
+
+    /// The frame to put on the wire for an outgoing message (only if wraps_messages).
+    fn encode(&mut self, msg: &Msg) -> Result<Msg, Failure> {
+        Ok(msg.clone())
+    }
+
+    /// The message carried by an incoming frame (only if wraps_messages).
+    fn decode(&mut self, frame: Msg) -> Result<Msg, Failure> {
+        Ok(frame)
+    }
+}
+
+/// The properties libzmq 4.3 puts in READY (and INITIATE): Socket-Type; Identity for
+/// REQ/DEALER/ROUTER, even if empty; then the application's metadata.
+pub fn basic_properties(local: &LocalInfo) -> Vec<u8> {
+    let mut out = Vec::new();
+    let type_name = socket_type::name(local.socket_type).unwrap_or("");
+    commands::write_property(&mut out, b"Socket-Type", type_name.as_bytes());
+    if socket_type::announces_identity(local.socket_type) {
+        commands::write_property(&mut out, b"Identity", &local.routing_id);
+    }
+    for (name, value) in &local.app_metadata {
+        commands::write_property(&mut out, name.as_bytes(), value);
+    }
+    out
+}
+
+/// Takes in the peer's metadata properties as libzmq does: a malformed list or an
+/// incompatible Socket-Type fails the handshake; a missing Socket-Type is accepted.
+pub fn apply_peer_metadata(our_type: i32, data: &[u8], peer: &mut PeerInfo) -> Result<(), Failure> {
+    let props = commands::parse_properties(data).ok_or(Failure::protocol("malformed metadata"))?;
+    for (name, value) in props {
+        match name {
+            b"Socket-Type" => {
+                let theirs = socket_type::from_name(value)
+                    .filter(|&t| socket_type::compatible(our_type, t))
+                    .ok_or(Failure::protocol("incompatible socket type"))?;
+                peer.socket_type = Some(theirs);
+            }
+            b"Identity" => peer.routing_id = value.to_vec(),
+            _ => {}
+        }
+        peer.properties.push((String::from_utf8_lossy(name).into_owned(), value.to_vec()));
+    }
+    Ok(())
+}
