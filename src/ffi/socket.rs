@@ -256,8 +256,9 @@ pub unsafe extern "C" fn zmq_recviov(s: *mut c_void, iov: *mut libc::iovec, coun
 #[no_mangle]
 pub unsafe extern "C" fn zmq_socket_monitor(s: *mut c_void, addr: *const c_char, events: c_int) -> c_int {
     guard(|| {
-        let _ = (socket_mut(s)?, addr, events);
-        // Monitoring comes with the rest of the stable API (issue 4).
-        Err(Error::NOTSUP)
+        let sock = socket_mut(s)?;
+        let addr = if addr.is_null() { None } else { Some(endpoint(addr)?) };
+        sock.monitor(addr, events)?;
+        Ok(0)
     })
 }

@@ -271,8 +271,8 @@ impl IoThread {
         for t in ts {
             if let Some((_, mut l, setup)) = self.listeners.remove(&t) {
                 let _ = l.deregister(self.poll.registry());
+                setup.monitor.emit(crate::socket::monitor::event::CLOSED, l.raw_fd() as u32, &setup.endpoint);
                 l.cleanup();
-                drop(setup);
             }
         }
     }

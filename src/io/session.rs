@@ -10,6 +10,7 @@ use crate::msg::{Metadata, Msg};
 use crate::options::Options;
 use crate::pipe::{pair, PeerInfo, Pipe, PipeEvent};
 use crate::socket::kind;
+use crate::socket::monitor::{event, MonitorSlot};
 use crate::zmtp::{self, Engine, Event};
 use mio::Token;
 use socket2::SockAddr;
@@ -29,6 +30,7 @@ pub struct SessionSetup {
     pub mailbox: Arc<Mailbox>,
     /// The endpoint as the socket names it (for pipes' PeerInfo, unbind/disconnect).
     pub endpoint: String,
+    pub monitor: MonitorSlot,
 }
 
 /// What a connecting session connects to.
@@ -123,6 +125,7 @@ impl Session {
 
     pub fn accepted(token: Token, handle: u64, mut stream: Stream, setup: SessionSetup, io: &IoCtx) -> Option<Session> {
         stream.register(io.registry, token).ok()?;
+        setup.monitor.emit(event::ACCEPTED, stream.raw_fd() as u32, &setup.endpoint);
         let mut s = Session::new(token, handle, setup);
         s.stream = Some(stream);
         s.start_engine();
@@ -166,6 +169,7 @@ impl Session {
                 if stream.register(io.registry, self.token).is_err() {
                     return self.schedule_reconnect();
                 }
+                self.setup.monitor.emit(event::CONNECT_DELAYED, libc::EINPROGRESS as u32, &self.setup.endpoint);
                 self.stream = Some(stream);
                 self.connecting = true;
                 true
@@ -184,6 +188,7 @@ impl Session {
             return !self.released;
         }
         self.reconnect_at = Some(Instant::now() + self.reconnect_ivl);
+        self.setup.monitor.emit(event::CONNECT_RETRIED, self.reconnect_ivl.as_millis() as u32, &self.setup.endpoint);
         // Exponential back-off up to RECONNECT_IVL_MAX, when set.
         if o.reconnect_ivl_max > o.reconnect_ivl {
             let max = Duration::from_millis(o.reconnect_ivl_max as u64);
@@ -201,6 +206,9 @@ impl Session {
     fn lost(&mut self, io: &IoCtx) -> bool {
         if let Some(mut s) = self.stream.take() {
             let _ = s.deregister(io.registry);
+            if !self.connecting {
+                self.setup.monitor.emit(event::DISCONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
+            }
         }
         self.engine = None;
         self.connecting = false;
@@ -233,6 +241,9 @@ impl Session {
                 return self.lost(io);
             }
             self.connecting = false;
+            if let Some(s) = self.stream.as_ref() {
+                self.setup.monitor.emit(event::CONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
+            }
             self.reconnect_ivl = Duration::from_millis(self.setup.options.reconnect_ivl.max(0) as u64);
             self.start_engine();
         }
@@ -336,6 +347,7 @@ impl Session {
             match ev {
                 Event::HandshakeDone(hs) => {
                     self.handshake_deadline = None;
+                    self.setup.monitor.emit(event::HANDSHAKE_SUCCEEDED, 0, &self.setup.endpoint);
                     self.meta = Some(hs.metadata);
                     match self.pipe.as_ref() {
                         None => {
@@ -352,7 +364,18 @@ impl Session {
                 Event::Message(msg) => self.stalled.push_back(msg),
                 Event::Subscribe(topic) => self.stalled.push_back(zmtp::commands::subscription_message(true, &topic)),
                 Event::Cancel(topic) => self.stalled.push_back(zmtp::commands::subscription_message(false, &topic)),
-                Event::Error(_) => return None,
+                Event::Error(f) => {
+                    let (ev, value) = match f.event {
+                        Some(zmtp::MonitorEvent::HandshakeFailedProtocol(code)) => (event::HANDSHAKE_FAILED_PROTOCOL, code as u32),
+                        Some(zmtp::MonitorEvent::HandshakeFailedAuth(code)) => (event::HANDSHAKE_FAILED_AUTH, code as u32),
+                        None if !engine.handshake_done() => (event::HANDSHAKE_FAILED_NO_DETAIL, f.errno.errno() as u32),
+                        None => (0, 0),
+                    };
+                    if ev != 0 {
+                        self.setup.monitor.emit(ev, value, &self.setup.endpoint);
+                    }
+                    return None;
+                }
             }
         }
     }
@@ -471,6 +494,9 @@ impl Session {
     pub fn shutdown(&mut self, io: &IoCtx) {
         if let Some(mut s) = self.stream.take() {
             let _ = s.deregister(io.registry);
+            if !self.connecting {
+                self.setup.monitor.emit(event::DISCONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
+            }
         }
         if let Some(mut p) = self.pipe.take() {
             p.close();

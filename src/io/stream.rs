@@ -151,6 +151,14 @@ impl Listener {
         })
     }
 
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Listener::Tcp(l) => l.as_raw_fd(),
+            Listener::Unix(l, _) => l.as_raw_fd(),
+        }
+    }
+
     /// The bound address (to resolve ephemeral ports).
     pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
         match self {

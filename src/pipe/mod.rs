@@ -58,6 +58,8 @@ struct Queue {
     writer_asleep: AtomicBool,
     writer_closed: AtomicBool,
     reader_closed: AtomicBool,
+    /// ZMQ_CONFLATE: a new message replaces whatever is still unread.
+    conflate: AtomicBool,
     /// Set once the reading end has an owner (inproc connect-before-bind attaches later).
     reader: OnceLock<Notifier>,
     writer: OnceLock<Notifier>,
@@ -74,6 +76,7 @@ impl Queue {
             writer_asleep: AtomicBool::new(false),
             writer_closed: AtomicBool::new(false),
             reader_closed: AtomicBool::new(false),
+            conflate: AtomicBool::new(false),
             reader: OnceLock::new(),
             writer: OnceLock::new(),
         })
@@ -211,6 +214,11 @@ impl Pipe {
             frames.push(msg);
             Item::Many(frames)
         };
+        if self.out.conflate.load(Ordering::Relaxed) {
+            while self.out.items.pop().is_some() {
+                self.out.read.fetch_add(1, Ordering::SeqCst);
+            }
+        }
         self.written += 1;
         self.out.written.store(self.written, Ordering::Release);
         self.out.items.push(item);
@@ -228,6 +236,14 @@ impl Pipe {
         // A writer blocked on the old limit may proceed now.
         if self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
             self.inn.tell_writer(PipeEvent::Writable);
+        }
+    }
+
+    /// ZMQ_CONFLATE: keep only the newest message in both directions, no HWM.
+    pub fn set_conflate(&self) {
+        for q in [&self.out, &self.inn] {
+            q.conflate.store(true, Ordering::Relaxed);
+            q.hwm.store(0, Ordering::Relaxed);
         }
     }
 

@@ -8,6 +8,7 @@
 mod dealer;
 mod fq;
 mod lb;
+pub mod monitor;
 mod pair;
 mod pull;
 mod push;
@@ -191,6 +192,7 @@ pub struct Socket {
     /// The context is terminating: every call fails with ETERM.
     stopped: bool,
     attachments: Vec<(String, Attachment)>,
+    monitor: monitor::MonitorSlot,
 }
 
 impl Socket {
@@ -209,6 +211,7 @@ impl Socket {
             rcvmore: false,
             stopped: false,
             attachments: Vec::new(),
+            monitor: monitor::MonitorSlot::default(),
         })
     }
 
@@ -282,6 +285,11 @@ impl Socket {
     pub(crate) fn attach_pipe(&mut self, pipe: Pipe) {
         let id = pipe.id();
         pipe.set_owner(self.mailbox.clone());
+        if self.core.options.conflate
+            && matches!(self.kind(), kind::DEALER | kind::PULL | kind::PUSH | kind::PUB | kind::SUB)
+        {
+            pipe.set_conflate();
+        }
         self.core.pipes.insert(id, pipe);
         self.pattern.attach(&mut self.core, id);
     }
@@ -413,7 +421,8 @@ impl Socket {
                 self.process_commands()
             }
             Protocol::Tcp | Protocol::Ipc => {
-                let (ep, resolved) = crate::transport::bind(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone())?;
+                let r = crate::transport::bind(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone());
+                let (ep, resolved) = r.inspect_err(|e| self.monitor.emit(monitor::event::BIND_FAILED, e.errno() as u32, endpoint))?;
                 self.core.options.last_endpoint = resolved.clone();
                 self.attachments.push((resolved, Attachment::Endpoint(ep)));
                 Ok(())
@@ -442,7 +451,7 @@ impl Socket {
                 Ok(())
             }
             Protocol::Tcp | Protocol::Ipc => {
-                let (ep, pipe) = crate::transport::connect(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone())?;
+                let (ep, pipe) = crate::transport::connect(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone())?;
                 if let Some(pipe) = pipe {
                     self.attach_pipe(pipe);
                 }
@@ -488,6 +497,13 @@ impl Socket {
         }
     }
 
+    /// zmq_socket_monitor.
+    pub fn monitor(&mut self, addr: Option<&str>, events: i32) -> Result<()> {
+        self.process_commands()?;
+        let slot = self.monitor.clone();
+        slot.start(self, addr, events)
+    }
+
     fn inproc_peer(&self) -> crate::ctx::InprocPeer {
         crate::ctx::InprocPeer {
             socket_type: self.core.options.socket_type,
@@ -514,6 +530,7 @@ impl Drop for Socket {
         for (_, p) in self.core.pipes.iter_mut() {
             p.close();
         }
+        self.monitor.stop();
         self.ctx.socket_closed(self.id);
     }
 }

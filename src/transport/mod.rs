@@ -9,12 +9,13 @@ use crate::error::{Error, Result};
 use crate::io::{new_handle, ConnectSpec, ConnectTarget, EndpointHandle, IoCmd, Listener};
 use crate::options::Options;
 use crate::pipe::{pair, PeerInfo, Pipe};
+use crate::socket::monitor::{event, MonitorSlot};
 use endpoint::Protocol;
 use socket2::SockAddr;
 use std::sync::Arc;
 
 /// Bind: returns the registration and the resolved endpoint (ZMQ_LAST_ENDPOINT).
-pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: Arc<Mailbox>) -> Result<(Endpoint, String)> {
+pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: Arc<Mailbox>, monitor: MonitorSlot) -> Result<(Endpoint, String)> {
     let (listener, resolved) = match proto {
         Protocol::Tcp => {
             let ep = endpoint::resolve_tcp(addr, true, o.ipv6)?;
@@ -32,7 +33,8 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
     };
     let io = ctx.io()?.choose();
     let handle = new_handle();
-    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint: resolved.clone() };
+    monitor.emit(event::LISTENING, listener.raw_fd() as u32, &resolved);
+    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint: resolved.clone(), monitor };
     io.send(IoCmd::Listen { handle, listener, setup });
     Ok((Endpoint::Io(EndpointHandle { io, handle, bind: true, pipe: None }), resolved))
 }
@@ -40,7 +42,7 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
 /// Connect: returns the registration and, for most socket types, the socket's end of a
 /// pipe made now so messages queue before the connection is up. tcp addresses are only
 /// checked here and resolved at each connection attempt, as libzmq does.
-pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: Arc<Mailbox>) -> Result<(Endpoint, Option<Pipe>)> {
+pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: Arc<Mailbox>, monitor: MonitorSlot) -> Result<(Endpoint, Option<Pipe>)> {
     let target = match proto {
         Protocol::Tcp => {
             endpoint::check_tcp_connect_address(addr)?;
@@ -59,7 +61,7 @@ pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox
     };
     let io = ctx.io()?.choose();
     let handle = new_handle();
-    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint };
+    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint, monitor };
     io.send(IoCmd::Connect { handle, spec: ConnectSpec { target, pipe: sess_end }, setup });
     let pipe_id = sock_end.as_ref().map(|p| p.id());
     Ok((Endpoint::Io(EndpointHandle { io, handle, bind: false, pipe: pipe_id }), sock_end))
