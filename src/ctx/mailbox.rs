@@ -27,6 +27,9 @@ pub struct Mailbox {
     efd: OwnedFd,
     /// True while a wake-up is pending on the eventfd; avoids a syscall per command.
     signaled: AtomicBool,
+    /// The socket is gone: commands are dropped (a pipe inside one closes, so its peer
+    /// does not wait for a socket that will never read).
+    closed: AtomicBool,
 }
 
 impl Mailbox {
@@ -38,7 +41,7 @@ impl Mailbox {
         }
         // SAFETY: fd is a fresh descriptor we own.
         let efd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(Mailbox { queue: SegQueue::new(), efd, signaled: AtomicBool::new(false) })
+        Ok(Mailbox { queue: SegQueue::new(), efd, signaled: AtomicBool::new(false), closed: AtomicBool::new(false) })
     }
 
     pub fn fd(&self) -> RawFd {
@@ -47,11 +50,22 @@ impl Mailbox {
 
     pub fn send(&self, cmd: Command) {
         self.queue.push(cmd);
+        if self.closed.load(Ordering::SeqCst) {
+            // Raced with close(): whichever of us looks last drops what is queued.
+            while self.queue.pop().is_some() {}
+            return;
+        }
         if !self.signaled.swap(true, Ordering::SeqCst) {
             let one: u64 = 1;
             // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
             unsafe { libc::write(self.efd.as_raw_fd(), &one as *const u64 as *const _, 8) };
         }
+    }
+
+    /// The owner is gone: drop every queued and future command.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        while self.queue.pop().is_some() {}
     }
 
     /// Whether commands may be waiting (cheap: no syscall).

@@ -1,89 +1,118 @@
-//! The C API: the only `extern "C"` code. Every entry point validates its handles and
-//! sizes, runs the safe core, turns its `Error` into errno, and catches panics so none
-//! crosses into the caller.
+//! The C API: every `#[no_mangle] extern "C"` function of libzmq.so.5, plus the constants
+//! and types of zmq.h (build.rs runs cbindgen on this module tree to write include/zmq.h).
+//!
+//! Rules for entry points:
+//! - Every body runs inside [`guard`] (or a sibling): a panic never crosses into C, it
+//!   becomes -1/NULL with errno EFAULT; an `Err(Error)` becomes -1/NULL with that errno.
+//! - Handles and pointers from C are validated before use (NULL, magic tags); what cannot
+//!   be validated (dangling pointers) is the caller's contract, as in libzmq.
+//! - On success errno is left alone, as libzmq does.
 
-#![allow(non_camel_case_types)]
+// Each function's C contract is its zmq man page; repeating it as `# Safety` adds nothing.
 #![allow(clippy::missing_safety_doc)]
 
+pub mod constants;
+pub mod types;
+
+pub mod atomic;
 pub mod ctx;
+pub mod msg;
 pub mod poll;
 pub mod socket;
+pub mod timers;
+pub mod util;
+#[cfg(feature = "draft")]
+pub mod draft;
+
+pub use constants::*;
+pub use types::*;
+pub(crate) use msg::msg_mut;
 
 use crate::error::{Error, Result};
-use crate::msg::Msg;
-use std::ffi::{c_int, c_short, c_void};
+use std::ffi::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// The 64-byte opaque message of zmq.h; holds a `Msg` by value.
-#[repr(C, align(8))]
-pub struct zmq_msg_t {
-    pub _d: [u8; 64],
+/// errno seen by the calling C code (thread-local in libc).
+pub fn errno() -> c_int {
+    // SAFETY: __errno_location always returns the calling thread's valid errno slot.
+    unsafe { *libc::__errno_location() }
 }
 
-const _: () = assert!(std::mem::size_of::<Msg>() <= std::mem::size_of::<zmq_msg_t>());
-
-#[repr(C)]
-pub struct zmq_pollitem_t {
-    pub socket: *mut c_void,
-    pub fd: c_int,
-    pub events: c_short,
-    pub revents: c_short,
+pub fn set_errno(e: c_int) {
+    // SAFETY: as in `errno`.
+    unsafe { *libc::__errno_location() = e }
 }
 
-pub(crate) fn set_errno(e: i32) {
-    // SAFETY: __errno_location returns this thread's errno slot.
-    unsafe { *libc::__errno_location() = e };
-}
-
-/// Run an int-returning entry point: errors become -1 + errno, panics become EFAULT.
-pub(crate) fn guard(f: impl FnOnce() -> Result<c_int>) -> c_int {
+/// Runs an entry point body: `Ok(v)` gives `v`; `Err(e)` sets errno and gives `on_err`;
+/// a panic is caught (unwinding into C is undefined behaviour) and reported as EFAULT.
+pub fn guard_or<T, F: FnOnce() -> Result<T>>(on_err: T, f: F) -> T {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
             set_errno(e.errno());
-            -1
+            on_err
         }
-        Err(_) => {
-            set_errno(libc::EFAULT);
-            -1
-        }
-    }
-}
-
-/// The same for pointer-returning entry points: errors become NULL + errno.
-pub(crate) fn guard_ptr<T>(f: impl FnOnce() -> Result<*mut T>) -> *mut T {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            set_errno(e.errno());
-            std::ptr::null_mut()
-        }
-        Err(_) => {
-            set_errno(libc::EFAULT);
-            std::ptr::null_mut()
+        Err(payload) => {
+            // Dropping the payload could panic again (outside the catch): leak it instead.
+            std::mem::forget(payload);
+            set_errno(Error::FAULT.errno());
+            on_err
         }
     }
 }
 
-/// A live message inside a caller's zmq_msg_t, or EFAULT.
-pub(crate) unsafe fn msg_mut<'a>(p: *mut zmq_msg_t) -> Result<&'a mut Msg> {
-    if p.is_null() || (p as usize) % std::mem::align_of::<Msg>() != 0 {
-        return Err(Error::FAULT);
+/// [`guard_or`] for the usual `int` result: -1 on error.
+pub fn guard<F: FnOnce() -> Result<c_int>>(f: F) -> c_int {
+    guard_or(-1, f)
+}
+
+/// [`guard_or`] for functions returning a pointer: NULL on error.
+pub fn guard_ptr<T, F: FnOnce() -> Result<*mut T>>(f: F) -> *mut T {
+    guard_or(std::ptr::null_mut(), f)
+}
+
+/// NULL checks for pointer arguments: EFAULT, as libzmq reports bad handles.
+pub(crate) fn non_null<T>(p: *const T) -> Result<*const T> {
+    if p.is_null() {
+        Err(Error::FAULT)
+    } else {
+        Ok(p)
     }
-    let m = p as *mut Msg;
-    if !Msg::is_live(m) {
-        return Err(Error::FAULT);
+}
+
+pub(crate) fn non_null_mut<T>(p: *mut T) -> Result<*mut T> {
+    if p.is_null() {
+        Err(Error::FAULT)
+    } else {
+        Ok(p)
     }
-    Ok(&mut *m)
 }
 
 /// A byte slice from a C pointer and length; NULL is fine only for length 0.
-pub(crate) unsafe fn bytes<'a>(p: *const c_void, len: usize) -> Result<&'a [u8]> {
+pub(crate) unsafe fn bytes<'a>(p: *const std::ffi::c_void, len: usize) -> Result<&'a [u8]> {
     if len == 0 {
         return Ok(&[]);
     }
-    if p.is_null() {
-        return Err(Error::FAULT);
+    Ok(std::slice::from_raw_parts(non_null(p)? as *const u8, len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_maps_results_errors_and_panics() {
+        set_errno(0);
+        assert_eq!(guard(|| Ok(7)), 7);
+        assert_eq!(errno(), 0, "success leaves errno alone");
+        assert_eq!(guard(|| Err(Error::INVAL)), -1);
+        assert_eq!(errno(), libc::EINVAL);
+        let p: *mut u8 = guard_ptr(|| Err(Error::NOMEM));
+        assert!(p.is_null());
+        assert_eq!(errno(), libc::ENOMEM);
+        // The default hook prints the panic; that is expected here.
+        assert_eq!(guard(|| panic!("boom")), -1);
+        assert_eq!(errno(), libc::EFAULT);
+        assert_eq!(guard_or(0usize, || -> Result<usize> { panic!("boom") }), 0);
     }
-    Ok(std::slice::from_raw_parts(p as *const u8, len))
 }

@@ -174,10 +174,10 @@ pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, 
 pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
     guard(|| {
         let sock = socket_mut(s)?;
-        let m = msg_mut(msg)?;
+        let mut m = msg_mut(msg)?;
         let len = m.len();
         // On success the message is sent and `m` left empty, as libzmq leaves it.
-        sock.send(m, flags)?;
+        sock.send(&mut m, flags)?;
         size_result(len)
     })
 }
@@ -186,7 +186,7 @@ pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags
 pub unsafe extern "C" fn zmq_msg_recv(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
     guard(|| {
         let sock = socket_mut(s)?;
-        let m = msg_mut(msg)?;
+        let mut m = msg_mut(msg)?;
         let got = sock.recv(flags)?;
         let len = got.len();
         *m = got;

@@ -153,7 +153,7 @@ impl Msg {
     ///
     /// # Safety
     /// `data` must be valid for reads and writes of `len` bytes until `ffn` is called
-    /// (or forever if `ffn` is None).
+    /// (or forever if `ffn` is None). It may be null when `len` is 0 (C allows that).
     pub unsafe fn from_foreign(data: *mut u8, len: usize, ffn: Option<FreeFn>, hint: *mut c_void) -> Msg {
         let content = Content { ptr: data, len, release: Release::Foreign(ffn, hint) };
         Msg { body: Body::Shared(Arc::new(content)), ..Msg::new() }
@@ -163,6 +163,7 @@ impl Msg {
     ///
     /// # Safety
     /// `data` must stay valid and unmodified for `len` bytes for as long as any copy lives.
+    /// It may be null when `len` is 0.
     pub unsafe fn from_const(data: *const u8, len: usize) -> Msg {
         let content = Content { ptr: data as *mut u8, len, release: Release::Const };
         Msg { body: Body::Shared(Arc::new(content)), ..Msg::new() }
@@ -182,6 +183,8 @@ impl Msg {
     pub fn data(&self) -> &[u8] {
         match &self.body {
             Body::Inline { len, buf } => &buf[..*len as usize],
+            // C may hand over NULL for an empty buffer; a slice must not be built from it.
+            Body::Shared(c) if c.len == 0 => &[],
             // SAFETY: ptr/len describe a live buffer owned by the Arc for as long as self.
             Body::Shared(c) => unsafe { std::slice::from_raw_parts(c.ptr, c.len) },
         }
@@ -196,6 +199,9 @@ impl Msg {
                 let c = Arc::get_mut(c)?;
                 if matches!(c.release, Release::Const) {
                     return None;
+                }
+                if c.len == 0 {
+                    return Some(&mut []);
                 }
                 // SAFETY: we are the only owner of the buffer, which is live and writable.
                 Some(unsafe { std::slice::from_raw_parts_mut(c.ptr, c.len) })

@@ -531,6 +531,7 @@ impl Drop for Socket {
             p.close();
         }
         self.monitor.stop();
+        self.mailbox.close();
         self.ctx.socket_closed(self.id);
     }
 }

@@ -1,0 +1,565 @@
+//! zmq_msg_*: a `Msg` lives by value inside the caller's 64-byte `zmq_msg_t`.
+//!
+//! The struct is only ever accessed with unaligned byte copies (`peek`/`store`), because
+//! bindings that allocate it as a plain byte buffer (ctypes, FFI libraries) may not align it,
+//! and libzmq never cared. A `zmq_msg_t` is in one of three states:
+//! - live: holds a `Msg` (`Msg::is_live`), after zmq_msg_init* / move / copy / recv;
+//! - closed: after zmq_msg_close, holds a [`Closed`] marker that remembers the MORE flag,
+//!   since libzmq documents zmq_msg_more as safe to call after zmq_msg_close;
+//! - anything else (never initialised): every call fails with EFAULT, as libzmq's check().
+//!
+//! Helpers for other entry points (zmq_msg_send / zmq_msg_recv): [`msg_mut`] (a `&mut Msg`
+//! that is written back when dropped), [`peek`], [`take`], [`put`], [`replace`].
+
+use super::constants::{ZMQ_MORE, ZMQ_SHARED, ZMQ_SRCFD};
+use super::types::{zmq_msg_t, FreeFnPtr};
+use super::{guard, guard_or, guard_ptr, non_null};
+use crate::error::{Error, Result};
+use crate::msg::{Msg, INLINE_MAX};
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::mem::{size_of, ManuallyDrop, MaybeUninit};
+use std::ptr;
+
+/// What zmq_msg_close leaves in the `zmq_msg_t`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Closed {
+    /// Never equal to the live magic of `Msg` (checked by a test).
+    tag: u32,
+    more: u32,
+}
+
+const CLOSED_TAG: u32 = 0x434c_5344; // "CLSD"
+
+/// Reads the message in a live `zmq_msg_t` as a bitwise copy that is never dropped: the
+/// C struct keeps ownership. Use it for reads; write changes back with [`store`].
+pub(crate) unsafe fn peek(raw: *const zmq_msg_t) -> Result<ManuallyDrop<Msg>> {
+    let raw = non_null(raw)?;
+    let mut copy = MaybeUninit::<Msg>::uninit();
+    ptr::copy_nonoverlapping(raw as *const u8, copy.as_mut_ptr() as *mut u8, size_of::<Msg>());
+    if !Msg::is_live(copy.as_ptr()) {
+        return Err(Error::FAULT);
+    }
+    Ok(ManuallyDrop::new(copy.assume_init()))
+}
+
+/// The live message of a `zmq_msg_t`, borrowed as a `&mut Msg` (through `DerefMut`) and
+/// written back when dropped, also when unwinding, so content released or replaced through
+/// it is never left referenced by the C struct.
+pub(crate) struct MsgMut {
+    raw: *mut zmq_msg_t,
+    msg: ManuallyDrop<Msg>,
+}
+
+impl std::ops::Deref for MsgMut {
+    type Target = Msg;
+    fn deref(&self) -> &Msg {
+        &self.msg
+    }
+}
+
+impl std::ops::DerefMut for MsgMut {
+    fn deref_mut(&mut self) -> &mut Msg {
+        &mut self.msg
+    }
+}
+
+impl Drop for MsgMut {
+    fn drop(&mut self) {
+        // SAFETY: `raw` held this message when borrowed; the write hands ownership back.
+        unsafe { ptr::copy_nonoverlapping(&*self.msg as *const Msg as *const u8, self.raw as *mut u8, size_of::<Msg>()) }
+    }
+}
+
+/// Borrows the message of a live `zmq_msg_t` (EFAULT if null or not live). Works for any
+/// alignment, unlike a plain `&mut *(raw as *mut Msg)`.
+pub(crate) unsafe fn msg_mut(raw: *mut zmq_msg_t) -> Result<MsgMut> {
+    Ok(MsgMut { raw, msg: peek(raw)? })
+}
+
+/// Writes `msg` into the `zmq_msg_t`, without releasing what was there before.
+unsafe fn store(raw: *mut zmq_msg_t, msg: Msg) {
+    ptr::write_unaligned(raw as *mut Msg, msg);
+}
+
+/// Takes the message out of a live `zmq_msg_t`, leaving an empty live message behind (what
+/// libzmq leaves after a successful send, and in the source of zmq_msg_move).
+pub(crate) unsafe fn take(raw: *mut zmq_msg_t) -> Result<Msg> {
+    let msg = ManuallyDrop::into_inner(peek(raw)?);
+    store(raw, Msg::new());
+    Ok(msg)
+}
+
+/// Stores `msg` into a `zmq_msg_t` that holds nothing to release: one emptied by [`take`]
+/// (e.g. to give a message back after a failed send), or fresh memory.
+pub(crate) unsafe fn put(raw: *mut zmq_msg_t, msg: Msg) -> Result<()> {
+    store(super::non_null_mut(raw)?, msg);
+    Ok(())
+}
+
+/// Replaces the message of a live `zmq_msg_t`, releasing the old one (zmq_msg_recv).
+/// EFAULT, and `msg` is dropped, if the target is not live.
+pub(crate) unsafe fn replace(raw: *mut zmq_msg_t, msg: Msg) -> Result<()> {
+    let old = ManuallyDrop::into_inner(peek(raw)?);
+    store(raw, msg);
+    drop(old);
+    Ok(())
+}
+
+unsafe fn closed_more(raw: *const zmq_msg_t) -> Option<c_int> {
+    let marker = ptr::read_unaligned(raw as *const Closed);
+    (marker.tag == CLOSED_TAG).then_some(marker.more as c_int)
+}
+
+/// Initialises an empty message.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_init(msg: *mut zmq_msg_t) -> c_int {
+    // Whatever the struct held is not ours to release: it may be a memcpy'd-away message.
+    guard(|| put(msg, Msg::new()).map(|_| 0))
+}
+
+/// Initialises a message of `size` bytes (zero-filled here; libzmq leaves them undefined).
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_init_size(msg: *mut zmq_msg_t, size: usize) -> c_int {
+    guard(|| {
+        let m = if size <= INLINE_MAX { Msg::with_size(size) } else { Msg::from_vec(zeroed(size)?) };
+        put(msg, m).map(|_| 0)
+    })
+}
+
+/// A zeroed heap buffer (calloc-fast for big sizes); ENOMEM instead of the abort of
+/// `vec![0; size]` when memory runs out, as libzmq's malloc would report it.
+fn zeroed(size: usize) -> Result<Vec<u8>> {
+    let layout = std::alloc::Layout::array::<u8>(size).map_err(|_| Error::NOMEM)?;
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    // SAFETY: the layout is not zero-sized.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) };
+    if p.is_null() {
+        return Err(Error::NOMEM);
+    }
+    // SAFETY: allocated by the global allocator with exactly this layout, all bytes zeroed.
+    Ok(unsafe { Vec::from_raw_parts(p, size, size) })
+}
+
+/// Wraps the caller's buffer without copying; `ffn(data, hint)` runs (possibly on another
+/// thread) when the last copy is released. With `ffn` NULL the buffer is never freed.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_init_data(
+    msg: *mut zmq_msg_t,
+    data: *mut c_void,
+    size: usize,
+    ffn: FreeFnPtr,
+    hint: *mut c_void,
+) -> c_int {
+    guard(|| {
+        // libzmq asserts on this; a C caller gets EFAULT instead of an abort.
+        if data.is_null() && size != 0 {
+            return Err(Error::FAULT);
+        }
+        // Check before wrapping: a failed init must not run ffn on the caller's buffer.
+        super::non_null_mut(msg)?;
+        put(msg, Msg::from_foreign(data as *mut u8, size, ffn, hint)).map(|_| 0)
+    })
+}
+
+/// Releases the message. The struct keeps its MORE flag for zmq_msg_more.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_close(msg: *mut zmq_msg_t) -> c_int {
+    guard(|| {
+        let m = ManuallyDrop::into_inner(peek(msg)?);
+        // Mark the struct closed before dropping, so it never looks live with freed content.
+        ptr::write_unaligned(msg as *mut Closed, Closed { tag: CLOSED_TAG, more: m.more() as u32 });
+        drop(m);
+        Ok(0)
+    })
+}
+
+/// Moves `src`'s content to `dest` (both must be live), releasing `dest`'s old content;
+/// `src` becomes an empty message.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_move(dest: *mut zmq_msg_t, src: *mut zmq_msg_t) -> c_int {
+    guard(|| {
+        peek(src)?;
+        peek(dest)?;
+        // libzmq would release the content first and leave an empty message; do nothing.
+        if ptr::eq(dest, src) {
+            return Ok(0);
+        }
+        let m = take(src)?;
+        replace(dest, m).map(|_| 0)
+    })
+}
+
+/// Makes `dest` (live) another reference to `src`'s content: large payloads are shared, not
+/// copied, so neither should be modified afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_copy(dest: *mut zmq_msg_t, src: *mut zmq_msg_t) -> c_int {
+    guard(|| {
+        let original = peek(src)?;
+        peek(dest)?;
+        // libzmq would end up with a dead message here; copying onto itself changes nothing.
+        if ptr::eq(dest, src) {
+            return Ok(0);
+        }
+        replace(dest, Msg::clone(&original)).map(|_| 0)
+    })
+}
+
+/// Pointer to the content, writable (NULL with EFAULT for an invalid message).
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_data(msg: *mut zmq_msg_t) -> *mut c_void {
+    guard_ptr(|| {
+        let mut m = peek(msg)?;
+        let p = m.data_ptr();
+        // Small payloads live inside the Msg: translate from our copy back to the C struct.
+        let copy_start = &*m as *const Msg as usize;
+        let offset = (p as usize).wrapping_sub(copy_start);
+        if offset < size_of::<Msg>() {
+            return Ok((msg as *mut u8).add(offset) as *mut c_void);
+        }
+        Ok(p as *mut c_void)
+    })
+}
+
+/// Content size in bytes (0 with EFAULT for an invalid message).
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_size(msg: *const zmq_msg_t) -> usize {
+    guard_or(0, || Ok(peek(msg)?.len()))
+}
+
+/// 1 if more frames of the same message follow. Also answers for a closed message, as
+/// libzmq documents; for an invalid one, 0 with EFAULT (not -1, which loops read as true).
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_more(msg: *const zmq_msg_t) -> c_int {
+    guard_or(0, || more(msg))
+}
+
+unsafe fn more(msg: *const zmq_msg_t) -> Result<c_int> {
+    match peek(msg) {
+        Ok(m) => Ok(m.more() as c_int),
+        Err(e) => closed_more(non_null(msg)?).ok_or(e),
+    }
+}
+
+/// Integer message properties: ZMQ_MORE, ZMQ_SRCFD (-1 when unknown), ZMQ_SHARED.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_get(msg: *const zmq_msg_t, property: c_int) -> c_int {
+    guard(|| match property {
+        ZMQ_MORE => more(msg),
+        ZMQ_SRCFD => {
+            // The engine records the connection's descriptor as the "__fd" property.
+            let m = peek(msg)?;
+            let fd = metadata(&m, c"__fd")?;
+            Ok(fd.to_str().ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0))
+        }
+        ZMQ_SHARED => {
+            // TODO(core): libzmq also says 1 for constant (zmq_send_const / ffn NULL) content.
+            Ok(peek(msg)?.is_shared() as c_int)
+        }
+        _ => Err(Error::INVAL),
+    })
+}
+
+/// No property is settable (EINVAL), as in libzmq.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_set(msg: *mut zmq_msg_t, property: c_int, optval: c_int) -> c_int {
+    let _ = (msg, property, optval);
+    guard(|| Err(Error::INVAL))
+}
+
+/// Connection metadata of a received message ("Socket-Type", "Routing-Id", "Peer-Address",
+/// "User-Id", "X-..."). The string lives as long as the message. NULL with EINVAL if unknown.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_gets(msg: *const zmq_msg_t, property: *const c_char) -> *const c_char {
+    guard_or(ptr::null(), || {
+        let m = peek(msg)?;
+        let name = CStr::from_ptr(non_null(property)?);
+        Ok(metadata(&m, name)?.as_ptr())
+    })
+}
+
+/// Looks a property up; the returned string is owned by the message's metadata.
+fn metadata<'a>(m: &'a Msg, name: &CStr) -> Result<&'a CStr> {
+    let meta = m.metadata().ok_or(Error::INVAL)?;
+    let name = name.to_str().map_err(|_| Error::INVAL)?;
+    meta.get(name)
+        // "Identity" is the deprecated name of "Routing-Id".
+        .or_else(|| if name == "Identity" { meta.get("Routing-Id") } else { None })
+        .ok_or(Error::INVAL)
+}
+
+// ---- DRAFT API ----
+
+/// Sets the routing id used by SERVER/PEER sockets; 0 is not a valid id (EINVAL).
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_set_routing_id(msg: *mut zmq_msg_t, routing_id: u32) -> c_int {
+    guard(|| {
+        if routing_id == 0 {
+            return Err(Error::INVAL);
+        }
+        msg_mut(msg)?.set_routing_id(routing_id);
+        Ok(0)
+    })
+}
+
+/// The routing id of a message received on a SERVER/PEER socket (0 if none).
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_routing_id(msg: *mut zmq_msg_t) -> u32 {
+    guard_or(0, || Ok(peek(msg)?.routing_id()))
+}
+
+/// Sets the RADIO/DISH group of a message.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_set_group(msg: *mut zmq_msg_t, group: *const c_char) -> c_int {
+    // TODO(core): Msg has no group yet.
+    let _ = (msg, group);
+    guard(|| Err(Error::NOTSUP))
+}
+
+/// The RADIO/DISH group of a message.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_group(msg: *mut zmq_msg_t) -> *const c_char {
+    // TODO(core): Msg has no group yet.
+    let _ = msg;
+    guard_or(ptr::null(), || Err(Error::NOTSUP))
+}
+
+/// Initialises a message holding a copy of `size` bytes at `buf`.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_init_buffer(msg: *mut zmq_msg_t, buf: *const c_void, size: usize) -> c_int {
+    guard(|| {
+        let data = if size == 0 { &[][..] } else { std::slice::from_raw_parts(non_null(buf)? as *const u8, size) };
+        put(msg, Msg::from_slice(data)).map(|_| 0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::errno;
+    use super::*;
+    use crate::msg::Metadata;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    fn new_msg() -> zmq_msg_t {
+        zmq_msg_t { bytes: [0; 64] }
+    }
+
+    #[test]
+    fn closed_marker_is_never_live() {
+        let mut raw = new_msg();
+        unsafe {
+            ptr::write_unaligned(&mut raw as *mut _ as *mut Closed, Closed { tag: CLOSED_TAG, more: 1 });
+            assert!(!Msg::is_live(&raw as *const _ as *const Msg));
+        }
+    }
+
+    #[test]
+    fn init_size_close_and_reuse() {
+        let mut m = new_msg();
+        unsafe {
+            assert_eq!(zmq_msg_size(&m), 0);
+            assert_eq!(errno(), libc::EFAULT, "zeroed struct is not a message");
+            for size in [0, 5, INLINE_MAX, INLINE_MAX + 1, 100_000] {
+                assert_eq!(zmq_msg_init_size(&mut m, size), 0);
+                assert_eq!(zmq_msg_size(&m), size);
+                let p = zmq_msg_data(&mut m) as *mut u8;
+                assert!(!p.is_null());
+                ptr::write_bytes(p, 0xAB, size);
+                assert_eq!(zmq_msg_close(&mut m), 0);
+                assert_eq!(zmq_msg_close(&mut m), -1);
+                assert_eq!(errno(), libc::EFAULT);
+            }
+            for huge in [usize::MAX, 1 << 60] {
+                assert_eq!(zmq_msg_init_size(&mut m, huge), -1);
+                assert_eq!(errno(), libc::ENOMEM);
+            }
+            assert_eq!(zmq_msg_init(ptr::null_mut()), -1);
+            assert_eq!(errno(), libc::EFAULT);
+        }
+    }
+
+    #[test]
+    fn small_data_pointer_points_into_the_c_struct() {
+        let mut m = new_msg();
+        unsafe {
+            zmq_msg_init_size(&mut m, 4);
+            let p = zmq_msg_data(&mut m) as *mut u8;
+            let base = &m as *const _ as usize;
+            assert!((p as usize) >= base && (p as usize) < base + 64);
+            ptr::copy_nonoverlapping(b"abcd".as_ptr(), p, 4);
+            assert_eq!(peek(&m).unwrap().data(), b"abcd");
+            zmq_msg_close(&mut m);
+        }
+    }
+
+    #[test]
+    fn misaligned_struct_works() {
+        // A binding may hand us a zmq_msg_t at any address.
+        let mut buf = [0u64; 10];
+        let raw = unsafe { (buf.as_mut_ptr() as *mut u8).add(3) } as *mut zmq_msg_t;
+        unsafe {
+            assert_eq!(zmq_msg_init_size(raw, 3), 0);
+            ptr::copy_nonoverlapping(b"xyz".as_ptr(), zmq_msg_data(raw) as *mut u8, 3);
+            assert_eq!(zmq_msg_size(raw), 3);
+            let mut other = new_msg();
+            zmq_msg_init(&mut other);
+            assert_eq!(zmq_msg_copy(&mut other, raw), 0);
+            assert_eq!(peek(&other).unwrap().data(), b"xyz");
+            assert_eq!(zmq_msg_close(raw), 0);
+            assert_eq!(zmq_msg_close(&mut other), 0);
+        }
+    }
+
+    static FREED: AtomicUsize = AtomicUsize::new(0);
+    unsafe extern "C" fn free_box(data: *mut c_void, hint: *mut c_void) {
+        drop(Box::from_raw(data as *mut [u8; 64]));
+        assert_eq!(hint as usize, 0x1234);
+        FREED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn init_data_copy_move_and_free() {
+        let data = Box::into_raw(Box::new([7u8; 64])) as *mut c_void;
+        let (mut a, mut b, mut c) = (new_msg(), new_msg(), new_msg());
+        unsafe {
+            assert_eq!(zmq_msg_init_data(&mut a, data, 64, Some(free_box), 0x1234 as *mut c_void), 0);
+            assert_eq!(zmq_msg_data(&mut a), data, "zero copy");
+            assert_eq!(zmq_msg_get(&a, ZMQ_SHARED), 0);
+            zmq_msg_init(&mut b);
+            assert_eq!(zmq_msg_copy(&mut b, &mut a), 0);
+            assert_eq!(zmq_msg_get(&a, ZMQ_SHARED), 1);
+            assert_eq!(zmq_msg_data(&mut b), data);
+            zmq_msg_init_size(&mut c, 3);
+            assert_eq!(zmq_msg_move(&mut c, &mut b), 0);
+            assert_eq!(zmq_msg_size(&b), 0, "source of a move is an empty, live message");
+            assert_eq!(zmq_msg_data(&mut c), data);
+            assert_eq!(zmq_msg_close(&mut a), 0);
+            assert_eq!(FREED.load(Ordering::SeqCst), 0);
+            assert_eq!(zmq_msg_close(&mut c), 0);
+            assert_eq!(FREED.load(Ordering::SeqCst), 1);
+            assert_eq!(zmq_msg_close(&mut b), 0);
+            // Null data is fine when empty, not otherwise.
+            assert_eq!(zmq_msg_init_data(&mut a, ptr::null_mut(), 0, None, ptr::null_mut()), 0);
+            assert_eq!(zmq_msg_size(&a), 0);
+            assert_eq!(zmq_msg_close(&mut a), 0);
+            assert_eq!(zmq_msg_init_data(&mut a, ptr::null_mut(), 1, None, ptr::null_mut()), -1);
+            assert_eq!(errno(), libc::EFAULT);
+        }
+    }
+
+    #[test]
+    fn move_and_copy_need_live_messages() {
+        let (mut a, mut b) = (new_msg(), new_msg());
+        unsafe {
+            zmq_msg_init_size(&mut a, 10);
+            assert_eq!(zmq_msg_move(&mut b, &mut a), -1, "dest not initialised");
+            assert_eq!(errno(), libc::EFAULT);
+            assert_eq!(zmq_msg_copy(&mut b, &mut a), -1);
+            assert_eq!(zmq_msg_size(&a), 10, "failed calls leave src alone");
+            assert_eq!(zmq_msg_move(&mut a, &mut a), 0);
+            assert_eq!(zmq_msg_copy(&mut a, &mut a), 0);
+            assert_eq!(zmq_msg_size(&a), 10);
+            zmq_msg_close(&mut a);
+        }
+    }
+
+    #[test]
+    fn more_get_set_and_metadata() {
+        let mut m = new_msg();
+        unsafe {
+            zmq_msg_init(&mut m);
+            assert_eq!(zmq_msg_more(&m), 0);
+            // The core sets MORE on received frames; emulate one.
+            let mut inner = ManuallyDrop::into_inner(peek(&m).unwrap());
+            inner.set_more(true);
+            let mut meta = Metadata::new();
+            meta.set("Socket-Type", b"DEALER");
+            meta.set("Routing-Id", b"abc");
+            meta.set("__fd", b"17");
+            inner.set_metadata(Some(Arc::new(meta)));
+            store(&mut m, inner);
+
+            assert_eq!(zmq_msg_more(&m), 1);
+            assert_eq!(zmq_msg_get(&m, ZMQ_MORE), 1);
+            assert_eq!(zmq_msg_get(&m, ZMQ_SRCFD), 17);
+            assert_eq!(zmq_msg_get(&m, 12345), -1);
+            assert_eq!(errno(), libc::EINVAL);
+            assert_eq!(zmq_msg_set(&mut m, ZMQ_MORE, 0), -1);
+            assert_eq!(errno(), libc::EINVAL);
+            let st = zmq_msg_gets(&m, c"Socket-Type".as_ptr());
+            assert_eq!(CStr::from_ptr(st).to_bytes(), b"DEALER");
+            let id = zmq_msg_gets(&m, c"Identity".as_ptr());
+            assert_eq!(CStr::from_ptr(id).to_bytes(), b"abc");
+            assert!(zmq_msg_gets(&m, c"X-Nope".as_ptr()).is_null());
+            assert_eq!(errno(), libc::EINVAL);
+
+            assert_eq!(zmq_msg_close(&mut m), 0);
+            assert_eq!(zmq_msg_more(&m), 1, "MORE survives close");
+            assert_eq!(zmq_msg_get(&m, ZMQ_MORE), 1);
+            assert_eq!(zmq_msg_get(&m, ZMQ_SHARED), -1);
+            assert_eq!(errno(), libc::EFAULT);
+            assert!(zmq_msg_gets(&m, c"Socket-Type".as_ptr()).is_null());
+
+            zmq_msg_init(&mut m);
+            assert_eq!(zmq_msg_get(&m, ZMQ_SRCFD), -1, "no fd recorded");
+            assert_eq!(errno(), libc::EINVAL);
+            zmq_msg_close(&mut m);
+
+            let garbage = new_msg();
+            assert_eq!(zmq_msg_more(&garbage), 0);
+            assert_eq!(errno(), libc::EFAULT);
+        }
+    }
+
+    #[test]
+    fn msg_mut_writes_back() {
+        let mut buf = [0u64; 10];
+        let raw = unsafe { (buf.as_mut_ptr() as *mut u8).add(1) } as *mut zmq_msg_t;
+        unsafe {
+            assert!(msg_mut(raw).is_err());
+            zmq_msg_init_size(raw, 1000);
+            {
+                let mut m = msg_mut(raw).unwrap();
+                assert_eq!(m.len(), 1000);
+                *m = Msg::from_slice(b"replaced"); // releases the 1000-byte buffer
+                m.set_more(true);
+            }
+            assert_eq!(zmq_msg_size(raw), 8);
+            assert_eq!(zmq_msg_more(raw), 1);
+            // Written back on unwind too.
+            let r = std::panic::catch_unwind(|| {
+                let mut m = msg_mut(raw).unwrap();
+                *m = Msg::from_slice(b"x");
+                panic!("core bug");
+            });
+            assert!(r.is_err());
+            assert_eq!(zmq_msg_size(raw), 1);
+            assert_eq!(zmq_msg_close(raw), 0);
+        }
+    }
+
+    #[test]
+    fn take_put_replace_for_the_core() {
+        let mut m = new_msg();
+        unsafe {
+            zmq_msg_init_size(&mut m, 50);
+            let taken = take(&mut m).unwrap();
+            assert_eq!(taken.len(), 50);
+            assert_eq!(zmq_msg_size(&m), 0);
+            put(&mut m, taken).unwrap();
+            assert_eq!(zmq_msg_size(&m), 50);
+            replace(&mut m, Msg::from_slice(b"hi")).unwrap();
+            assert_eq!(zmq_msg_size(&m), 2);
+            zmq_msg_close(&mut m);
+            assert_eq!(replace(&mut m, Msg::new()), Err(Error::FAULT));
+        }
+    }
+}
