@@ -134,3 +134,16 @@ fn term_unblocks_recv_with_eterm() {
     ctx.terminate();
     assert_eq!(t.join().unwrap(), zmq::error::Error::TERM);
 }
+
+#[test]
+fn monitor_stopped_event_is_readable_after_disable() {
+    let ctx = Ctx::new();
+    let mut s = ctx.socket(kind::PULL).unwrap();
+    s.monitor(Some("inproc://mon.test"), 0xffff).unwrap();
+    let mut m = ctx.socket(kind::PAIR).unwrap();
+    m.connect("inproc://mon.test").unwrap();
+    s.monitor(None, 0).unwrap();
+    assert_eq!(m.events().unwrap() & 1, 1);
+    let head = m.recv(DONTWAIT).unwrap();
+    assert_eq!(&head.data()[..2], &0x400u16.to_ne_bytes());
+}

@@ -100,7 +100,9 @@ impl Core {
         match self.pipes.get_mut(&id) {
             Some(p) => {
                 let ok = p.check_write();
-                if !ok && p.peer_stopped_reading() {
+                // A closed peer may still have left messages for us: the pipe dies once
+                // they are read too.
+                if !ok && p.peer_gone() {
                     self.dead.push(id);
                 }
                 ok
@@ -112,7 +114,11 @@ impl Core {
     /// Write a frame. Gives it back if the pipe is gone.
     pub fn write(&mut self, id: PipeId, msg: Msg) -> std::result::Result<(), Msg> {
         match self.pipes.get_mut(&id) {
-            Some(p) => p.write(msg).inspect_err(|_| self.dead.push(id)),
+            Some(p) => p.write(msg).inspect_err(|_| {
+                if p.peer_gone() {
+                    self.dead.push(id)
+                }
+            }),
             None => Err(msg),
         }
     }
