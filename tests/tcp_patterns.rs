@@ -104,3 +104,18 @@ fn pub_sub_tcp_filtering() {
     drop(publ);
     ctx.terminate();
 }
+
+#[test]
+fn linger_bounds_term_with_unsent_messages() {
+    let ctx = Ctx::new();
+    let mut push = ctx.socket(kind::PUSH).unwrap();
+    push.set_option(17, Some(&300i32.to_ne_bytes())).unwrap();
+    push.connect("tcp://127.0.0.1:1").unwrap(); // nothing listens there
+    send(&mut push, b"ping", 0);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let t0 = std::time::Instant::now();
+    drop(push);
+    ctx.terminate();
+    let took = t0.elapsed();
+    assert!(took < std::time::Duration::from_secs(5), "term took {took:?}");
+}

@@ -175,23 +175,17 @@ impl IoThread {
                 return;
             }
             let now = Instant::now();
-            let mut next: Option<Instant> = None;
-            let mut expired = Vec::new();
-            for (&t, s) in self.sessions.iter_mut() {
-                if let Some(d) = s.next_timer() {
-                    if d <= now {
-                        expired.push(t);
-                    } else {
-                        next = Some(next.map_or(d, |n: Instant| n.min(d)));
-                    }
-                }
-            }
+            let expired: Vec<Token> =
+                self.sessions.iter().filter(|(_, s)| s.next_timer().is_some_and(|d| d <= now)).map(|(&t, _)| t).collect();
             for t in expired {
-                self.with_session(t, |s, io| s.on_timer(io, Instant::now()));
+                self.with_session(t, |s, io| s.on_timer(io, now));
             }
-            if !self.shared.queue.is_empty() {
+            // Timers may have ended the last lingering session: re-check before sleeping.
+            if !self.shared.queue.is_empty() || (self.stopping && self.listeners.is_empty() && self.sessions.is_empty()) {
                 continue;
             }
+            // After the timers ran: they may have set new ones.
+            let next = self.sessions.values().filter_map(|s| s.next_timer()).min();
             let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != std::io::ErrorKind::Interrupted {

@@ -15,6 +15,30 @@ use std::sync::{Arc, OnceLock};
 
 pub type PipeId = u64;
 
+/// Pipe ids are unique counters: a multiplicative hash spreads them well and costs far
+/// less than SipHash on every message's pipe lookup.
+#[derive(Default, Clone, Copy)]
+pub struct PipeIdHasher(u64);
+
+impl std::hash::Hasher for PipeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by pipe id.
+pub type PipeMap<V> = std::collections::HashMap<PipeId, V, std::hash::BuildHasherDefault<PipeIdHasher>>;
+
 /// What a pipe tells the owner of one of its ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PipeEvent {

@@ -24,9 +24,8 @@ use crate::ctx::{Ctx, Endpoint};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::{write_int, Applied, Options};
-use crate::pipe::{Pipe, PipeEvent, PipeId};
+use crate::pipe::{Pipe, PipeEvent, PipeId, PipeMap};
 use crate::transport::endpoint::{parse_for_socket, term_endpoint_key, Protocol};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Socket type numbers (as in zmq.h).
@@ -62,7 +61,7 @@ pub const POLLOUT: i32 = 2;
 /// The parts of a socket its pattern works on.
 pub struct Core {
     pub options: Options,
-    pipes: HashMap<PipeId, Pipe>,
+    pipes: PipeMap<Pipe>,
     /// Pipes found dead during a pattern operation, removed right after it.
     dead: Vec<PipeId>,
 }
@@ -211,7 +210,7 @@ impl Socket {
         Ok(Socket {
             ctx,
             id,
-            core: Core { options, pipes: HashMap::new(), dead: Vec::new() },
+            core: Core { options, pipes: PipeMap::default(), dead: Vec::new() },
             pattern,
             mailbox,
             rcvmore: false,

@@ -7,13 +7,13 @@ use super::fq::FairQueue;
 use super::{Core, Pattern};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::pipe::PipeId;
+use crate::pipe::{PipeId, PipeMap};
 use std::collections::HashMap;
 
 pub struct Router {
     pub(super) fq: FairQueue,
     by_id: HashMap<Vec<u8>, PipeId>,
-    ids: HashMap<PipeId, Vec<u8>>,
+    ids: PipeMap<Vec<u8>>,
     next_id: u32,
     /// The frame after the routing id, read ahead when the id was handed out.
     prefetched: Option<Msg>,
@@ -29,7 +29,7 @@ impl Default for Router {
         Router {
             fq: FairQueue::default(),
             by_id: HashMap::new(),
-            ids: HashMap::new(),
+            ids: PipeMap::default(),
             // libzmq starts generated ids at a random value; any start is valid.
             next_id: 0x6b8b_4567,
             prefetched: None,

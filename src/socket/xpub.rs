@@ -7,13 +7,13 @@ use super::subscriptions::Subscriptions;
 use super::{Core, Pattern};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::pipe::PipeId;
-use std::collections::{HashMap, VecDeque};
+use crate::pipe::{PipeId, PipeMap};
+use std::collections::VecDeque;
 
 pub struct XPub {
     /// XPUB (true) passes subscriptions up; PUB (false) cannot recv.
     expose: bool,
-    per_pipe: HashMap<PipeId, Subscriptions>,
+    per_pipe: PipeMap<Subscriptions>,
     /// Union over all pipes, to tell first subscriber / last unsubscriber.
     all: Subscriptions,
     /// Pipes whose incoming subscriptions have not been read yet.
@@ -29,7 +29,7 @@ impl XPub {
     pub fn new(expose: bool) -> XPub {
         XPub {
             expose,
-            per_pipe: HashMap::new(),
+            per_pipe: PipeMap::default(),
             all: Subscriptions::default(),
             unread: Vec::new(),
             pending: VecDeque::new(),
