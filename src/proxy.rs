@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::poll::{poll, PollItem};
-use crate::socket::{Socket, DONTWAIT, POLLIN, SNDMORE};
+use crate::socket::{Socket, DONTWAIT, POLLIN, POLLOUT, SNDMORE};
 
 /// Move one whole message from `from` to `to` (`None`: back to `from`), with a copy to
 /// `capture`. `stats` counts messages and bytes.
@@ -13,7 +13,6 @@ fn forward(from: &mut Socket, mut to: Option<&mut Socket>, capture: &mut Option<
     loop {
         let mut msg = from.recv(DONTWAIT)?;
         let more = msg.more();
-        stats[0] += 1;
         stats[1] += msg.len() as u64;
         if let Some(c) = capture.as_deref_mut() {
             let mut copy = msg.clone();
@@ -25,6 +24,8 @@ fn forward(from: &mut Socket, mut to: Option<&mut Socket>, capture: &mut Option<
             None => from.send(&mut msg, flags)?,
         }
         if !more {
+            // Messages count whole (all their frames), bytes count every frame.
+            stats[0] += 1;
             return Ok(());
         }
     }
@@ -44,19 +45,34 @@ pub fn proxy(
     let same = backend.is_none();
     let has_control = control.is_some();
     loop {
+        // Read a side only when the other side can take the message; otherwise wait for
+        // it to become writable (a PUSH backend with no peer must not block the proxy,
+        // so TERMINATE still gets through).
+        let front_ev = frontend.events()?;
+        let back_ev = match backend.as_deref_mut() {
+            Some(b) => b.events()?,
+            None => front_ev,
+        };
+        // A socket that is its own backend (a REP echo) becomes writable by reading.
+        let front_can = same || back_ev & POLLOUT != 0;
+        let back_can = front_ev & POLLOUT != 0;
         let (front_in, back_in, ctl_in) = {
+            let want = |readable_ok: bool, other_blocked: bool| {
+                (if readable_ok { POLLIN } else { 0 } | if other_blocked { POLLOUT } else { 0 }) as i16
+            };
             let mut socks: Vec<&mut Socket> = vec![&mut *frontend];
+            let mut items = vec![PollItem { socket: Some(0), fd: -1, events: want(front_can, !back_can), revents: 0 }];
             if let Some(b) = backend.as_deref_mut() {
                 socks.push(b);
+                items.push(PollItem { socket: Some(1), fd: -1, events: want(back_can, !front_can), revents: 0 });
             }
             if let Some(c) = control.as_deref_mut() {
                 socks.push(c);
+                items.push(PollItem { socket: Some(socks.len() - 1), fd: -1, events: POLLIN as i16, revents: 0 });
             }
-            let mut items: Vec<PollItem> =
-                (0..socks.len()).map(|i| PollItem { socket: Some(i), fd: -1, events: POLLIN as i16, revents: 0 }).collect();
             poll(&mut socks, &mut items, -1)?;
-            let front_in = items[0].revents != 0;
-            let back_in = !same && items[1].revents != 0;
+            let front_in = items[0].revents & POLLIN as i16 != 0;
+            let back_in = !same && items[1].revents & POLLIN as i16 != 0;
             let ctl_in = has_control && items[items.len() - 1].revents != 0;
             (front_in, back_in, ctl_in)
         };

@@ -229,7 +229,8 @@ impl Ctx {
             }
             None => {
                 // Until the binder shows up, only our own limits apply.
-                let (mut mine, theirs) = pair(combined_hwm(me.sndhwm, 1000), combined_hwm(1000, me.rcvhwm));
+                let own = |hwm: i32| hwm.max(0) as u64;
+                let (mut mine, theirs) = pair(own(me.sndhwm), own(me.rcvhwm));
                 mine.peer.endpoint = endpoint.to_string();
                 reg.pending.entry(name.to_string()).or_default().push(Pending { pipe: theirs, peer: me });
                 Ok(mine)
@@ -239,5 +240,11 @@ impl Ctx {
 }
 
 fn peer_info(p: &InprocPeer, endpoint: &str) -> PeerInfo {
-    PeerInfo { routing_id: p.routing_id.clone(), socket_type: p.socket_type, meta: None, endpoint: endpoint.to_string() }
+    PeerInfo {
+        routing_id: p.routing_id.clone(),
+        socket_type: p.socket_type,
+        meta: None,
+        endpoint: endpoint.to_string(),
+        inproc_hwms: Some((p.sndhwm, p.rcvhwm)),
+    }
 }

@@ -136,6 +136,9 @@ pub struct EndpointHandle {
     pub(crate) bind: bool,
     /// The socket's end of a connect-side pipe made at connect time.
     pub(crate) pipe: Option<PipeId>,
+    /// For a listener: (fd, endpoint, monitor) to report ZMQ_EVENT_CLOSED from the
+    /// socket's own thread, so it precedes MONITOR_STOPPED as in libzmq.
+    pub(crate) listener: Option<(i32, String, crate::socket::monitor::MonitorSlot)>,
 }
 
 impl EndpointHandle {
@@ -144,12 +147,20 @@ impl EndpointHandle {
     }
 
     pub fn close(self) -> Vec<PipeId> {
+        self.report_closed();
         self.io.send(IoCmd::Close(self.handle));
         self.pipe.into_iter().collect()
     }
 
     pub fn release(self, linger: i32) {
+        self.report_closed();
         self.io.send(IoCmd::Release(self.handle, linger));
+    }
+
+    fn report_closed(&self) {
+        if let Some((fd, endpoint, monitor)) = &self.listener {
+            monitor.emit(crate::socket::monitor::event::CLOSED, *fd as u32, endpoint);
+        }
     }
 }
 
@@ -265,8 +276,8 @@ impl IoThread {
         for t in ts {
             if let Some((_, mut l, setup)) = self.listeners.remove(&t) {
                 let _ = l.deregister(self.poll.registry());
-                setup.monitor.emit(crate::socket::monitor::event::CLOSED, l.raw_fd() as u32, &setup.endpoint);
                 l.cleanup();
+                drop(setup);
             }
         }
     }

@@ -184,8 +184,8 @@ impl Session {
         }
         let o = &self.setup.options;
         if o.reconnect_ivl < 0 {
-            // Reconnection disabled.
-            return !self.released;
+            // Reconnection disabled: this connect is over (its pipe closes with it).
+            return false;
         }
         self.reconnect_at = Some(Instant::now() + self.reconnect_ivl);
         self.setup.monitor.emit(event::CONNECT_RETRIED, self.reconnect_ivl.as_millis() as u32, &self.setup.endpoint);
@@ -219,8 +219,10 @@ impl Session {
         if self.target.is_none() {
             return false;
         }
-        // Sockets that route by peer identity get a fresh pipe per connection.
-        if self.pipe.as_ref().is_some_and(|_| needs_identity(self.setup.options.socket_type)) {
+        // Sockets that route by peer identity, and IMMEDIATE ones (no queueing without a
+        // live connection), get a fresh pipe per connection.
+        let o = &self.setup.options;
+        if self.pipe.is_some() && (needs_identity(o.socket_type) || o.immediate) {
             if let Some(mut p) = self.pipe.take() {
                 p.close();
             }
@@ -254,6 +256,10 @@ impl Session {
     /// Streams are edge-triggered, so this runs until nothing moves (or the pipe to the
     /// socket is full); a session that used up its turn schedules another one.
     fn pump(&mut self, io: &IoCtx) -> bool {
+        // Timers first: a heartbeat timeout is an event to deliver, a PING bytes to write.
+        if let Some(e) = self.engine.as_mut() {
+            self.engine_timer = e.tick(Instant::now());
+        }
         let mut turns = 0;
         loop {
             let mut progress = match self.read_stream() {
@@ -395,11 +401,15 @@ impl Session {
         let o = &self.setup.options;
         // Limits as seen from the socket: SNDHWM outgoing, RCVHWM incoming.
         let (mut sock_end, sess_end) = pair(o.sndhwm.max(0) as u64, o.rcvhwm.max(0) as u64);
+        if crate::socket::conflates(o) {
+            sock_end.set_conflate();
+        }
         sock_end.peer = PeerInfo {
             routing_id: peer_routing_id,
             socket_type: peer_socket_type,
             meta: self.meta.clone(),
             endpoint: self.setup.endpoint.clone(),
+            inproc_hwms: None,
         };
         sess_end.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token: self.token }));
         self.pipe = Some(sess_end);
@@ -446,13 +456,17 @@ impl Session {
     }
 
     pub fn on_pipe(&mut self, io: &IoCtx, ev: PipeEvent) -> bool {
-        match ev {
-            PipeEvent::Readable(_) | PipeEvent::Writable(_) | PipeEvent::Hiccup(_) => {}
-            PipeEvent::Closed(_) => {
-                // The socket let go of the pipe (disconnect/unbind/close): flush, then end.
-                if self.stream.is_none() && !self.released {
-                    return false;
-                }
+        let id = match ev {
+            PipeEvent::Readable(id) | PipeEvent::Writable(id) | PipeEvent::Hiccup(id) | PipeEvent::Closed(id) => id,
+        };
+        // Id 0 is our own "run again" nudge; events of a pipe we already dropped are stale.
+        if id != 0 && self.pipe.as_ref().is_none_or(|p| p.id() != id) {
+            return true;
+        }
+        if let PipeEvent::Closed(_) = ev {
+            // The socket let go of the pipe (disconnect/unbind/close): flush, then end.
+            if self.stream.is_none() && !self.released {
+                return false;
             }
         }
         if self.connecting || self.stream.is_none() {

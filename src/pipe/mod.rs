@@ -133,6 +133,9 @@ pub struct PeerInfo {
     pub meta: Option<Arc<crate::msg::Metadata>>,
     /// The endpoint this pipe was made for (for disconnect/unbind).
     pub endpoint: String,
+    /// For inproc: the peer socket's (SNDHWM, RCVHWM), which add to ours in the pipe's
+    /// limits (libzmq's HWM boost).
+    pub inproc_hwms: Option<(i32, i32)>,
 }
 
 /// One end of a pipe.

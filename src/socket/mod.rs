@@ -24,7 +24,7 @@ use crate::ctx::{Ctx, Endpoint};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::{write_int, Applied, Options};
-use crate::pipe::{Pipe, PipeEvent, PipeId, PipeMap};
+use crate::pipe::{combined_hwm, Pipe, PipeEvent, PipeId, PipeMap};
 use crate::transport::endpoint::{parse_for_socket, term_endpoint_key, Protocol};
 use std::sync::Arc;
 
@@ -161,6 +161,11 @@ pub trait Pattern: Send {
     fn subscribe(&mut self, _core: &mut Core, _subscribe: bool, _topic: &[u8]) {}
 }
 
+/// ZMQ_CONFLATE applies to these socket types only (as in libzmq).
+pub(crate) fn conflates(o: &Options) -> bool {
+    o.conflate && matches!(o.socket_type, kind::DEALER | kind::PULL | kind::PUSH | kind::PUB | kind::SUB)
+}
+
 fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
     Ok(match kind {
         kind::PAIR => Box::new(pair::Pair::default()),
@@ -290,9 +295,7 @@ impl Socket {
     pub(crate) fn attach_pipe(&mut self, pipe: Pipe) {
         let id = pipe.id();
         pipe.set_owner(self.mailbox.clone());
-        if self.core.options.conflate
-            && matches!(self.kind(), kind::DEALER | kind::PULL | kind::PUSH | kind::PUB | kind::SUB)
-        {
+        if conflates(&self.core.options) {
             pipe.set_conflate();
         }
         self.core.pipes.insert(id, pipe);
@@ -391,11 +394,15 @@ impl Socket {
         Ok(())
     }
 
-    /// New HWMs apply to existing pipes too (as libzmq's update_pipe_options).
+    /// New HWMs apply to existing pipes too (as libzmq's update_pipe_options); an inproc
+    /// pipe's limits also count the peer's.
     fn update_pipe_hwms(&mut self) {
         let (snd, rcv) = (self.core.options.sndhwm, self.core.options.rcvhwm);
         for p in self.core.pipes.values() {
-            p.set_hwms(snd.max(0) as u64, rcv.max(0) as u64);
+            match p.peer.inproc_hwms {
+                Some((peer_snd, peer_rcv)) => p.set_hwms(combined_hwm(snd, peer_rcv), combined_hwm(peer_snd, rcv)),
+                None => p.set_hwms(snd.max(0) as u64, rcv.max(0) as u64),
+            }
         }
     }
 

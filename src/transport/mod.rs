@@ -33,10 +33,12 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
     };
     let io = ctx.io()?.choose();
     let handle = new_handle();
-    monitor.emit(event::LISTENING, listener.raw_fd() as u32, &resolved);
-    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint: resolved.clone(), monitor };
+    let fd = listener.raw_fd();
+    monitor.emit(event::LISTENING, fd as u32, &resolved);
+    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint: resolved.clone(), monitor: monitor.clone() };
     io.send(IoCmd::Listen { handle, listener, setup });
-    Ok((Endpoint::Io(EndpointHandle { io, handle, bind: true, pipe: None }), resolved))
+    let listener = Some((fd, resolved.clone(), monitor));
+    Ok((Endpoint::Io(EndpointHandle { io, handle, bind: true, pipe: None, listener }), resolved))
 }
 
 /// Connect: returns the registration and, for most socket types, the socket's end of a
@@ -54,6 +56,9 @@ pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox
     let endpoint = format!("{}://{addr}", proto.name());
     let (sock_end, sess_end) = if crate::io::pipe_at_connect(o) {
         let (mut a, b) = pair(o.sndhwm.max(0) as u64, o.rcvhwm.max(0) as u64);
+        if crate::socket::conflates(o) {
+            a.set_conflate();
+        }
         a.peer = PeerInfo { endpoint: endpoint.clone(), ..Default::default() };
         (Some(a), Some(b))
     } else {
@@ -64,5 +69,5 @@ pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox
     let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint, monitor };
     io.send(IoCmd::Connect { handle, spec: ConnectSpec { target, pipe: sess_end }, setup });
     let pipe_id = sock_end.as_ref().map(|p| p.id());
-    Ok((Endpoint::Io(EndpointHandle { io, handle, bind: false, pipe: pipe_id }), sock_end))
+    Ok((Endpoint::Io(EndpointHandle { io, handle, bind: false, pipe: pipe_id, listener: None }), sock_end))
 }
