@@ -254,10 +254,7 @@ pub unsafe extern "C" fn zmq_msg_get(msg: *const zmq_msg_t, property: c_int) -> 
             let fd = metadata(&m, c"__fd")?;
             Ok(fd.to_str().ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0))
         }
-        ZMQ_SHARED => {
-            // TODO(core): libzmq also says 1 for constant (zmq_send_const / ffn NULL) content.
-            Ok(peek(msg)?.is_shared() as c_int)
-        }
+        ZMQ_SHARED => Ok(peek(msg)?.is_shared() as c_int),
         _ => Err(Error::INVAL),
     })
 }

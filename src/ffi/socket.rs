@@ -213,16 +213,20 @@ pub unsafe extern "C" fn zmq_sendiov(s: *mut c_void, iov: *mut libc::iovec, coun
             return Err(Error::INVAL);
         }
         let iovs = std::slice::from_raw_parts(iov, count);
+        // libzmq returns the size of the last frame sent; the last one never has MORE.
+        let mut last = 0;
         for (i, v) in iovs.iter().enumerate() {
             let mut msg = Msg::from_slice(bytes(v.iov_base, v.iov_len)?);
-            let f = if i + 1 < count { flags | SNDMORE } else { flags };
+            let f = if i + 1 < count { flags | SNDMORE } else { flags & !SNDMORE };
             sock.send(&mut msg, f)?;
+            last = v.iov_len;
         }
-        Ok(0)
+        size_result(last)
     })
 }
 
-/// zmq_recviov: receive up to *count frames into malloc'd buffers the caller frees.
+/// zmq_recviov: receive up to *count frames into malloc'd buffers the caller frees;
+/// returns (and stores in *count) how many frames were received.
 #[no_mangle]
 pub unsafe extern "C" fn zmq_recviov(s: *mut c_void, iov: *mut libc::iovec, count: *mut usize, flags: c_int) -> c_int {
     guard(|| {
@@ -232,7 +236,6 @@ pub unsafe extern "C" fn zmq_recviov(s: *mut c_void, iov: *mut libc::iovec, coun
         }
         let max = *count;
         let mut n = 0;
-        let mut total = 0usize;
         loop {
             let msg = sock.recv(flags)?;
             let len = msg.len();
@@ -243,13 +246,12 @@ pub unsafe extern "C" fn zmq_recviov(s: *mut c_void, iov: *mut libc::iovec, coun
             std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf, len);
             *iov.add(n) = libc::iovec { iov_base: buf as *mut c_void, iov_len: len };
             n += 1;
-            total += len;
             if !msg.more() || n == max {
                 break;
             }
         }
         *count = n;
-        size_result(total)
+        size_result(n)
     })
 }
 

@@ -287,6 +287,10 @@ impl IoThread {
             let Some((handle, listener, setup)) = self.listeners.get_mut(&t) else { return };
             match listener.accept() {
                 Ok(stream) => {
+                    if !stream.accepted_by(&setup.options) {
+                        // Refused by ZMQ_TCP_ACCEPT_FILTER / ZMQ_IPC_FILTER_*: just close it.
+                        continue;
+                    }
                     let (handle, setup) = (*handle, setup.clone());
                     let st = self.shared.token();
                     let io = IoCtx { registry: self.poll.registry(), shared: &self.shared };

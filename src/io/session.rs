@@ -143,6 +143,7 @@ impl Session {
     fn start_engine(&mut self) {
         let o = &self.setup.options;
         let peer_address = self.stream.as_ref().map(|s| s.peer_address()).unwrap_or_default();
+        let fd = self.stream.as_ref().map(|s| s.raw_fd()).unwrap_or(-1);
         let cfg = zmtp::Config {
             socket_type: o.socket_type,
             routing_id: o.routing_id.clone(),
@@ -152,7 +153,11 @@ impl Session {
             heartbeat_timeout: Duration::from_millis(if o.heartbeat_timeout < 0 { o.heartbeat_ivl.max(0) } else { o.heartbeat_timeout } as u64),
             max_msg_size: o.maxmsgsize,
             app_metadata: o.metadata.iter().map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.clone())).collect(),
-            connection_properties: vec![("Peer-Address".to_string(), peer_address.into_bytes())],
+            // "__fd" is what ZMQ_SRCFD reads.
+            connection_properties: vec![
+                ("Peer-Address".to_string(), peer_address.into_bytes()),
+                ("__fd".to_string(), fd.to_string().into_bytes()),
+            ],
             ..Default::default()
         };
         self.engine = Some(Engine::new(cfg));

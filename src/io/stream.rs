@@ -66,6 +66,33 @@ impl Stream {
         }
     }
 
+    /// Whether the accept filters let this peer in: tcp by address mask, ipc by the
+    /// peer process's uid, gid or pid (any list that is set must match).
+    pub fn accepted_by(&self, o: &crate::options::Options) -> bool {
+        match self {
+            Stream::Tcp(s) => {
+                o.tcp_accept_filters.is_empty()
+                    || s.peer_addr().is_ok_and(|a| o.tcp_accept_filters.iter().any(|m| m.matches(&a)))
+            }
+            Stream::Unix(s) => {
+                if o.ipc_uid_accept_filters.is_empty() && o.ipc_gid_accept_filters.is_empty() && o.ipc_pid_accept_filters.is_empty() {
+                    return true;
+                }
+                use std::os::fd::AsRawFd;
+                let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+                let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+                // SAFETY: SO_PEERCRED fills a ucred of the given size.
+                let rc = unsafe {
+                    libc::getsockopt(s.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PEERCRED, &mut cred as *mut _ as *mut libc::c_void, &mut len)
+                };
+                rc == 0
+                    && (o.ipc_uid_accept_filters.contains(&cred.uid)
+                        || o.ipc_gid_accept_filters.contains(&cred.gid)
+                        || o.ipc_pid_accept_filters.contains(&cred.pid))
+            }
+        }
+    }
+
     /// "Peer-Address" metadata: the peer's IP for tcp, empty for ipc (as libzmq).
     pub fn peer_address(&self) -> String {
         match self {
@@ -127,6 +154,22 @@ impl Write for Stream {
 }
 
 impl Listener {
+    /// Adopt a socket the application bound and listens on itself (ZMQ_USE_FD).
+    pub fn from_fd(fd: i32, tcp: bool) -> io::Result<Listener> {
+        // SAFETY: the application hands this descriptor over to the socket (ZMQ_USE_FD).
+        let sock = unsafe { Socket::from_raw_fd(fd) };
+        sock.set_nonblocking(true)?;
+        let fd = sock.into_raw_fd();
+        // SAFETY: as above; now non-blocking and still ours.
+        Ok(unsafe {
+            if tcp {
+                Listener::Tcp(mio::net::TcpListener::from_raw_fd(fd))
+            } else {
+                Listener::Unix(mio::net::UnixListener::from_raw_fd(fd), None)
+            }
+        })
+    }
+
     /// Bind and listen. An ipc binding's files are removed again on close.
     pub fn bind(addr: &SockAddr, tcp: bool, backlog: i32, path: Option<IpcBinding>) -> io::Result<Listener> {
         let domain = if tcp { Domain::for_address(addr.as_socket().ok_or(io::ErrorKind::InvalidInput)?) } else { Domain::UNIX };

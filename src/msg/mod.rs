@@ -261,11 +261,14 @@ impl Msg {
         self.meta = meta;
     }
 
-    /// True when other copies share this message's buffer (ZMQ_SHARED).
+    /// ZMQ_SHARED: other copies share this message's buffer, or the buffer is the
+    /// caller's constant data (no free function), which libzmq always reports shared.
     pub fn is_shared(&self) -> bool {
         match &self.body {
             Body::Inline { .. } => false,
-            Body::Shared(c) => Arc::strong_count(c) > 1,
+            Body::Shared(c) => {
+                Arc::strong_count(c) > 1 || matches!(c.release, Release::Const | Release::Foreign(None, _))
+            }
         }
     }
 

@@ -19,14 +19,22 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
     let (listener, resolved) = match proto {
         Protocol::Tcp => {
             let ep = endpoint::resolve_tcp(addr, true, o.ipv6)?;
-            let l = Listener::bind(&SockAddr::from(ep.addr), true, o.backlog, None)?;
+            let l = if o.use_fd >= 0 {
+                Listener::from_fd(o.use_fd, true)?
+            } else {
+                Listener::bind(&SockAddr::from(ep.addr), true, o.backlog, None)?
+            };
             let local = l.local_addr()?;
             (l, endpoint::tcp_endpoint_string(&local))
         }
         Protocol::Ipc => {
             let binding = endpoint::prepare_ipc_bind(addr, o.use_fd >= 0)?;
             let shown = binding.endpoint.last_endpoint();
-            let l = Listener::bind(&binding.endpoint.sock_addr(), false, o.backlog, Some(binding))?;
+            let l = if o.use_fd >= 0 {
+                Listener::from_fd(o.use_fd, false)?
+            } else {
+                Listener::bind(&binding.endpoint.sock_addr(), false, o.backlog, Some(binding))?
+            };
             (l, shown)
         }
         _ => return Err(Error::PROTONOSUPPORT),
