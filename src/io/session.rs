@@ -368,7 +368,9 @@ impl Session {
                             return Some(true);
                         }
                         Some(p) if self.reconnected => p.hiccup(),
-                        Some(_) => {}
+                        // The connection is up: the socket's events may have changed, and
+                        // its ZMQ_FD says so (as libzmq's does on engine activation).
+                        Some(_) => self.setup.mailbox.send(Command::Wake),
                     }
                     self.reconnected = true;
                 }

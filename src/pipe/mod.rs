@@ -96,7 +96,9 @@ impl Queue {
             hwm: AtomicU64::new(hwm),
             written: AtomicU64::new(0),
             read: AtomicU64::new(0),
-            reader_asleep: AtomicBool::new(false),
+            // The reader has not looked yet: the first message must wake it, so that a
+            // socket's ZMQ_FD signals data on a brand-new pipe too.
+            reader_asleep: AtomicBool::new(true),
             writer_asleep: AtomicBool::new(false),
             writer_closed: AtomicBool::new(false),
             reader_closed: AtomicBool::new(false),
