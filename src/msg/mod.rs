@@ -83,6 +83,9 @@ impl Content {
 
 enum Body {
     Inline { len: u8, buf: [u8; INLINE_MAX] },
+    /// A buffer we allocated for this message: one allocation, refcount and bytes together.
+    Owned(Arc<[u8]>),
+    /// A buffer adopted without copying (a Vec, the caller's memory, constant data).
     Shared(Arc<Content>),
 }
 
@@ -120,7 +123,7 @@ impl Msg {
         if len <= INLINE_MAX {
             Msg { body: Body::Inline { len: len as u8, buf: [0; INLINE_MAX] }, ..Msg::new() }
         } else {
-            Msg::from_boxed(vec![0u8; len].into_boxed_slice())
+            Msg { body: Body::Owned(Arc::from(vec![0u8; len])), ..Msg::new() }
         }
     }
 
@@ -131,7 +134,7 @@ impl Msg {
             buf[..data.len()].copy_from_slice(data);
             Msg { body: Body::Inline { len: data.len() as u8, buf }, ..Msg::new() }
         } else {
-            Msg::from_boxed(data.to_vec().into_boxed_slice())
+            Msg { body: Body::Owned(Arc::from(data)), ..Msg::new() }
         }
     }
 
@@ -172,6 +175,7 @@ impl Msg {
     pub fn len(&self) -> usize {
         match &self.body {
             Body::Inline { len, .. } => *len as usize,
+            Body::Owned(a) => a.len(),
             Body::Shared(c) => c.len,
         }
     }
@@ -183,6 +187,7 @@ impl Msg {
     pub fn data(&self) -> &[u8] {
         match &self.body {
             Body::Inline { len, buf } => &buf[..*len as usize],
+            Body::Owned(a) => a,
             // C may hand over NULL for an empty buffer; a slice must not be built from it.
             Body::Shared(c) if c.len == 0 => &[],
             // SAFETY: ptr/len describe a live buffer owned by the Arc for as long as self.
@@ -195,6 +200,7 @@ impl Msg {
     pub fn data_mut(&mut self) -> Option<&mut [u8]> {
         match &mut self.body {
             Body::Inline { len, buf } => Some(&mut buf[..*len as usize]),
+            Body::Owned(a) => Arc::get_mut(a),
             Body::Shared(c) => {
                 let c = Arc::get_mut(c)?;
                 if matches!(c.release, Release::Const) {
@@ -213,6 +219,9 @@ impl Msg {
     pub fn data_ptr(&mut self) -> *mut u8 {
         match &mut self.body {
             Body::Inline { buf, .. } => buf.as_mut_ptr(),
+            // The pointer comes straight from the allocation (no shared reference in
+            // between); libzmq lets C write through it, as zmq_msg_init_size users do.
+            Body::Owned(a) => Arc::as_ptr(a) as *const u8 as *mut u8,
             Body::Shared(c) => c.ptr,
         }
     }
@@ -266,6 +275,7 @@ impl Msg {
     pub fn is_shared(&self) -> bool {
         match &self.body {
             Body::Inline { .. } => false,
+            Body::Owned(a) => Arc::strong_count(a) > 1,
             Body::Shared(c) => {
                 Arc::strong_count(c) > 1 || matches!(c.release, Release::Const | Release::Foreign(None, _))
             }
@@ -299,6 +309,7 @@ impl Clone for Msg {
     fn clone(&self) -> Msg {
         let body = match &self.body {
             Body::Inline { len, buf } => Body::Inline { len: *len, buf: *buf },
+            Body::Owned(a) => Body::Owned(Arc::clone(a)),
             Body::Shared(c) => Body::Shared(Arc::clone(c)),
         };
         Msg { magic: MAGIC, routing_id: self.routing_id, meta: self.meta.clone(), body, flags: self.flags }

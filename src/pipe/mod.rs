@@ -151,6 +151,8 @@ pub struct Pipe {
     reading: std::collections::VecDeque<Msg>,
     /// Local count of whole messages written (the shared counter is published from it).
     written: u64,
+    /// Local count of whole messages read (published to the writer the same way).
+    read: u64,
     /// Our end was closed locally.
     closed: bool,
     pub peer: PeerInfo,
@@ -184,6 +186,7 @@ impl Pipe {
             partial: Vec::new(),
             reading: Default::default(),
             written: 0,
+            read: 0,
             closed: false,
             peer: PeerInfo::default(),
         }
@@ -244,9 +247,8 @@ impl Pipe {
             Item::Many(frames)
         };
         if self.out.conflate.load(Ordering::Relaxed) {
-            while self.out.items.pop().is_some() {
-                self.out.read.fetch_add(1, Ordering::SeqCst);
-            }
+            // Conflating pipes have no HWM, so the read count does not matter here.
+            while self.out.items.pop().is_some() {}
         }
         self.written += 1;
         self.out.written.store(self.written, Ordering::Release);
@@ -333,7 +335,9 @@ impl Pipe {
     }
 
     fn message_consumed(&mut self) {
-        self.inn.read.fetch_add(1, Ordering::SeqCst);
+        // Only we read this queue, so a plain store publishes the count (no RMW).
+        self.read += 1;
+        self.inn.read.store(self.read, Ordering::SeqCst);
         if self.inn.writer_asleep.load(Ordering::SeqCst) && self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
             self.inn.tell_writer(PipeEvent::Writable);
         }
