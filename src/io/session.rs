@@ -511,13 +511,11 @@ impl Session {
         !self.finished()
     }
 
-    /// Tear down: close the stream and the pipe.
+    /// Tear down: close the stream and the pipe. A deliberate close (socket closed,
+    /// unbind, disconnect) is not a DISCONNECTED event; only a lost connection is.
     pub fn shutdown(&mut self, io: &IoCtx) {
         if let Some(mut s) = self.stream.take() {
             let _ = s.deregister(io.registry);
-            if !self.connecting {
-                self.setup.monitor.emit(event::DISCONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
-            }
         }
         if let Some(mut p) = self.pipe.take() {
             p.close();
