@@ -17,98 +17,13 @@
  *
  * Exit status: 0 on success, 1 on a failed check, 2 on the overall timeout.
  */
-#include <zmq.h>
-
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#define EXAMPLE_NAME "async_clientserver"
+#include "example.h"
 
 #define CLIENTS 3
 #define REQUESTS 4 /* per client */
 #define REPLIES 3  /* per request */
 #define WORKERS 2
-#define TIMEOUT_MS 5000
-#define DEADLINE_S 20
-
-static const char *prog = "async_clientserver";
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: FAIL: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    _exit(1);
-}
-
-#define CHECK(call)                                                            \
-    do {                                                                       \
-        if ((call) == -1)                                                      \
-            fail("line %d: %s: %s", __LINE__, #call, zmq_strerror(zmq_errno())); \
-    } while (0)
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "async_clientserver: FAIL: overall timeout\n";
-    ssize_t n = write(2, msg, sizeof msg - 1);
-    (void) sig, (void) n;
-    _exit(2);
-}
-
-/* A socket that does not linger when closed, with a receive timeout of
-   timeout ms (-1: none, for the proxy's sockets). */
-static void *make_socket(void *ctx, int type, int timeout)
-{
-    void *s = zmq_socket(ctx, type);
-    int linger = 0;
-    if (!s)
-        fail("zmq_socket: %s", zmq_strerror(zmq_errno()));
-    CHECK(zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
-    CHECK(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger));
-    return s;
-}
-
-/* Receive one frame; returns its size, or -1 when the context was shut down.
-   Fails unless ZMQ_RCVMORE equals want_more. */
-static int recv_frame(void *s, char *buf, size_t size, int want_more)
-{
-    int more;
-    size_t len = sizeof more;
-    int n = zmq_recv(s, buf, size - 1, 0);
-    if (n == -1 && zmq_errno() == ETERM)
-        return -1;
-    if (n == -1 && zmq_errno() == EAGAIN)
-        fail("no message within %d ms", TIMEOUT_MS);
-    CHECK(n);
-    if ((size_t) n >= size)
-        fail("frame of %d bytes is too long", n);
-    buf[n] = '\0';
-    CHECK(zmq_getsockopt(s, ZMQ_RCVMORE, &more, &len));
-    if (more != want_more)
-        fail("frame \"%s\": %s", buf, more ? "unexpected more frames" : "frame missing");
-    return n;
-}
-
-/* Main waits here until every worker has its socket connected: a worker
-   thread that only started after the final zmq_ctx_shutdown() could not
-   even create its socket. */
-static pthread_barrier_t workers_up;
-
-struct peer {
-    int id;
-    pthread_t thread;
-    void *ctx;
-    const char *endpoint;
-    int count; /* replies received (client) or requests served (worker) */
-};
 
 static void *client_main(void *arg)
 {
@@ -124,7 +39,7 @@ static void *client_main(void *arg)
     /* Send everything first: no waiting for replies in between. */
     for (int k = 0; k < REQUESTS; k++) {
         snprintf(buf, sizeof buf, "%s req %d", name, k);
-        CHECK(zmq_send(dealer, buf, strlen(buf), 0));
+        send_str(dealer, buf);
     }
     printf("%s: sent %d requests\n", name, REQUESTS);
 
@@ -161,7 +76,7 @@ static void *worker_main(void *arg)
     char client[256], request[64], reply[128];
 
     CHECK(zmq_connect(dealer, w->endpoint));
-    pthread_barrier_wait(&workers_up);
+    peer_up(w);
     for (;;) {
         int idlen = recv_frame(dealer, client, sizeof client, 1);
         if (idlen == -1)
@@ -171,7 +86,7 @@ static void *worker_main(void *arg)
             snprintf(reply, sizeof reply, "%s: reply %d/%d from worker %d", request, r,
                      REPLIES, w->id);
             CHECK(zmq_send(dealer, client, (size_t) idlen, ZMQ_SNDMORE));
-            CHECK(zmq_send(dealer, reply, strlen(reply), 0));
+            send_str(dealer, reply);
         }
         w->count++;
     }
@@ -199,41 +114,27 @@ int main(void)
 {
     struct peer clients[CLIENTS], workers[WORKERS];
     struct proxy proxy = {0};
+    pthread_barrier_t workers_up;
     char endpoint[256];
-    size_t len = sizeof endpoint;
-    int served = 0;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGALRM, on_alarm);
-    alarm(DEADLINE_S);
+    example_start();
     void *ctx = zmq_ctx_new();
 
     /* The server: ROUTER frontend, DEALER backend, a PAIR to steer the proxy. */
     proxy.frontend = make_socket(ctx, ZMQ_ROUTER, -1);
     proxy.backend = make_socket(ctx, ZMQ_DEALER, -1);
     proxy.control = make_socket(ctx, ZMQ_PAIR, -1);
-    CHECK(zmq_bind(proxy.frontend, "tcp://127.0.0.1:*"));
-    CHECK(zmq_getsockopt(proxy.frontend, ZMQ_LAST_ENDPOINT, endpoint, &len));
+    bind_any_port(proxy.frontend, endpoint, sizeof endpoint);
     CHECK(zmq_bind(proxy.backend, "inproc://backend"));
     CHECK(zmq_bind(proxy.control, "inproc://control"));
     void *control = make_socket(ctx, ZMQ_PAIR, TIMEOUT_MS);
     CHECK(zmq_connect(control, "inproc://control"));
     printf("server: frontend %s, backend inproc://backend\n", endpoint);
-    if (pthread_create(&proxy.thread, NULL, proxy_main, &proxy))
-        fail("pthread_create");
+    start_thread(&proxy.thread, proxy_main, &proxy);
 
-    pthread_barrier_init(&workers_up, NULL, WORKERS + 1);
-    for (int i = 0; i < WORKERS; i++) {
-        workers[i] = (struct peer){.id = i, .ctx = ctx, .endpoint = "inproc://backend"};
-        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]))
-            fail("pthread_create");
-    }
-    pthread_barrier_wait(&workers_up);
-    for (int i = 0; i < CLIENTS; i++) {
-        clients[i] = (struct peer){.id = i, .ctx = ctx, .endpoint = endpoint};
-        if (pthread_create(&clients[i].thread, NULL, client_main, &clients[i]))
-            fail("pthread_create");
-    }
+    /* Returns once every worker is connected, see start_peers(). */
+    start_peers(workers, WORKERS, ctx, "inproc://backend", worker_main, &workers_up);
+    start_peers(clients, CLIENTS, ctx, endpoint, client_main, NULL);
     for (int i = 0; i < CLIENTS; i++) {
         pthread_join(clients[i].thread, NULL);
         if (clients[i].count != REQUESTS * REPLIES)
@@ -249,12 +150,7 @@ int main(void)
     CHECK(zmq_close(control));
 
     /* Then the workers: their pending zmq_recv returns ETERM. */
-    CHECK(zmq_ctx_shutdown(ctx));
-    for (int i = 0; i < WORKERS; i++) {
-        pthread_join(workers[i].thread, NULL);
-        printf("worker %d: served %d requests\n", i, workers[i].count);
-        served += workers[i].count;
-    }
+    int served = shutdown_workers(ctx, workers, WORKERS);
     CHECK(zmq_ctx_term(ctx));
     if (served != CLIENTS * REQUESTS)
         fail("workers served %d requests, expected %d", served, CLIENTS * REQUESTS);

@@ -12,99 +12,17 @@
  *
  * Exit status: 0 on success, 1 on a failed check, 2 on the overall timeout.
  */
-#include <zmq.h>
-
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#define EXAMPLE_NAME "broker_router_dealer"
+#include "example.h"
 
 #define CLIENTS 3
 #define REQUESTS 5 /* per client */
 #define WORKERS 2
-#define TIMEOUT_MS 5000
-#define DEADLINE_S 20
-
-static const char *prog = "broker_router_dealer";
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: FAIL: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    _exit(1);
-}
-
-#define CHECK(call)                                                            \
-    do {                                                                       \
-        if ((call) == -1)                                                      \
-            fail("line %d: %s: %s", __LINE__, #call, zmq_strerror(zmq_errno())); \
-    } while (0)
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "broker_router_dealer: FAIL: overall timeout\n";
-    ssize_t n = write(2, msg, sizeof msg - 1);
-    (void) sig, (void) n;
-    _exit(2);
-}
-
-static void *make_socket(void *ctx, int type)
-{
-    void *s = zmq_socket(ctx, type);
-    int timeout = TIMEOUT_MS, linger = 0;
-    if (!s)
-        fail("zmq_socket: %s", zmq_strerror(zmq_errno()));
-    CHECK(zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
-    CHECK(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger));
-    return s;
-}
-
-/* Receive a string; returns 0, or -1 when the context was shut down. */
-static int recv_str(void *s, char *buf, size_t size)
-{
-    int n = zmq_recv(s, buf, size - 1, 0);
-    if (n == -1 && zmq_errno() == ETERM)
-        return -1;
-    if (n == -1 && zmq_errno() == EAGAIN)
-        fail("no message within %d ms", TIMEOUT_MS);
-    CHECK(n);
-    if ((size_t) n >= size)
-        fail("message of %d bytes is too long", n);
-    buf[n] = '\0';
-    return 0;
-}
-
-static void send_str(void *s, const char *str)
-{
-    CHECK(zmq_send(s, str, strlen(str), 0));
-}
-
-/* Main waits here until every worker has its socket connected: a worker
-   thread that only started after the final zmq_ctx_shutdown() could not
-   even create its socket. */
-static pthread_barrier_t workers_up;
-
-struct peer {
-    int id;
-    pthread_t thread;
-    void *ctx;
-    const char *endpoint;
-    int count; /* replies received (client) or requests served (worker) */
-};
 
 static void *client_main(void *arg)
 {
     struct peer *c = arg;
-    void *req = make_socket(c->ctx, ZMQ_REQ);
+    void *req = make_socket(c->ctx, ZMQ_REQ, TIMEOUT_MS);
     char request[64], reply[128];
 
     CHECK(zmq_connect(req, c->endpoint));
@@ -126,16 +44,12 @@ static void *client_main(void *arg)
 static void *worker_main(void *arg)
 {
     struct peer *w = arg;
-    void *rep = zmq_socket(w->ctx, ZMQ_REP); /* waits until shutdown */
-    int linger = 0;
+    void *rep = make_socket(w->ctx, ZMQ_REP, -1); /* waits until shutdown */
     char request[64], reply[128];
 
-    if (!rep)
-        fail("zmq_socket: %s", zmq_strerror(zmq_errno()));
-    CHECK(zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger));
     CHECK(zmq_connect(rep, w->endpoint));
-    pthread_barrier_wait(&workers_up);
-    while (recv_str(rep, request, sizeof request) == 0) {
+    peer_up(w);
+    while (recv_str_or_term(rep, request, sizeof request) >= 0) {
         snprintf(reply, sizeof reply, "%s -> served by worker %d", request, w->id);
         send_str(rep, reply);
         w->count++;
@@ -163,36 +77,23 @@ static int forward(void *from, void *to)
 int main(void)
 {
     struct peer clients[CLIENTS], workers[WORKERS];
+    pthread_barrier_t workers_up;
     char front_endpoint[256], back_endpoint[128];
-    size_t len = sizeof front_endpoint;
-    int requests = 0, replies = 0, served = 0;
+    int requests = 0, replies = 0;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGALRM, on_alarm);
-    alarm(DEADLINE_S);
+    example_start();
 
     void *ctx = zmq_ctx_new();
-    void *frontend = make_socket(ctx, ZMQ_ROUTER);
-    void *backend = make_socket(ctx, ZMQ_DEALER);
-    CHECK(zmq_bind(frontend, "tcp://127.0.0.1:*"));
-    CHECK(zmq_getsockopt(frontend, ZMQ_LAST_ENDPOINT, front_endpoint, &len));
-    snprintf(back_endpoint, sizeof back_endpoint,
-             "ipc:///tmp/zmq-demo-broker-%d.ipc", (int) getpid());
+    void *frontend = make_socket(ctx, ZMQ_ROUTER, TIMEOUT_MS);
+    void *backend = make_socket(ctx, ZMQ_DEALER, TIMEOUT_MS);
+    bind_any_port(frontend, front_endpoint, sizeof front_endpoint);
+    ipc_endpoint(back_endpoint, sizeof back_endpoint, "broker", -1);
     CHECK(zmq_bind(backend, back_endpoint));
     printf("broker: frontend %s, backend %s\n", front_endpoint, back_endpoint);
 
-    pthread_barrier_init(&workers_up, NULL, WORKERS + 1);
-    for (int i = 0; i < WORKERS; i++) {
-        workers[i] = (struct peer){.id = i, .ctx = ctx, .endpoint = back_endpoint};
-        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]))
-            fail("pthread_create");
-    }
-    pthread_barrier_wait(&workers_up);
-    for (int i = 0; i < CLIENTS; i++) {
-        clients[i] = (struct peer){.id = i, .ctx = ctx, .endpoint = front_endpoint};
-        if (pthread_create(&clients[i].thread, NULL, client_main, &clients[i]))
-            fail("pthread_create");
-    }
+    /* Returns once every worker is connected, see start_peers(). */
+    start_peers(workers, WORKERS, ctx, back_endpoint, worker_main, &workers_up);
+    start_peers(clients, CLIENTS, ctx, front_endpoint, client_main, NULL);
 
     /* The broker loop: shuttle messages until every request got its reply. */
     zmq_pollitem_t items[] = {
@@ -231,14 +132,9 @@ int main(void)
     /* Shut down: the workers' pending zmq_recv returns ETERM. */
     CHECK(zmq_close(frontend));
     CHECK(zmq_close(backend));
-    CHECK(zmq_ctx_shutdown(ctx));
-    for (int i = 0; i < WORKERS; i++) {
-        pthread_join(workers[i].thread, NULL);
-        printf("worker %d: served %d requests\n", i, workers[i].count);
-        served += workers[i].count;
-    }
+    int served = shutdown_workers(ctx, workers, WORKERS);
     CHECK(zmq_ctx_term(ctx));
-    unlink(back_endpoint + strlen("ipc://"));
+    unlink_ipc(back_endpoint);
 
     if (served != CLIENTS * REQUESTS)
         fail("workers served %d requests, expected %d", served, CLIENTS * REQUESTS);

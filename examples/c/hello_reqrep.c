@@ -10,90 +10,23 @@
  * Exit status: 0 when every round trip was right and the server exited
  * cleanly, 1 on a failed check, 2 on the overall timeout.
  */
-#include <zmq.h>
+#define EXAMPLE_NAME "hello_reqrep"
+#include "example.h"
 
-#include <errno.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #define ROUNDS 10
-#define TIMEOUT_MS 5000 /* longest wait for any one message */
-#define DEADLINE_S 20   /* the whole program */
-
-static const char *prog = "hello_reqrep";
-
-/* Report a failed check and end the process. */
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: FAIL: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    _exit(1);
-}
-
-/* For zmq calls that return -1 on error. */
-#define CHECK(call)                                                            \
-    do {                                                                       \
-        if ((call) == -1)                                                      \
-            fail("line %d: %s: %s", __LINE__, #call, zmq_strerror(zmq_errno())); \
-    } while (0)
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "hello_reqrep: FAIL: overall timeout\n";
-    ssize_t n = write(2, msg, sizeof msg - 1);
-    (void) sig, (void) n;
-    _exit(2);
-}
-
-static void *make_socket(void *ctx, int type)
-{
-    void *s = zmq_socket(ctx, type);
-    int timeout = TIMEOUT_MS;
-    if (!s)
-        fail("zmq_socket: %s", zmq_strerror(zmq_errno()));
-    CHECK(zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
-    return s;
-}
-
-/* Receive one message as a NUL-terminated string. */
-static void recv_str(void *s, char *buf, size_t size)
-{
-    int n = zmq_recv(s, buf, size - 1, 0);
-    if (n == -1 && zmq_errno() == EAGAIN)
-        fail("no message within %d ms", TIMEOUT_MS);
-    CHECK(n);
-    if ((size_t) n >= size)
-        fail("message of %d bytes is too long", n);
-    buf[n] = '\0';
-}
-
-static void send_str(void *s, const char *str)
-{
-    CHECK(zmq_send(s, str, strlen(str), 0));
-}
 
 /* The child: answer "Hello N" with "World N", ROUNDS times. */
 static int run_server(int report_fd)
 {
     void *ctx = zmq_ctx_new();
-    void *rep = make_socket(ctx, ZMQ_REP);
+    void *rep = new_socket(ctx, ZMQ_REP, TIMEOUT_MS);
     int linger = 1000; /* let the last reply go out before closing */
     char endpoint[256], expect[64], reply[64], buf[64];
-    size_t len = sizeof endpoint;
 
     CHECK(zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger));
-    CHECK(zmq_bind(rep, "tcp://127.0.0.1:*"));
-    CHECK(zmq_getsockopt(rep, ZMQ_LAST_ENDPOINT, endpoint, &len));
+    bind_any_port(rep, endpoint, sizeof endpoint);
     printf("server: bound to %s\n", endpoint);
     if (write(report_fd, endpoint, strlen(endpoint) + 1) < 0)
         fail("write to pipe: %s", strerror(errno));
@@ -120,9 +53,7 @@ int main(void)
     size_t got = 0;
     pid_t pid;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGALRM, on_alarm);
-    alarm(DEADLINE_S);
+    example_start();
 
     /* Fork before any zmq call: a context must never cross a fork. */
     if (pipe(fds) != 0)
@@ -152,7 +83,7 @@ int main(void)
     close(fds[0]);
 
     void *ctx = zmq_ctx_new();
-    void *req = make_socket(ctx, ZMQ_REQ);
+    void *req = new_socket(ctx, ZMQ_REQ, TIMEOUT_MS);
     CHECK(zmq_connect(req, endpoint));
     printf("client: connected to %s\n", endpoint);
 

@@ -22,83 +22,12 @@
  *
  * Exit status: 0 on success, 1 on a failed check, 2 on the overall timeout.
  */
-#include <zmq.h>
-
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#define EXAMPLE_NAME "lbbroker"
+#include "example.h"
 
 #define CLIENTS 4
 #define REQUESTS 5 /* per client */
 #define WORKERS 3
-#define TIMEOUT_MS 5000
-#define DEADLINE_S 20
-
-static const char *prog = "lbbroker";
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: FAIL: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    _exit(1);
-}
-
-#define CHECK(call)                                                            \
-    do {                                                                       \
-        if ((call) == -1)                                                      \
-            fail("line %d: %s: %s", __LINE__, #call, zmq_strerror(zmq_errno())); \
-    } while (0)
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "lbbroker: FAIL: overall timeout\n";
-    ssize_t n = write(2, msg, sizeof msg - 1);
-    (void) sig, (void) n;
-    _exit(2);
-}
-
-static void *make_socket(void *ctx, int type)
-{
-    void *s = zmq_socket(ctx, type);
-    int timeout = TIMEOUT_MS, linger = 0;
-    if (!s)
-        fail("zmq_socket: %s", zmq_strerror(zmq_errno()));
-    CHECK(zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
-    CHECK(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger));
-    return s;
-}
-
-/* Receive one frame as a string; returns the value of ZMQ_RCVMORE,
-   or -1 when the context was shut down.  want_more: 1 if another frame
-   must follow, 0 if this must be the last one, -1 if either is fine. */
-static int recv_frame(void *s, char *buf, size_t size, int want_more)
-{
-    int more;
-    size_t len = sizeof more;
-    int n = zmq_recv(s, buf, size - 1, 0);
-    if (n == -1 && zmq_errno() == ETERM)
-        return -1;
-    if (n == -1 && zmq_errno() == EAGAIN)
-        fail("no message within %d ms", TIMEOUT_MS);
-    CHECK(n);
-    if ((size_t) n >= size)
-        fail("frame of %d bytes is too long", n);
-    buf[n] = '\0';
-    CHECK(zmq_getsockopt(s, ZMQ_RCVMORE, &more, &len));
-    if (want_more >= 0 && more != want_more)
-        fail("frame \"%s\": %s", buf, more ? "unexpected more frames" : "frame missing");
-    return more;
-}
 
 /* An empty delimiter frame, followed by more. */
 static void recv_delimiter(void *s)
@@ -108,19 +37,6 @@ static void recv_delimiter(void *s)
     if (buf[0] != '\0')
         fail("expected an empty delimiter frame, got \"%s\"", buf);
 }
-
-static void send_frame(void *s, const char *str, int more)
-{
-    CHECK(zmq_send(s, str, strlen(str), more ? ZMQ_SNDMORE : 0));
-}
-
-struct peer {
-    int id;
-    pthread_t thread;
-    void *ctx;
-    const char *endpoint;
-    int count; /* replies received (client) or requests served (worker) */
-};
 
 static void set_routing_id(void *s, const char *kind, int id)
 {
@@ -132,7 +48,7 @@ static void set_routing_id(void *s, const char *kind, int id)
 static void *client_main(void *arg)
 {
     struct peer *c = arg;
-    void *req = make_socket(c->ctx, ZMQ_REQ);
+    void *req = make_socket(c->ctx, ZMQ_REQ, TIMEOUT_MS);
     char request[64], reply[128];
 
     set_routing_id(req, "client", c->id);
@@ -153,14 +69,14 @@ static void *client_main(void *arg)
 static void *worker_main(void *arg)
 {
     struct peer *w = arg;
-    void *req = make_socket(w->ctx, ZMQ_REQ);
+    void *req = make_socket(w->ctx, ZMQ_REQ, TIMEOUT_MS);
     char client[64], request[64], reply[128];
 
     set_routing_id(req, "worker", w->id);
     CHECK(zmq_connect(req, w->endpoint));
     send_frame(req, "READY", 0);
     /* REQ strips the broker's leading delimiter: [client id][""][request]. */
-    while (recv_frame(req, client, sizeof client, 1) == 1) {
+    while (recv_frame(req, client, sizeof client, 1) >= 0) {
         recv_delimiter(req);
         recv_frame(req, request, sizeof request, 0);
         snprintf(reply, sizeof reply, "%s done by worker-%d", request, w->id);
@@ -177,34 +93,21 @@ int main(void)
 {
     struct peer clients[CLIENTS], workers[WORKERS];
     char front_endpoint[256], back_endpoint[128];
-    size_t len = sizeof front_endpoint;
     int idle[WORKERS], nidle = 0, ready = 0, replies = 0, served[WORKERS] = {0};
     char worker[64], client[64], body[128];
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGALRM, on_alarm);
-    alarm(DEADLINE_S);
+    example_start();
 
     void *ctx = zmq_ctx_new();
-    void *frontend = make_socket(ctx, ZMQ_ROUTER);
-    void *backend = make_socket(ctx, ZMQ_ROUTER);
-    CHECK(zmq_bind(frontend, "tcp://127.0.0.1:*"));
-    CHECK(zmq_getsockopt(frontend, ZMQ_LAST_ENDPOINT, front_endpoint, &len));
-    snprintf(back_endpoint, sizeof back_endpoint, "ipc:///tmp/zmq-demo-lbbroker-%d.ipc",
-             (int) getpid());
+    void *frontend = make_socket(ctx, ZMQ_ROUTER, TIMEOUT_MS);
+    void *backend = make_socket(ctx, ZMQ_ROUTER, TIMEOUT_MS);
+    bind_any_port(frontend, front_endpoint, sizeof front_endpoint);
+    ipc_endpoint(back_endpoint, sizeof back_endpoint, "lbbroker", -1);
     CHECK(zmq_bind(backend, back_endpoint));
     printf("broker: frontend %s, backend %s\n", front_endpoint, back_endpoint);
 
-    for (int i = 0; i < WORKERS; i++) {
-        workers[i] = (struct peer){.id = i, .ctx = ctx, .endpoint = back_endpoint};
-        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]))
-            fail("pthread_create");
-    }
-    for (int i = 0; i < CLIENTS; i++) {
-        clients[i] = (struct peer){.id = i, .ctx = ctx, .endpoint = front_endpoint};
-        if (pthread_create(&clients[i].thread, NULL, client_main, &clients[i]))
-            fail("pthread_create");
-    }
+    start_peers(workers, WORKERS, ctx, back_endpoint, worker_main, NULL);
+    start_peers(clients, CLIENTS, ctx, front_endpoint, client_main, NULL);
 
     while (replies < CLIENTS * REQUESTS) {
         zmq_pollitem_t items[] = {
@@ -224,7 +127,8 @@ int main(void)
             if (sscanf(worker, "worker-%d", &w) != 1 || w < 0 || w >= WORKERS)
                 fail("unknown worker \"%s\"", worker);
             recv_delimiter(backend);
-            if (recv_frame(backend, client, sizeof client, -1) == 0) {
+            recv_frame(backend, client, sizeof client, -1);
+            if (!rcvmore(backend)) {
                 if (strcmp(client, "READY") != 0)
                     fail("%s sent \"%s\", expected READY", worker, client);
                 ready++;
@@ -271,7 +175,7 @@ int main(void)
     for (int i = 0; i < WORKERS; i++)
         pthread_join(workers[i].thread, NULL);
     CHECK(zmq_ctx_term(ctx));
-    unlink(back_endpoint + strlen("ipc://"));
+    unlink_ipc(back_endpoint);
 
     for (int i = 0; i < WORKERS; i++) {
         printf("worker-%d: served %d requests\n", i, workers[i].count);

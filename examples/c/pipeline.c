@@ -17,81 +17,11 @@
  *
  * Exit status: 0 on success, 1 on a failed check, 2 on the overall timeout.
  */
-#include <zmq.h>
-
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#define EXAMPLE_NAME "pipeline"
+#include "example.h"
 
 #define WORKERS 4
 #define TASKS 100
-#define TIMEOUT_MS 5000
-#define DEADLINE_S 20
-
-static const char *prog = "pipeline";
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: FAIL: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    _exit(1);
-}
-
-#define CHECK(call)                                                            \
-    do {                                                                       \
-        if ((call) == -1)                                                      \
-            fail("line %d: %s: %s", __LINE__, #call, zmq_strerror(zmq_errno())); \
-    } while (0)
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "pipeline: FAIL: overall timeout\n";
-    ssize_t n = write(2, msg, sizeof msg - 1);
-    (void) sig, (void) n;
-    _exit(2);
-}
-
-/* A socket with a receive timeout that does not linger when closed. */
-static void *make_socket(void *ctx, int type)
-{
-    void *s = zmq_socket(ctx, type);
-    int timeout = TIMEOUT_MS, linger = 0;
-    if (!s)
-        fail("zmq_socket: %s", zmq_strerror(zmq_errno()));
-    CHECK(zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
-    CHECK(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger));
-    return s;
-}
-
-/* Receive a string; returns 0, or -1 when the context was shut down. */
-static int recv_str(void *s, char *buf, size_t size)
-{
-    int n = zmq_recv(s, buf, size - 1, 0);
-    if (n == -1 && zmq_errno() == ETERM)
-        return -1;
-    if (n == -1 && zmq_errno() == EAGAIN)
-        fail("no message within %d ms", TIMEOUT_MS);
-    CHECK(n);
-    if ((size_t) n >= size)
-        fail("message of %d bytes is too long", n);
-    buf[n] = '\0';
-    return 0;
-}
-
-static void send_str(void *s, const char *str)
-{
-    CHECK(zmq_send(s, str, strlen(str), 0));
-}
 
 struct worker {
     int id;
@@ -105,8 +35,8 @@ struct worker {
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    void *in = make_socket(w->ctx, ZMQ_PULL);
-    void *out = make_socket(w->ctx, ZMQ_PUSH);
+    void *in = make_socket(w->ctx, ZMQ_PULL, TIMEOUT_MS);
+    void *out = make_socket(w->ctx, ZMQ_PUSH, TIMEOUT_MS);
     char buf[64];
 
     CHECK(zmq_bind(in, w->endpoint));
@@ -115,7 +45,7 @@ static void *worker_main(void *arg)
     snprintf(buf, sizeof buf, "ready %d", w->id);
     send_str(out, buf);
 
-    while (recv_str(in, buf, sizeof buf) == 0) {
+    while (recv_str_or_term(in, buf, sizeof buf) >= 0) {
         long n = atol(buf);
         snprintf(buf, sizeof buf, "result %d %ld %ld", w->id, n, n * n);
         send_str(out, buf);
@@ -131,24 +61,18 @@ int main(void)
     struct worker workers[WORKERS];
     int seen[TASKS] = {0}, per_worker[WORKERS] = {0};
     char sink_endpoint[256], buf[128];
-    size_t len = sizeof sink_endpoint;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGALRM, on_alarm);
-    alarm(DEADLINE_S);
+    example_start();
 
     void *ctx = zmq_ctx_new();
-    void *sink = make_socket(ctx, ZMQ_PULL);
-    CHECK(zmq_bind(sink, "tcp://127.0.0.1:*"));
-    CHECK(zmq_getsockopt(sink, ZMQ_LAST_ENDPOINT, sink_endpoint, &len));
+    void *sink = make_socket(ctx, ZMQ_PULL, TIMEOUT_MS);
+    bind_any_port(sink, sink_endpoint, sizeof sink_endpoint);
     printf("sink: bound to %s\n", sink_endpoint);
 
     for (int i = 0; i < WORKERS; i++) {
         workers[i] = (struct worker){.id = i, .ctx = ctx, .sink = sink_endpoint};
-        snprintf(workers[i].endpoint, sizeof workers[i].endpoint,
-                 "ipc:///tmp/zmq-demo-pipeline-%d-%d.ipc", (int) getpid(), i);
-        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]))
-            fail("pthread_create");
+        ipc_endpoint(workers[i].endpoint, sizeof workers[i].endpoint, "pipeline", i);
+        start_thread(&workers[i].thread, worker_main, &workers[i]);
     }
 
     /* Wait until every worker is bound, so the ventilator connects at once. */
@@ -159,7 +83,7 @@ int main(void)
             fail("expected a ready message, got \"%s\"", buf);
     }
 
-    void *vent = make_socket(ctx, ZMQ_PUSH);
+    void *vent = make_socket(ctx, ZMQ_PUSH, TIMEOUT_MS);
     for (int i = 0; i < WORKERS; i++)
         CHECK(zmq_connect(vent, workers[i].endpoint));
     for (int n = 0; n < TASKS; n++) {
@@ -202,7 +126,7 @@ int main(void)
     CHECK(zmq_ctx_term(ctx));
 
     for (int i = 0; i < WORKERS; i++) {
-        unlink(workers[i].endpoint + strlen("ipc://"));
+        unlink_ipc(workers[i].endpoint);
         printf("worker %d: %d tasks\n", i, workers[i].done);
         if (workers[i].done != per_worker[i])
             fail("worker %d says %d tasks, sink saw %d", i, workers[i].done,

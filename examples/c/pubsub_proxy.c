@@ -22,79 +22,11 @@
  *
  * Exit status: 0 on success, 1 on a failed check, 2 on the overall timeout.
  */
-#include <zmq.h>
-
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#define EXAMPLE_NAME "pubsub_proxy"
+#include "example.h"
 
 #define MESSAGES 20 /* per topic */
 #define MAX_TOPICS 3
-#define TIMEOUT_MS 5000
-#define DEADLINE_S 20
-
-static const char *prog = "pubsub_proxy";
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: FAIL: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    _exit(1);
-}
-
-#define CHECK(call)                                                            \
-    do {                                                                       \
-        if ((call) == -1)                                                      \
-            fail("line %d: %s: %s", __LINE__, #call, zmq_strerror(zmq_errno())); \
-    } while (0)
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "pubsub_proxy: FAIL: overall timeout\n";
-    ssize_t n = write(2, msg, sizeof msg - 1);
-    (void) sig, (void) n;
-    _exit(2);
-}
-
-/* A socket that does not linger when closed, with a receive timeout of
-   timeout ms (-1: none, for the proxy's sockets). */
-static void *make_socket(void *ctx, int type, int timeout)
-{
-    void *s = zmq_socket(ctx, type);
-    int linger = 0;
-    if (!s)
-        fail("zmq_socket: %s", zmq_strerror(zmq_errno()));
-    CHECK(zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
-    CHECK(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger));
-    return s;
-}
-
-static int recv_str(void *s, char *buf, size_t size)
-{
-    int n = zmq_recv(s, buf, size - 1, 0);
-    if (n == -1 && zmq_errno() == EAGAIN)
-        fail("no message within %d ms", TIMEOUT_MS);
-    CHECK(n);
-    if ((size_t) n >= size)
-        fail("message of %d bytes is too long", n);
-    buf[n] = '\0';
-    return n;
-}
-
-static void send_str(void *s, const char *str)
-{
-    CHECK(zmq_send(s, str, strlen(str), 0));
-}
 
 /* No topic is a prefix of another, so prefix matching cannot mix them up. */
 struct party {
@@ -245,30 +177,24 @@ int main(void)
 {
     struct proxy proxy = {0};
     char xsub_endpoint[256], xpub_endpoint[128], buf[64];
-    size_t len = sizeof xsub_endpoint;
     void *go[NPUB];
     int ready = 0, captured = 0, expected = ALL_TOPICS * MESSAGES;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGALRM, on_alarm);
-    alarm(DEADLINE_S);
+    example_start();
     void *ctx = zmq_ctx_new();
 
     /* The proxy's sockets; the proxy thread takes them over. */
     proxy.frontend = make_socket(ctx, ZMQ_XSUB, -1);
     proxy.backend = make_socket(ctx, ZMQ_XPUB, -1);
     proxy.capture = make_socket(ctx, ZMQ_PUSH, -1);
-    CHECK(zmq_bind(proxy.frontend, "tcp://127.0.0.1:*"));
-    CHECK(zmq_getsockopt(proxy.frontend, ZMQ_LAST_ENDPOINT, xsub_endpoint, &len));
-    snprintf(xpub_endpoint, sizeof xpub_endpoint, "ipc:///tmp/zmq-demo-pubsub-%d.ipc",
-             (int) getpid());
+    bind_any_port(proxy.frontend, xsub_endpoint, sizeof xsub_endpoint);
+    ipc_endpoint(xpub_endpoint, sizeof xpub_endpoint, "pubsub", -1);
     CHECK(zmq_bind(proxy.backend, xpub_endpoint));
     void *capture = make_socket(ctx, ZMQ_PULL, TIMEOUT_MS);
     CHECK(zmq_bind(capture, "inproc://capture"));
     CHECK(zmq_connect(proxy.capture, "inproc://capture"));
     printf("proxy: XSUB on %s, XPUB on %s\n", xsub_endpoint, xpub_endpoint);
-    if (pthread_create(&proxy.thread, NULL, proxy_main, &proxy))
-        fail("pthread_create");
+    start_thread(&proxy.thread, proxy_main, &proxy);
 
     /* Control sockets: subscribers report ready, publishers wait for go. */
     void *ready_pull = make_socket(ctx, ZMQ_PULL, TIMEOUT_MS);
@@ -282,14 +208,12 @@ int main(void)
     for (int i = 0; i < NSUB; i++) {
         subscribers[i].ctx = ctx;
         subscribers[i].endpoint = xpub_endpoint;
-        if (pthread_create(&subscribers[i].thread, NULL, subscriber_main, &subscribers[i]))
-            fail("pthread_create");
+        start_thread(&subscribers[i].thread, subscriber_main, &subscribers[i]);
     }
     for (int i = 0; i < NPUB; i++) {
         publishers[i].ctx = ctx;
         publishers[i].endpoint = xsub_endpoint;
-        if (pthread_create(&publishers[i].thread, NULL, publisher_main, &publishers[i]))
-            fail("pthread_create");
+        start_thread(&publishers[i].thread, publisher_main, &publishers[i]);
     }
 
     /* Wait for every subscriber, draining the capture meanwhile. */
@@ -341,7 +265,7 @@ int main(void)
              zmq_strerror(proxy.err));
     printf("proxy: stopped with ETERM\n");
     CHECK(zmq_ctx_term(ctx));
-    unlink(xpub_endpoint + strlen("ipc://"));
+    unlink_ipc(xpub_endpoint);
     printf("OK: %d subscribers each got exactly their topics, in order\n", NSUB);
     return 0;
 }
