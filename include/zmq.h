@@ -550,7 +550,8 @@ ZMQ_EXPORT int zmq_recvmsg(void *s, struct zmq_msg_t *msg, int flags);
 // zmq_sendiov: each buffer is one frame of a single message.
 ZMQ_EXPORT int zmq_sendiov(void *s, struct iovec *iov, size_t count, int flags);
 
-// zmq_recviov: receive up to *count frames into malloc'd buffers the caller frees.
+// zmq_recviov: receive up to *count frames into malloc'd buffers the caller frees;
+// returns (and stores in *count) how many frames were received.
 ZMQ_EXPORT int zmq_recviov(void *s, struct iovec *iov, size_t *count, int flags);
 
 ZMQ_EXPORT int zmq_socket_monitor(void *s, const char *addr, int events);
