@@ -123,7 +123,15 @@ impl Msg {
         if len <= INLINE_MAX {
             Msg { body: Body::Inline { len: len as u8, buf: [0; INLINE_MAX] }, ..Msg::new() }
         } else {
-            Msg { body: Body::Owned(Arc::from(vec![0u8; len])), ..Msg::new() }
+            // One allocation, zeroed in place (plain malloc + memset: calloc of large
+            // blocks goes through fresh mmap'd pages, a page fault per 4 KiB every time).
+            let mut buf = Arc::<[u8]>::new_uninit_slice(len);
+            let slot = Arc::get_mut(&mut buf).expect("fresh Arc is unique");
+            // SAFETY: writing `len` zero bytes over the uninitialised slice we own.
+            unsafe { std::ptr::write_bytes(slot.as_mut_ptr(), 0, len) };
+            // SAFETY: every byte was just initialised.
+            let buf = unsafe { buf.assume_init() };
+            Msg { body: Body::Owned(buf), ..Msg::new() }
         }
     }
 
