@@ -432,7 +432,13 @@ impl Session {
                 while engine.out_len() < OUT_BATCH {
                     match pipe.read() {
                         Some(msg) => {
-                            if engine.send(&msg).is_err() {
+                            let sent = match msg.data().split_first() {
+                                Some((&kind, topic)) if msg.flags() & crate::msg::flags::SUBSCRIPTION != 0 => {
+                                    engine.send_subscription(kind == 1, topic)
+                                }
+                                _ => engine.send(&msg),
+                            };
+                            if sent.is_err() {
                                 return Err(());
                             }
                         }

@@ -27,6 +27,10 @@ pub mod flags {
     pub const MORE: u8 = 1;
     /// A ZMTP command frame (never handed to the application).
     pub const COMMAND: u8 = 2;
+    /// A subscription (1) or cancellation (0) followed by the topic, made by SUB/XSUB
+    /// itself (ZMQ_SUBSCRIBE, replays to new publishers): sessions send it to ZMTP 3.1
+    /// peers as a SUBSCRIBE/CANCEL command. Raw XSUB sends lack it and stay messages.
+    pub const SUBSCRIPTION: u8 = 4;
 }
 
 /// The C signature of a zero-copy free function: `void ffn(void *data, void *hint)`.

@@ -21,6 +21,16 @@ impl Subscriptions {
         }
     }
 
+    /// Whether `topic` itself (not a prefix of it) is subscribed.
+    pub fn contains(&self, topic: &[u8]) -> bool {
+        self.topics.iter().any(|(t, _)| t == topic)
+    }
+
+    /// Add `topic` once: a set, not a count. True if it was not there.
+    pub fn insert(&mut self, topic: &[u8]) -> bool {
+        !self.contains(topic) && self.add(topic)
+    }
+
     /// Drop a reference; true if the topic is now gone.
     pub fn remove(&mut self, topic: &[u8]) -> bool {
         match self.topics.iter().position(|(t, _)| t == topic) {

@@ -1,28 +1,69 @@
-//! PUB and XPUB: send each message to every peer subscribed to a prefix of it; a peer
-//! whose pipe is full misses the message. Peers send subscriptions as messages starting
-//! with 1 (subscribe) or 0 (unsubscribe). XPUB also hands new subscriptions (first time a
-//! topic is wanted) and cancellations (last subscriber gone) to the application.
+//! PUB and XPUB: send each message to every peer subscribed to a prefix of it (with
+//! ZMQ_INVERT_MATCHING: to every peer subscribed to no prefix of it); a peer whose pipe is
+//! full misses the message (ZMQ_XPUB_NODROP: the send waits instead). Peers send
+//! subscriptions as messages starting with 1 (subscribe) or 0 (unsubscribe).
+//!
+//! XPUB hands subscriptions to the application: a topic's first subscriber and its last
+//! unsubscriber (a peer that goes away unsubscribes everything it had), every
+//! subscription with ZMQ_XPUB_VERBOSE, every unsubscription too with ZMQ_XPUB_VERBOSER.
+//! Other messages from peers are passed up as they are.
+//!
+//! Each peer's subscriptions are a set: subscribing to the same topic twice from one peer
+//! is one subscription, which one unsubscription ends.
+//!
+//! ZMQ_XPUB_MANUAL: peers' subscriptions are all passed up and not applied; the
+//! application applies what it wants with ZMQ_SUBSCRIBE/ZMQ_UNSUBSCRIBE, which act on the
+//! peer the subscription it received last came from. When that peer goes away, the
+//! application receives an unsubscription for each topic the peer had asked for.
+//!
+//! ZMQ_XPUB_WELCOME_MSG is sent to each peer when it attaches.
 
 use super::subscriptions::Subscriptions;
 use super::{Core, Pattern};
 use crate::error::{Error, Result};
-use crate::msg::Msg;
+use crate::msg::{flags, Msg};
 use crate::pipe::{PipeId, PipeMap};
 use std::collections::VecDeque;
+
+/// A message waiting for XPUB recv.
+struct Pending {
+    msg: Msg,
+    /// For a (un)subscription in manual mode: the pipe it came from (None: a pipe that
+    /// is gone). Receiving it makes that pipe the target of ZMQ_SUBSCRIBE/UNSUBSCRIBE.
+    origin: Option<Option<PipeId>>,
+}
 
 pub struct XPub {
     /// XPUB (true) passes subscriptions up; PUB (false) cannot recv.
     expose: bool,
+    /// The subscriptions in force, per pipe (a set of topics each).
     per_pipe: PipeMap<Subscriptions>,
-    /// Union over all pipes, to tell first subscriber / last unsubscriber.
+    /// How many pipes have each topic, to tell first subscriber / last unsubscriber.
     all: Subscriptions,
+    /// Manual mode: what each pipe asked for, to unsubscribe it when the pipe goes.
+    requested: PipeMap<Subscriptions>,
+    /// Manual mode: the pipe the last received (un)subscription came from.
+    last_pipe: Option<PipeId>,
     /// Pipes whose incoming subscriptions have not been read yet.
     unread: Vec<PipeId>,
-    /// Subscription messages waiting for XPUB recv.
-    pending: VecDeque<Msg>,
+    pending: VecDeque<Pending>,
+    /// The last frame read from a peer had MORE set.
+    more_in: bool,
+    /// Frames of the incoming message are subscriptions if they start with 0/1 (with
+    /// ZMQ_ONLY_FIRST_SUBSCRIBE only when its first frame was one).
+    process_subscribe: bool,
     /// The pipes the current multipart message goes to.
     targets: Vec<PipeId>,
     more_out: bool,
+}
+
+fn subscription_msg(subscribe: bool, topic: &[u8]) -> Msg {
+    let mut m = Msg::with_size(topic.len() + 1);
+    if let Some(d) = m.data_mut() {
+        d[0] = subscribe as u8;
+        d[1..].copy_from_slice(topic);
+    }
+    m
 }
 
 impl XPub {
@@ -31,75 +72,130 @@ impl XPub {
             expose,
             per_pipe: PipeMap::default(),
             all: Subscriptions::default(),
+            requested: PipeMap::default(),
+            last_pipe: None,
             unread: Vec::new(),
             pending: VecDeque::new(),
+            more_in: false,
+            process_subscribe: false,
             targets: Vec::new(),
             more_out: false,
         }
     }
 
-    /// Read every subscription message waiting in every pipe that has some.
+    /// Read every message waiting in every pipe that has some.
     fn read_subscriptions(&mut self, core: &mut Core) {
-        let (subs, unsubs) = (core.options.xpub_verbose_subs, core.options.xpub_verbose_unsubs);
         while let Some(id) = self.unread.pop() {
             while let Some(msg) = core.read(id) {
-                self.on_peer_message(id, msg, subs, unsubs);
+                self.on_peer_message(core, id, msg);
             }
         }
     }
 
-    /// `verbose`/`verboser`: pass every subscription / every unsubscription up.
-    fn on_peer_message(&mut self, id: PipeId, msg: Msg, verbose: bool, verboser: bool) {
+    fn on_peer_message(&mut self, core: &Core, id: PipeId, msg: Msg) {
+        let first = !self.more_in;
+        self.more_in = msg.more();
         let data = msg.data();
-        let Some(subs) = self.per_pipe.get_mut(&id) else { return };
-        match data.first() {
-            Some(1) => {
-                let topic = &data[1..];
-                subs.add(topic);
-                let first = self.all.add(topic);
-                if self.expose && (first || verbose) {
-                    self.pending.push_back(msg);
-                }
+        let subscription = match data.split_first() {
+            Some((&k @ (0 | 1), topic)) if first || self.process_subscribe => Some((k == 1, topic)),
+            _ => None,
+        };
+        if first {
+            self.process_subscribe = !core.options.only_first_subscribe || subscription.is_some();
+        }
+        let Some((subscribe, topic)) = subscription else {
+            // Not a subscription: XPUB passes it up as it is (libzmq 4.2+).
+            if self.expose {
+                let mut m = msg;
+                m.reset_flags(flags::COMMAND | flags::SUBSCRIPTION);
+                self.pending.push_back(Pending { msg: m, origin: None });
             }
-            Some(0) => {
-                let topic = &data[1..];
-                if subs.remove(topic) {
-                    let last = self.all.remove(topic);
-                    if self.expose && (last || verboser) {
-                        self.pending.push_back(msg);
-                    }
-                }
+            return;
+        };
+        if !self.per_pipe.contains_key(&id) {
+            return;
+        }
+        if core.options.xpub_manual {
+            let req = self.requested.entry(id).or_default();
+            if subscribe {
+                req.insert(topic);
+            } else {
+                req.remove(topic);
             }
-            _ => {
-                // Not a subscription: XPUB passes it up as it is (libzmq 4.2+).
-                if self.expose {
-                    self.pending.push_back(msg);
-                }
+            if self.expose {
+                let m = subscription_msg(subscribe, topic);
+                self.pending.push_back(Pending { msg: m, origin: Some(Some(id)) });
             }
+            return;
+        }
+        let notify = if subscribe {
+            self.subscribe_pipe(id, topic) || core.options.xpub_verbose_subs
+        } else {
+            match self.unsubscribe_pipe(id, topic) {
+                // The pipe still subscribed by others: only VERBOSER tells.
+                Some(false) => core.options.xpub_verbose_unsubs,
+                // The last one, or one we never saw (passed up as libzmq does).
+                Some(true) | None => true,
+            }
+        };
+        if self.expose && notify {
+            self.pending.push_back(Pending { msg: subscription_msg(subscribe, topic), origin: None });
+        }
+    }
+
+    /// Subscribe a pipe to a topic; true if it is the topic's first subscriber.
+    fn subscribe_pipe(&mut self, id: PipeId, topic: &[u8]) -> bool {
+        let new = self.per_pipe.get_mut(&id).is_some_and(|subs| subs.insert(topic));
+        new && self.all.add(topic)
+    }
+
+    /// Unsubscribe a pipe from a topic: None if it was not subscribed, else whether it
+    /// was the topic's last subscriber.
+    fn unsubscribe_pipe(&mut self, id: PipeId, topic: &[u8]) -> Option<bool> {
+        let removed = self.per_pipe.get_mut(&id).is_some_and(|subs| subs.remove(topic));
+        removed.then(|| self.all.remove(topic))
+    }
+
+    fn notify_unsubscribe(&mut self, topic: &[u8], manual: bool) {
+        if self.expose {
+            let origin = if manual { Some(None) } else { None };
+            self.pending.push_back(Pending { msg: subscription_msg(false, topic), origin });
         }
     }
 }
 
 impl Pattern for XPub {
-    fn attach(&mut self, _core: &mut Core, id: PipeId) {
+    fn attach(&mut self, core: &mut Core, id: PipeId) {
         self.per_pipe.insert(id, Subscriptions::default());
+        if !core.options.xpub_welcome_msg.is_empty() {
+            let welcome = Msg::from_slice(&core.options.xpub_welcome_msg);
+            let _ = core.write(id, welcome);
+        }
         self.unread.push(id);
     }
 
-    fn detach(&mut self, _core: &mut Core, id: PipeId) {
+    fn detach(&mut self, core: &mut Core, id: PipeId) {
         self.unread.retain(|&p| p != id);
         self.targets.retain(|&p| p != id);
+        let manual = core.options.xpub_manual;
+        if self.last_pipe == Some(id) {
+            self.last_pipe = None;
+        }
+        if let Some(mut req) = self.requested.remove(&id) {
+            // Manual mode: the application unsubscribes what the peer had asked for.
+            if manual {
+                for (topic, _) in req.drain() {
+                    self.notify_unsubscribe(&topic, true);
+                }
+            }
+        }
         if let Some(mut subs) = self.per_pipe.remove(&id) {
             // A vanished subscriber cancels its subscriptions.
-            for (topic, n) in subs.drain() {
-                for _ in 0..n {
-                    if self.all.remove(&topic) && self.expose {
-                        let mut m = Msg::with_size(topic.len() + 1);
-                        if let Some(d) = m.data_mut() {
-                            d[1..].copy_from_slice(&topic);
-                        }
-                        self.pending.push_back(m);
-                    }
+            let verboser = core.options.xpub_verbose_unsubs;
+            for (topic, _) in subs.drain() {
+                let last = self.all.remove(&topic);
+                if !manual && (last || verboser) {
+                    self.notify_unsubscribe(&topic, false);
                 }
             }
         }
@@ -117,14 +213,23 @@ impl Pattern for XPub {
         self.read_subscriptions(core);
         if !self.more_out {
             let data = msg.data();
+            let invert = core.options.invert_matching;
+            let only = match self.last_pipe {
+                Some(p) if core.options.xpub_manual && core.options.xpub_send_last_pipe => Some(p),
+                _ => None,
+            };
             self.targets = self
                 .per_pipe
                 .iter()
-                .filter(|(_, s)| s.matches(data))
+                .filter(|(id, s)| only.is_none_or(|p| p == **id) && s.matches(data) != invert)
                 .map(|(&id, _)| id)
                 .collect();
             if core.options.xpub_nodrop && self.targets.iter().any(|&id| !core.check_write(id)) {
                 return Err(Error::AGAIN);
+            }
+            if only.is_some() {
+                // ZMQ_XPUB_MANUAL_LAST_VALUE: one message for the last subscriber.
+                self.last_pipe = None;
             }
             // A subscriber that cannot take the message now misses all of it.
             self.targets.retain(|&id| core.check_write(id));
@@ -149,7 +254,11 @@ impl Pattern for XPub {
             return Err(Error::NOTSUP);
         }
         self.read_subscriptions(core);
-        self.pending.pop_front().ok_or(Error::AGAIN)
+        let p = self.pending.pop_front().ok_or(Error::AGAIN)?;
+        if let Some(origin) = p.origin {
+            self.last_pipe = origin;
+        }
+        Ok(p.msg)
     }
 
     fn has_in(&mut self, core: &mut Core) -> bool {
@@ -166,5 +275,18 @@ impl Pattern for XPub {
             return ids.into_iter().all(|id| core.check_write(id));
         }
         true
+    }
+
+    /// Manual mode: apply a subscription to the pipe the last one received came from.
+    fn subscribe(&mut self, core: &mut Core, subscribe: bool, topic: &[u8]) {
+        if !core.options.xpub_manual {
+            return;
+        }
+        let Some(id) = self.last_pipe else { return };
+        if subscribe {
+            self.subscribe_pipe(id, topic);
+        } else {
+            self.unsubscribe_pipe(id, topic);
+        }
     }
 }

@@ -1,13 +1,22 @@
 //! SUB and XSUB: fair-queue messages from publishers. Subscriptions are sent upstream to
 //! every publisher as messages starting with 1 (subscribe) or 0 (unsubscribe) and replayed
 //! to publishers that connect later. SUB keeps only messages matching a subscription
-//! (publishers filter too, but a subscription may race with messages in flight).
+//! (publishers filter too, but a subscription may race with messages in flight), or with
+//! ZMQ_INVERT_MATCHING only those matching none.
+//!
+//! Subscriptions are reference-counted: a topic subscribed twice needs two
+//! unsubscriptions, and only the last one goes upstream. Every subscription goes upstream
+//! (XPUB filters duplicates itself, and forwarding devices rely on seeing them).
+//!
+//! Subscriptions made by the socket itself (SUB's ZMQ_SUBSCRIBE, replays to a new or
+//! reconnected publisher) carry `flags::SUBSCRIPTION`, so a ZMTP 3.1 connection sends them
+//! as SUBSCRIBE/CANCEL commands; what the application sends on XSUB goes as it is.
 
 use super::fq::FairQueue;
 use super::subscriptions::Subscriptions;
 use super::{Core, Pattern};
 use crate::error::{Error, Result};
-use crate::msg::Msg;
+use crate::msg::{flags, Msg};
 use crate::pipe::PipeId;
 
 pub struct XSub {
@@ -20,8 +29,11 @@ pub struct XSub {
     prefetched: Option<Msg>,
     /// In the middle of receiving a message.
     more_in: bool,
-    /// In the middle of sending a (non-subscription) multipart message.
+    /// In the middle of sending a multipart message.
     more_out: bool,
+    /// Frames of the message being sent are subscriptions if they start with 0/1 (with
+    /// ZMQ_ONLY_FIRST_SUBSCRIBE only when its first frame was one).
+    process_subscribe: bool,
 }
 
 impl XSub {
@@ -34,6 +46,7 @@ impl XSub {
             prefetched: None,
             more_in: false,
             more_out: false,
+            process_subscribe: false,
         }
     }
 
@@ -43,6 +56,7 @@ impl XSub {
             d[0] = subscribe as u8;
             d[1..].copy_from_slice(topic);
         }
+        m.set_flags(flags::SUBSCRIPTION);
         m
     }
 
@@ -55,7 +69,8 @@ impl XSub {
         }
     }
 
-    /// Apply and forward a 1/0-prefixed subscription message.
+    /// Apply and forward a 1/0-prefixed subscription message: a subscription always, a
+    /// cancellation only when its last reference goes.
     fn subscription(&mut self, core: &mut Core, msg: Msg) {
         let data = msg.data();
         let forward = match data[0] {
@@ -70,11 +85,15 @@ impl XSub {
         }
     }
 
+    fn matches(&self, core: &Core, data: &[u8]) -> bool {
+        self.subs.matches(data) != core.options.invert_matching
+    }
+
     /// Next whole-message-start frame that passes the filter, or continuation frames.
     fn next_frame(&mut self, core: &mut Core) -> Result<Msg> {
         loop {
             let (msg, _) = self.fq.recv(core)?;
-            if self.more_in || !self.filter || self.subs.matches(msg.data()) {
+            if self.more_in || !self.filter || self.matches(core, msg.data()) {
                 return Ok(msg);
             }
             // Not wanted: drop the whole message.
@@ -120,13 +139,21 @@ impl Pattern for XSub {
         }
         let more = msg.more();
         let m = msg.take();
-        if !self.more_out && !more && matches!(m.data().first(), Some(0) | Some(1)) {
+        let first = !self.more_out;
+        self.more_out = more;
+        if first {
+            self.process_subscribe = !core.options.only_first_subscribe;
+        }
+        let is_subscription = matches!(m.data().first(), Some(0) | Some(1));
+        if (first || self.process_subscribe) && is_subscription {
+            // With ONLY_FIRST_SUBSCRIBE, a message starting with a subscription is
+            // subscriptions throughout.
+            self.process_subscribe = true;
             self.subscription(core, m);
         } else {
             // Anything else goes upstream as it is (libzmq 4.3 XSUB).
             self.send_to_all(core, m);
         }
-        self.more_out = more;
         Ok(())
     }
 
