@@ -75,6 +75,8 @@ impl Notify for SessionNotify {
 pub struct IoPool {
     threads: Vec<(Arc<IoShared>, Mutex<Option<JoinHandle<()>>>)>,
     next: AtomicUsize,
+    /// The process that started the threads: after fork() a child has none of them.
+    pid: u32,
 }
 
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
@@ -97,7 +99,7 @@ impl IoPool {
                 .spawn(move || IoThread::new(poll, s).run())?;
             threads.push((shared, Mutex::new(Some(join))));
         }
-        Ok(IoPool { threads, next: AtomicUsize::new(0) })
+        Ok(IoPool { threads, next: AtomicUsize::new(0), pid: std::process::id() })
     }
 
     /// Pick the next thread (round robin).
@@ -108,6 +110,14 @@ impl IoPool {
 
     /// Stop every thread once its lingering connections are done.
     pub fn stop(&self) {
+        if std::process::id() != self.pid {
+            // A forked child terminating its parent's context (libzmq allows it): the
+            // threads live only in the parent; forget their handles.
+            for (_, j) in &self.threads {
+                std::mem::forget(j.lock().unwrap_or_else(|e| e.into_inner()).take());
+            }
+            return;
+        }
         for (s, _) in &self.threads {
             s.send(IoCmd::Stop);
         }
