@@ -85,6 +85,8 @@ pub struct Session {
     reconnected: bool,
     /// Handshake done, pipe to be made (peer socket type and routing id).
     attach_pending: Option<(i32, Vec<u8>)>,
+    /// The pipe was made at connect time and lives across reconnections.
+    pipe_from_connect: bool,
 }
 
 impl Session {
@@ -110,6 +112,7 @@ impl Session {
             readbuf: vec![0; READ_BUF],
             reconnected: false,
             attach_pending: None,
+            pipe_from_connect: false,
         }
     }
 
@@ -119,6 +122,7 @@ impl Session {
         if let Some(p) = spec.pipe {
             p.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token }));
             s.pipe = Some(p);
+            s.pipe_from_connect = true;
         }
         s
     }
@@ -219,8 +223,9 @@ impl Session {
         if self.target.is_none() {
             return false;
         }
-        // Sockets that route by peer identity get a fresh pipe per connection.
-        if self.pipe.as_ref().is_some_and(|_| needs_identity(self.setup.options.socket_type)) {
+        // Sockets that route by peer identity get a fresh pipe per connection, unless
+        // the pipe was made at connect time (its peer was named by the connect).
+        if !self.pipe_from_connect && self.pipe.as_ref().is_some_and(|_| needs_identity(self.setup.options.socket_type)) {
             if let Some(mut p) = self.pipe.take() {
                 p.close();
             }
@@ -509,6 +514,10 @@ fn needs_identity(socket_type: i32) -> bool {
     matches!(socket_type, kind::ROUTER | kind::REP | kind::STREAM)
 }
 
+/// Whether connect() makes the socket's pipe right away (messages queue before the
+/// connection exists). Sockets that route by identity need the peer's routing id first,
+/// unless ZMQ_CONNECT_ROUTING_ID names the peer in advance.
 pub(crate) fn pipe_at_connect(options: &Options) -> bool {
-    !options.immediate && !needs_identity(options.socket_type)
+    let named = !options.connect_routing_id.is_empty() && matches!(options.socket_type, kind::ROUTER | kind::REP);
+    !options.immediate && (!needs_identity(options.socket_type) || named)
 }
