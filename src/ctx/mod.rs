@@ -239,5 +239,5 @@ impl Ctx {
 }
 
 fn peer_info(p: &InprocPeer, endpoint: &str) -> PeerInfo {
-    PeerInfo { routing_id: p.routing_id.clone(), socket_type: p.socket_type, meta: None, endpoint: endpoint.to_string() }
+    PeerInfo { routing_id: p.routing_id.clone(), socket_type: p.socket_type, meta: None, endpoint: endpoint.to_string(), probed: false }
 }

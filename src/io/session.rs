@@ -400,11 +400,20 @@ impl Session {
         let o = &self.setup.options;
         // Limits as seen from the socket: SNDHWM outgoing, RCVHWM incoming.
         let (mut sock_end, sess_end) = pair(o.sndhwm.max(0) as u64, o.rcvhwm.max(0) as u64);
+        // ZMQ_PROBE_ROUTER: the socket attaches this pipe only when its thread next
+        // processes commands, so send the probe (an empty message) from here, first.
+        let probed = o.probe_router && matches!(o.socket_type, kind::ROUTER | kind::REP | kind::DEALER | kind::REQ);
+        if probed {
+            if let Some(e) = self.engine.as_mut() {
+                let _ = e.send(&Msg::new());
+            }
+        }
         sock_end.peer = PeerInfo {
             routing_id: peer_routing_id,
             socket_type: peer_socket_type,
             meta: self.meta.clone(),
             endpoint: self.setup.endpoint.clone(),
+            probed,
         };
         sess_end.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token: self.token }));
         self.pipe = Some(sess_end);

@@ -133,6 +133,9 @@ pub struct PeerInfo {
     pub meta: Option<Arc<crate::msg::Metadata>>,
     /// The endpoint this pipe was made for (for disconnect/unbind).
     pub endpoint: String,
+    /// ZMQ_PROBE_ROUTER's empty message was already sent to this peer (by the I/O
+    /// session, for pipes it makes after the handshake), so the socket must not send it.
+    pub probed: bool,
 }
 
 /// One end of a pipe.
