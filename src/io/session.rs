@@ -85,6 +85,8 @@ pub struct Session {
     reconnected: bool,
     /// Handshake done, pipe to be made (peer socket type and routing id).
     attach_pending: Option<(i32, Vec<u8>)>,
+    /// The pipe was made at connect time and lives across reconnections.
+    pipe_from_connect: bool,
 }
 
 impl Session {
@@ -110,6 +112,7 @@ impl Session {
             readbuf: vec![0; READ_BUF],
             reconnected: false,
             attach_pending: None,
+            pipe_from_connect: false,
         }
     }
 
@@ -119,6 +122,7 @@ impl Session {
         if let Some(p) = spec.pipe {
             p.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token }));
             s.pipe = Some(p);
+            s.pipe_from_connect = true;
         }
         s
     }
@@ -224,10 +228,11 @@ impl Session {
         if self.target.is_none() {
             return false;
         }
-        // Sockets that route by peer identity, and IMMEDIATE ones (no queueing without a
-        // live connection), get a fresh pipe per connection.
+        // Sockets that route by peer identity (unless the connect named the peer), and
+        // IMMEDIATE ones (no queueing without a live connection), get a fresh pipe per
+        // connection.
         let o = &self.setup.options;
-        if self.pipe.is_some() && (needs_identity(o.socket_type) || o.immediate) {
+        if self.pipe.is_some() && ((!self.pipe_from_connect && needs_identity(o.socket_type)) || o.immediate) {
             if let Some(mut p) = self.pipe.take() {
                 p.close();
             }
@@ -411,12 +416,21 @@ impl Session {
         if crate::socket::conflates(o) {
             sock_end.set_conflate();
         }
+        // ZMQ_PROBE_ROUTER: the socket attaches this pipe only when its thread next
+        // processes commands, so send the probe (an empty message) from here, first.
+        let probed = o.probe_router && matches!(o.socket_type, kind::ROUTER | kind::REP | kind::DEALER | kind::REQ);
+        if probed {
+            if let Some(e) = self.engine.as_mut() {
+                let _ = e.send(&Msg::new());
+            }
+        }
         sock_end.peer = PeerInfo {
             routing_id: peer_routing_id,
             socket_type: peer_socket_type,
             meta: self.meta.clone(),
             endpoint: self.setup.endpoint.clone(),
             inproc_hwms: None,
+            probed,
         };
         sess_end.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token: self.token }));
         self.pipe = Some(sess_end);
@@ -534,6 +548,10 @@ fn needs_identity(socket_type: i32) -> bool {
     matches!(socket_type, kind::ROUTER | kind::REP | kind::STREAM)
 }
 
+/// Whether connect() makes the socket's pipe right away (messages queue before the
+/// connection exists). Sockets that route by identity need the peer's routing id first,
+/// unless ZMQ_CONNECT_ROUTING_ID names the peer in advance.
 pub(crate) fn pipe_at_connect(options: &Options) -> bool {
-    !options.immediate && !needs_identity(options.socket_type)
+    let named = !options.connect_routing_id.is_empty() && matches!(options.socket_type, kind::ROUTER | kind::REP);
+    !options.immediate && (!needs_identity(options.socket_type) || named)
 }

@@ -138,6 +138,9 @@ pub struct PeerInfo {
     /// For inproc: the peer socket's (SNDHWM, RCVHWM), which add to ours in the pipe's
     /// limits (libzmq's HWM boost).
     pub inproc_hwms: Option<(i32, i32)>,
+    /// ZMQ_PROBE_ROUTER's empty message was already sent to this peer (by the I/O
+    /// session, for pipes it makes after the handshake), so the socket must not send it.
+    pub probed: bool,
 }
 
 /// One end of a pipe.

@@ -1,4 +1,6 @@
 //! DEALER: load-balances outgoing messages, fair-queues incoming ones.
+//! With ZMQ_PROBE_ROUTER, every new pipe first gets an empty message (so a ROUTER peer
+//! learns of us before we send anything). REQ is built on this and does the same.
 
 use super::fq::FairQueue;
 use super::lb::LoadBalancer;
@@ -14,7 +16,10 @@ pub struct Dealer {
 }
 
 impl Pattern for Dealer {
-    fn attach(&mut self, _core: &mut Core, id: PipeId) {
+    fn attach(&mut self, core: &mut Core, id: PipeId) {
+        if core.options.probe_router {
+            send_probe(core, id);
+        }
         self.fq.attach(id);
         self.lb.attach(id);
     }
@@ -46,5 +51,14 @@ impl Pattern for Dealer {
 
     fn has_out(&mut self, core: &mut Core) -> bool {
         self.lb.has_out(core)
+    }
+}
+
+/// ZMQ_PROBE_ROUTER: write an empty message straight into a new pipe (it is fresh, so it
+/// has room unless the HWM is 0-sized; a probe that can't be written is not an error).
+/// Pipes of tcp/ipc connections made after the handshake were probed by their session.
+pub(super) fn send_probe(core: &mut Core, id: PipeId) {
+    if core.pipe(id).is_some_and(|p| !p.peer.probed) && core.check_write(id) {
+        let _ = core.write(id, Msg::new());
     }
 }

@@ -455,7 +455,8 @@ impl Socket {
         }
         match proto {
             Protocol::Inproc => {
-                let pipe = self.ctx.inproc_connect(addr, self.inproc_peer(), endpoint)?;
+                let mut pipe = self.ctx.inproc_connect(addr, self.inproc_peer(), endpoint)?;
+                self.apply_connect_routing_id(&mut pipe);
                 let id = pipe.id();
                 self.attach_pipe(pipe);
                 self.core.options.last_endpoint = endpoint.to_string();
@@ -464,7 +465,8 @@ impl Socket {
             }
             Protocol::Tcp | Protocol::Ipc => {
                 let (ep, pipe) = crate::transport::connect(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone())?;
-                if let Some(pipe) = pipe {
+                if let Some(mut pipe) = pipe {
+                    self.apply_connect_routing_id(&mut pipe);
                     self.attach_pipe(pipe);
                 }
                 self.core.options.last_endpoint = endpoint.to_string();
@@ -472,6 +474,14 @@ impl Socket {
                 Ok(())
             }
             _ => Err(Error::PROTONOSUPPORT),
+        }
+    }
+
+    /// ZMQ_CONNECT_ROUTING_ID (ROUTER, REP): the peer of the pipe made by this connect is
+    /// known by that name instead of the one it announces. It applies to one connect only.
+    fn apply_connect_routing_id(&mut self, pipe: &mut Pipe) {
+        if matches!(self.kind(), kind::ROUTER | kind::REP) && !self.core.options.connect_routing_id.is_empty() {
+            pipe.peer.routing_id = std::mem::take(&mut self.core.options.connect_routing_id);
         }
     }
 

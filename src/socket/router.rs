@@ -2,6 +2,11 @@
 //! from; every message sent starts with the routing id of the peer it goes to. Unknown
 //! or full peers drop the message silently, unless ROUTER_MANDATORY (then EHOSTUNREACH
 //! or EAGAIN).
+//!
+//! A peer's routing id is the one it announced (ZMTP handshake or inproc), or the
+//! ZMQ_CONNECT_ROUTING_ID given for the connect that made the pipe, or else a generated
+//! one (5 bytes, starting with 0). ZMQ_ROUTER_HANDOVER lets a new peer with a taken id
+//! take it over. ZMQ_PROBE_ROUTER sends an empty message to every new peer.
 
 use super::fq::FairQueue;
 use super::{Core, Pattern};
@@ -73,6 +78,9 @@ impl Pattern for Router {
         } else {
             peer_id
         };
+        if core.options.probe_router {
+            super::dealer::send_probe(core, id);
+        }
         self.by_id.insert(rid.clone(), id);
         self.ids.insert(id, rid);
         self.fq.attach(id);
