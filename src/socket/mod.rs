@@ -28,7 +28,8 @@ use crate::pipe::{combined_hwm, Pipe, PipeEvent, PipeId, PipeMap};
 use crate::transport::endpoint::{parse_for_socket, term_endpoint_key, Protocol};
 use std::sync::Arc;
 
-/// Socket type numbers (as in zmq.h).
+/// Socket type numbers (as in zmq.h; 12 and up are draft types). The one definition the
+/// option table and the wire protocol use too.
 pub mod kind {
     pub const PAIR: i32 = 0;
     pub const PUB: i32 = 1;
@@ -42,6 +43,15 @@ pub mod kind {
     pub const XPUB: i32 = 9;
     pub const XSUB: i32 = 10;
     pub const STREAM: i32 = 11;
+    pub const SERVER: i32 = 12;
+    pub const CLIENT: i32 = 13;
+    pub const RADIO: i32 = 14;
+    pub const DISH: i32 = 15;
+    pub const GATHER: i32 = 16;
+    pub const SCATTER: i32 = 17;
+    pub const DGRAM: i32 = 18;
+    pub const PEER: i32 = 19;
+    pub const CHANNEL: i32 = 20;
 }
 
 const ZMQ_RCVMORE: i32 = 13;

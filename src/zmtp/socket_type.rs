@@ -1,27 +1,7 @@
 //! Socket types as they appear on the wire: the numbers in zmq.h (sent as one byte in the
 //! ZMTP 1.0/2.0 greeting) and the names in the ZMTP 3.x "Socket-Type" property.
 
-pub const PAIR: i32 = 0;
-pub const PUB: i32 = 1;
-pub const SUB: i32 = 2;
-pub const REQ: i32 = 3;
-pub const REP: i32 = 4;
-pub const DEALER: i32 = 5;
-pub const ROUTER: i32 = 6;
-pub const PULL: i32 = 7;
-pub const PUSH: i32 = 8;
-pub const XPUB: i32 = 9;
-pub const XSUB: i32 = 10;
-pub const STREAM: i32 = 11;
-pub const SERVER: i32 = 12;
-pub const CLIENT: i32 = 13;
-pub const RADIO: i32 = 14;
-pub const DISH: i32 = 15;
-pub const GATHER: i32 = 16;
-pub const SCATTER: i32 = 17;
-pub const DGRAM: i32 = 18;
-pub const PEER: i32 = 19;
-pub const CHANNEL: i32 = 20;
+pub use crate::socket::kind::*;
 
 /// Indexed by the zmq.h value.
 const NAMES: [&str; 21] = [
