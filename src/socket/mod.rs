@@ -23,7 +23,7 @@ use crate::ctx::mailbox::{deadline_after, Command, Mailbox};
 use crate::ctx::{Ctx, Endpoint};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::options::{write_int, Applied, Options};
+use crate::options::{write_int, Applied, Options, EVENTS, FD, RCVHWM, RCVMORE, SNDHWM};
 use crate::pipe::{combined_hwm, Pipe, PipeEvent, PipeId, PipeMap};
 use crate::transport::endpoint::{parse_for_socket, term_endpoint_key, Protocol};
 use std::sync::Arc;
@@ -53,12 +53,6 @@ pub mod kind {
     pub const PEER: i32 = 19;
     pub const CHANNEL: i32 = 20;
 }
-
-const ZMQ_RCVMORE: i32 = 13;
-const ZMQ_FD: i32 = 14;
-const ZMQ_EVENTS: i32 = 15;
-const ZMQ_SNDHWM: i32 = 23;
-const ZMQ_RCVHWM: i32 = 24;
 
 /// Send/recv flags (as in zmq.h).
 pub const DONTWAIT: i32 = 1;
@@ -393,7 +387,7 @@ impl Socket {
         let topic = value.unwrap_or(&[]);
         match applied {
             Applied::Stored => {
-                if option == ZMQ_SNDHWM || option == ZMQ_RCVHWM {
+                if option == SNDHWM || option == RCVHWM {
                     self.update_pipe_hwms();
                 }
             }
@@ -421,9 +415,9 @@ impl Socket {
             return Err(Error::TERM);
         }
         match option {
-            ZMQ_RCVMORE => write_int(out, self.rcvmore as i32),
-            ZMQ_FD => write_int(out, self.mailbox.fd()),
-            ZMQ_EVENTS => {
+            RCVMORE => write_int(out, self.rcvmore as i32),
+            FD => write_int(out, self.mailbox.fd()),
+            EVENTS => {
                 let ev = self.events()?;
                 write_int(out, ev)
             }

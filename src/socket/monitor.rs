@@ -74,7 +74,7 @@ impl MonitorSlot {
                     return Err(crate::error::Error::PROTONOSUPPORT);
                 }
                 let mut s = owner.ctx().socket(kind::PAIR)?;
-                s.set_option(17 /* ZMQ_LINGER */, Some(&0i32.to_ne_bytes()))?;
+                s.set_option(crate::options::LINGER, Some(&0i32.to_ne_bytes()))?;
                 s.bind(addr)?;
                 Some(Monitor { socket: s, events })
             }
