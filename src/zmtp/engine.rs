@@ -343,6 +343,7 @@ impl Engine {
                 socket_type: self.cfg.socket_type,
                 routing_id: self.cfg.routing_id.clone(),
                 app_metadata: self.cfg.app_metadata.clone(),
+                as_server: self.cfg.as_server,
             }));
             self.phase = Phase::Handshake;
             self.send_handshake_commands();

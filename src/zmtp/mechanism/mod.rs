@@ -17,7 +17,11 @@ use super::socket_type;
 pub enum MechanismConfig {
     #[default]
     Null,
-    // Plain { username, password } / Curve { keys } come later.
+    /// RFC 24. The server side (ZMQ_PLAIN_SERVER) ignores the credentials.
+    Plain { username: Vec<u8>, password: Vec<u8> },
+    /// RFC 26. The client needs the server's long-term public key; the server only its
+    /// own key pair.
+    Curve { public_key: [u8; 32], secret_key: [u8; 32], server_key: [u8; 32] },
 }
 
 impl MechanismConfig {
@@ -25,12 +29,18 @@ impl MechanismConfig {
     pub fn wire_name(&self) -> &'static [u8] {
         match self {
             MechanismConfig::Null => b"NULL",
+            MechanismConfig::Plain { .. } => b"PLAIN",
+            MechanismConfig::Curve { .. } => b"CURVE",
         }
     }
 
     pub(crate) fn start(&self, local: LocalInfo) -> Box<dyn Mechanism> {
         match self {
             MechanismConfig::Null => Box::new(null::NullMechanism::new(local)),
+            // Filled in by the PLAIN and CURVE mechanisms as they land.
+            MechanismConfig::Plain { .. } | MechanismConfig::Curve { .. } => {
+                Box::new(Unsupported)
+            }
         }
     }
 }
@@ -42,6 +52,31 @@ pub struct LocalInfo {
     pub routing_id: Vec<u8>,
     /// ZMQ_METADATA properties ("X-..."), sent in READY/INITIATE.
     pub app_metadata: Vec<(String, Vec<u8>)>,
+    /// ZMQ_PLAIN_SERVER / ZMQ_CURVE_SERVER: we are the side that authenticates.
+    pub as_server: bool,
+}
+
+/// A question for the ZAP handler (RFC 27) that a server-side mechanism must have
+/// answered before its handshake can go on. The mechanism gives what only it knows; the
+/// I/O layer adds version, request id, domain, address and routing id, and either sends
+/// it to the handler bound at inproc://zeromq.zap.01 or answers it itself when there is
+/// none (libzmq's rules: no handler means accept, unless ZMQ_ZAP_ENFORCE_DOMAIN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZapRequest {
+    /// "NULL", "PLAIN" or "CURVE".
+    pub mechanism: &'static [u8],
+    /// PLAIN: username, password; CURVE: the client's long-term public key; NULL: none.
+    pub credentials: Vec<Vec<u8>>,
+}
+
+/// The handler's answer (its status code "200" means authenticated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZapReply {
+    pub status_code: Vec<u8>,
+    pub status_text: Vec<u8>,
+    pub user_id: Vec<u8>,
+    /// ZMTP-encoded properties that become metadata of the peer's messages.
+    pub metadata: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +125,38 @@ pub trait Mechanism: Send {
     /// The message carried by an incoming frame (only if wraps_messages).
     fn decode(&mut self, frame: Msg) -> Result<Msg, Failure> {
         Ok(frame)
+    }
+
+    /// A ZAP request waiting to be sent, taken once. While it is unanswered the
+    /// mechanism stays in Status::Handshaking and sends nothing.
+    fn take_zap_request(&mut self) -> Option<ZapRequest> {
+        None
+    }
+
+    /// The answer to the request taken by `take_zap_request`. A status other than 200
+    /// makes the mechanism send an ERROR command (where its RFC has one) and fail.
+    fn zap_reply(&mut self, _reply: &ZapReply) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
+/// Stands in for a mechanism that is not built yet: fails the handshake at once.
+struct Unsupported;
+
+impl Mechanism for Unsupported {
+    fn next_handshake_command(&mut self) -> Option<Vec<u8>> {
+        None
+    }
+    fn process_handshake_command(&mut self, _body: &[u8]) -> Result<(), Failure> {
+        Err(Failure::protocol("security mechanism not supported yet"))
+    }
+    fn status(&self) -> Status {
+        Status::Error
+    }
+    fn peer(&self) -> &PeerInfo {
+        static NONE: PeerInfo =
+            PeerInfo { socket_type: None, routing_id: Vec::new(), properties: Vec::new(), user_id: None };
+        &NONE
     }
 }
 

@@ -94,7 +94,7 @@ mod tests {
     }
 
     fn dealer() -> NullMechanism {
-        NullMechanism::new(LocalInfo { socket_type: DEALER, routing_id: b"me".to_vec(), app_metadata: vec![] })
+        NullMechanism::new(LocalInfo { socket_type: DEALER, routing_id: b"me".to_vec(), app_metadata: vec![], as_server: false })
     }
 
     #[test]
@@ -103,7 +103,7 @@ mod tests {
         let cmd = m.next_handshake_command().unwrap();
         assert_eq!(cmd, ready(&[(b"Socket-Type", b"DEALER"), (b"Identity", b"me")]));
         assert_eq!(m.next_handshake_command(), None);
-        let mut p = NullMechanism::new(LocalInfo { socket_type: PUB, routing_id: b"x".to_vec(), app_metadata: vec![("X-A".into(), b"1".to_vec())] });
+        let mut p = NullMechanism::new(LocalInfo { socket_type: PUB, routing_id: b"x".to_vec(), app_metadata: vec![("X-A".into(), b"1".to_vec())], as_server: false });
         assert_eq!(p.next_handshake_command().unwrap(), ready(&[(b"Socket-Type", b"PUB"), (b"X-A", b"1")]));
     }
 
