@@ -5,6 +5,7 @@
 
 mod session;
 mod stream;
+mod zap;
 
 pub use stream::{Listener, Stream};
 
