@@ -97,6 +97,9 @@ pub struct Session {
     peer_address: String,
     /// Why the stream failed (EPIPE for EOF), for HANDSHAKE_FAILED_NO_DETAIL.
     stream_errno: Option<i32>,
+    /// The connection broke the protocol (or failed authentication): libzmq does not
+    /// reconnect after that.
+    protocol_error: bool,
 }
 
 impl Session {
@@ -127,6 +130,7 @@ impl Session {
             zap: ZapClient::default(),
             peer_address: String::new(),
             stream_errno: None,
+            protocol_error: false,
         }
     }
 
@@ -251,7 +255,7 @@ impl Session {
         self.engine_timer = None;
         self.stalled.clear();
         self.meta = None;
-        if self.target.is_none() {
+        if self.target.is_none() || std::mem::take(&mut self.protocol_error) {
             return false;
         }
         // Sockets that route by peer identity (unless the connect named the peer), and
@@ -355,6 +359,10 @@ impl Session {
             return Ok(false);
         }
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
+        // A failed engine's Event::Error is still to be delivered (with its monitor event).
+        if engine.failure().is_some() {
+            return Ok(false);
+        }
         let mut progress = false;
         // Read a bounded amount per turn so one busy peer can't starve the others.
         for _ in 0..16 {
@@ -365,8 +373,9 @@ impl Session {
                 }
                 Ok(n) => {
                     progress = true;
+                    // On failure the engine queued Event::Error: deliver_events closes.
                     if engine.on_read(&self.readbuf[..n]).is_err() {
-                        return Err(());
+                        break;
                     }
                     if engine.has_events() {
                         break;
@@ -420,6 +429,7 @@ impl Session {
                 Event::Cancel(topic) => self.stalled.push_back(zmtp::commands::subscription_message(false, &topic)),
                 Event::ZapRequest(req) => self.zap_request = Some(req),
                 Event::Error(f) => {
+                    self.protocol_error = f.kind == zmtp::FailureKind::Protocol;
                     let event = match f.event {
                         Some(ev) => Some(ev),
                         None if !engine.handshake_done() => Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(f.errno.errno())),
@@ -449,6 +459,7 @@ impl Session {
             ZapOutcome::Reply(reply) => engine.zap_reply(&reply),
             ZapOutcome::Bypass => engine.zap_bypassed(),
             ZapOutcome::Fail(ev) => {
+                self.protocol_error = true;
                 self.fail_handshake(Some(ev));
                 return None;
             }
