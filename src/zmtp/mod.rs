@@ -41,6 +41,9 @@
 //!   `handshake_done()` is still false when it expires, close the connection.
 //! - On Event::Error, emit `failure.event` to the monitor if set, then close. Its `kind`
 //!   (Protocol / Timeout) is libzmq's `error_reason_t` for reconnect decisions.
+//! - On Event::ZapRequest (server side of PLAIN/CURVE, NULL with a ZAP domain), ask the
+//!   ZAP handler (`zap::request_frames`, `zap::parse_reply`) and call `zap_reply`, or
+//!   `zap_bypassed` when libzmq's rules say go on without one; then poll events again.
 //!
 //! # Subscriptions
 //!
