@@ -516,3 +516,81 @@ fn unread_pongs_do_not_pile_up() {
     e.on_read(&command_frame(&commands::ping(0, b"2"))).unwrap();
     assert_eq!(take_out(&mut e), command_frame(&commands::pong(b"2")));
 }
+
+/// PLAIN between two engines, the server pausing for ZAP: first refused (ERROR reaches the
+/// client as an AUTH failure), then accepted (User-Id and the reply's metadata reach the
+/// messages).
+#[test]
+fn plain_handshake_with_zap() {
+    use super::mechanism::{ZapReply, ZapRequest};
+    let mut rng = Rng(7);
+    let plain = |server: bool| Config {
+        as_server: server,
+        mechanism: MechanismConfig::Plain { username: b"admin".to_vec(), password: b"pw".to_vec() },
+        ..cfg(if server { ROUTER } else { DEALER }, b"")
+    };
+    let zap_request = |e: &mut Engine| match events(e).as_slice() {
+        [Event::ZapRequest(r)] => r.clone(),
+        other => panic!("expected a ZAP request, got {other:?}"),
+    };
+
+    // Refused with 400.
+    let (mut client, mut server) = (Engine::new(plain(false)), Engine::new(plain(true)));
+    pump(&mut client, &mut server, 7, &mut rng);
+    let req = zap_request(&mut server);
+    assert_eq!(req, ZapRequest { mechanism: b"PLAIN", credentials: vec![b"admin".to_vec(), b"pw".to_vec()] });
+    assert!(events(&mut client).is_empty(), "the client waits for WELCOME");
+    let refusal = ZapReply { status_code: b"400".to_vec(), ..ZapReply::default() };
+    assert!(server.zap_reply(&refusal).is_err());
+    match events(&mut server).as_slice() {
+        [Event::Error(f)] => assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedAuth(400))),
+        other => panic!("{other:?}"),
+    }
+    pump(&mut client, &mut server, 7, &mut rng);
+    match events(&mut client).as_slice() {
+        [Event::Error(f)] => {
+            assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedAuth(400)));
+            assert_eq!(f.kind, FailureKind::Protocol);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Accepted.
+    let (mut client, mut server) = (Engine::new(plain(false)), Engine::new(plain(true)));
+    pump(&mut client, &mut server, 7, &mut rng);
+    zap_request(&mut server);
+    let mut metadata = Vec::new();
+    commands::write_property(&mut metadata, b"Hello", b"World");
+    let ok = ZapReply { status_code: b"200".to_vec(), user_id: b"alice".to_vec(), metadata, ..ZapReply::default() };
+    server.zap_reply(&ok).unwrap();
+    pump(&mut client, &mut server, 7, &mut rng);
+    assert_eq!(handshake_of(&events(&mut client)).peer_socket_type, Some(ROUTER));
+    let md = handshake_of(&events(&mut server)).metadata.clone();
+    assert_eq!(md.get("User-Id").map(|v| v.to_bytes()), Some(&b"alice"[..]));
+    assert_eq!(md.get("Hello").map(|v| v.to_bytes()), Some(&b"World"[..]));
+    assert_eq!(md.get("Socket-Type").map(|v| v.to_bytes()), Some(&b"DEALER"[..]));
+    client.send(&frame(b"x", false)).unwrap();
+    pump(&mut client, &mut server, 7, &mut rng);
+    assert_eq!(messages(&events(&mut server)), vec![(b"x".to_vec(), false)]);
+    // A second answer is out of turn.
+    assert!(server.zap_reply(&ok).is_err());
+}
+
+/// NULL with a ZAP domain: READY waits for the verdict; with no handler bound the I/O
+/// layer bypasses ZAP and no User-Id is set.
+#[test]
+fn null_with_zap_domain_waits_for_verdict() {
+    let mut rng = Rng(9);
+    let mut client = Engine::new(cfg(DEALER, b""));
+    let mut server = Engine::new(Config { zap_domain: b"dom".to_vec(), ..cfg(DEALER, b"") });
+    pump(&mut client, &mut server, 5, &mut rng);
+    match events(&mut server).as_slice() {
+        [Event::ZapRequest(r)] => assert_eq!(r.mechanism, b"NULL"),
+        other => panic!("{other:?}"),
+    }
+    assert!(events(&mut client).is_empty(), "no READY from the server yet");
+    server.zap_bypassed().unwrap();
+    pump(&mut client, &mut server, 5, &mut rng);
+    assert!(handshake_of(&events(&mut server)).metadata.get("User-Id").is_none());
+    handshake_of(&events(&mut client));
+}
