@@ -274,7 +274,12 @@ impl Session {
         loop {
             let mut progress = match self.read_stream() {
                 Ok(p) => p,
-                Err(()) => return self.lost(io),
+                Err(()) => {
+                    // What the peer sent before it went (a sender that sends and closes
+                    // at once) is delivered, not dropped with the engine.
+                    self.deliver_remaining(io);
+                    return self.lost(io);
+                }
             };
             match self.deliver_events() {
                 Some(p) => progress |= p,
@@ -304,6 +309,22 @@ impl Session {
             self.engine_timer = e.tick(Instant::now());
         }
         true
+    }
+
+    /// The stream ended: hand the socket every message the engine decoded (attaching the
+    /// pipe first if the handshake just finished), as far as the pipe takes them.
+    fn deliver_remaining(&mut self, io: &IoCtx) {
+        loop {
+            let attached = match self.attach_pending.take() {
+                Some((t, r)) => self.attach_new_pipe(io, t, r),
+                None => false,
+            };
+            match self.deliver_events() {
+                Some(true) => {}
+                _ if attached => {}
+                _ => return,
+            }
+        }
     }
 
     /// The socket closed and everything it sent has been written.
