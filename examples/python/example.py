@@ -17,6 +17,7 @@ runs on zmq-oxide, and fails loudly if Debian's libzmq got loaded instead.
 """
 
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -149,24 +150,47 @@ def start_thread(target, *args):
     return t
 
 
-def spawn(role):
-    """Run this script again as a second process, with the argument role.
-    The child prints one line first (an endpoint, say), which is returned;
-    the rest of its output is copied to ours.  Returns (process, line)."""
-    child = subprocess.Popen([sys.executable, sys.argv[0], role], stdout=subprocess.PIPE,
-                             text=True)
-    line = child.stdout.readline().strip()
+def spawn(role, *args):
+    """Run this script again as a second process: `script role args...`, with
+    pipes to its stdin and stdout.  The child's output is copied to ours; the
+    lines it sends with report() are also queued for next_report()."""
+    child = subprocess.Popen([sys.executable, sys.argv[0], role, *args],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child.reports = queue.Queue()
 
     def copy_output():
-        for rest in child.stdout:
-            sys.stdout.write(rest)
+        for line in child.stdout:
+            sys.stdout.write(line)
+            if line.startswith(REPORT):
+                child.reports.put(line[len(REPORT):].strip())
+        child.reports.put(None)  # end of output
 
     child.copier = start_thread(copy_output)
-    return child, line
+    return child
+
+
+REPORT = "report: "
+
+
+def report(text):
+    """In a spawned process: one line for the parent's next_report()."""
+    print(REPORT + text, flush=True)
+
+
+def next_report(child, what):
+    """The next line the spawned process sent with report()."""
+    try:
+        line = child.reports.get(timeout=DEADLINE_S)
+    except queue.Empty:
+        line = None
+    check(line is not None, "%s process did not report" % what)
+    return line
 
 
 def wait_child(child, what):
-    """Wait for a spawned process; it must exit with status 0."""
+    """Close the spawned process's stdin and wait for it: it must exit with
+    status 0."""
+    child.stdin.close()
     try:
         status = child.wait(TIMEOUT_MS / 1000)
     except subprocess.TimeoutExpired:

@@ -1,8 +1,8 @@
 """hello_reqrep.py - the simplest pattern: a REQ client and a REP server.
 
 The server is a second process (this script, run with the argument
-"server"): it binds a REP socket to a port the system picks and prints the
-endpoint on its stdout, which the client reads.  The client makes ROUNDS
+"server"): it binds a REP socket to a port the system picks and reports the
+endpoint (example.report()), which the client reads.  The client makes ROUNDS
 round trips, "Hello N" -> "World N", checking each message on both sides,
 and finally that the server exited cleanly.
 
@@ -22,7 +22,7 @@ def server():
     example.start("server")
     ctx = zmq.Context()
     rep = example.socket(ctx, zmq.REP, linger=1000)  # let the last reply out
-    print(example.bind_any_port(rep), flush=True)
+    example.report(example.bind_any_port(rep))
     for i in range(ROUNDS):
         request = rep.recv_string()
         check(request == "Hello %d" % i, "server expected 'Hello %d', got %r" % (i, request))
@@ -33,7 +33,8 @@ def server():
 
 def client():
     example.start()
-    child, endpoint = example.spawn("server")
+    child = example.spawn("server")
+    endpoint = example.next_report(child, "server")
     check(endpoint.startswith("tcp://"), "server did not report its endpoint")
     print("client: server process %d bound %s" % (child.pid, endpoint))
 

@@ -15,8 +15,8 @@ tasks over all workers.
 Each worker binds its own PULL socket and the router's PUSH connects to all
 of them, after they reported "ready" through the sink: a connecting PUSH has
 its pipe to every peer at once, so no worker misses the first tasks.  The
-router process is this script run with the argument "router"; it prints its
-frontend endpoint on stdout and exits after CLIENTS * JOBS jobs.
+router process is this script run with the argument "router"; it reports its
+frontend endpoint (example.report()) and exits after CLIENTS * JOBS jobs.
 
 Exit status: 0 on success, 1 on a failed check, 2 on the overall timeout.
 """
@@ -54,7 +54,7 @@ def router():
     ctx = zmq.Context()
     frontend = example.socket(ctx, zmq.ROUTER)
     sink = example.socket(ctx, zmq.PULL)
-    print(example.bind_any_port(frontend), flush=True)
+    example.report(example.bind_any_port(frontend))
     sink_endpoint = example.ipc_endpoint("pipeline-sink")
     sink.bind(sink_endpoint)
     worker_endpoints = [example.ipc_endpoint("pipeline", w) for w in range(WORKERS)]
@@ -129,7 +129,8 @@ def client(ctx, cid, endpoint, results):
 
 def main():
     example.start()
-    child, endpoint = example.spawn("router")
+    child = example.spawn("router")
+    endpoint = example.next_report(child, "router")
     check(endpoint.startswith("tcp://"), "router did not report its endpoint")
     print("main: router process %d, frontend %s" % (child.pid, endpoint))
 
