@@ -25,7 +25,7 @@
  *
  * The loads differ (broker-0 has 4 clients but 1 worker), so some requests
  * must be served by peers.  Each client checks every reply; each broker
- * writes "done ANSWERED BY_PEERS" to its report pipe when its clients are
+ * sends "done ANSWERED BY_PEERS" through its report pipe when its clients are
  * finished and keeps serving its peers until main writes "stop" to its
  * command pipe (which it polls along with its sockets).  Main checks that
  * every request of the cluster was answered and that some were served by a
@@ -36,7 +36,6 @@
 #define EXAMPLE_NAME "cluster"
 #include "example.h"
 
-#include <sys/wait.h>
 #include <time.h>
 
 #define BROKERS 3
@@ -316,9 +315,8 @@ static int run_broker(int tag, int report_fd, int command_fd)
                 if (from_peers != sent_to_peers)
                     fail("%s: clients saw %d replies from peers, %d sent", name,
                          from_peers, sent_to_peers);
-                int len = snprintf(buf, sizeof buf, "done %d %d\n", answered, from_peers);
-                if (write(report_fd, buf, (size_t) len) != len)
-                    fail("%s: write to main: %s", name, strerror(errno));
+                snprintf(buf, sizeof buf, "done %d %d", answered, from_peers);
+                send_string_fd(report_fd, buf);
             }
         }
     }
@@ -342,26 +340,9 @@ static int run_broker(int tag, int report_fd, int command_fd)
     return 0;
 }
 
-/* Read one line ("done A P") from a broker's report pipe. */
-static void read_report(int fd, int b, int *answered, int *from_peers)
-{
-    char line[64];
-    size_t got = 0;
-    while (got == 0 || line[got - 1] != '\n') {
-        ssize_t n = read(fd, line + got, 1);
-        if (n <= 0)
-            fail("broker-%d did not report", b);
-        if (++got == sizeof line)
-            fail("broker-%d: report too long", b);
-    }
-    line[got] = '\0';
-    if (sscanf(line, "done %d %d", answered, from_peers) != 2)
-        fail("broker-%d reported \"%s\"", b, line);
-}
-
 int main(void)
 {
-    int report[BROKERS][2], command[BROKERS][2], status;
+    int report[BROKERS][2], command[BROKERS][2];
     int answered = 0, from_peers = 0, total = 0;
     pid_t pids[BROKERS];
     int tag = (int) getpid();
@@ -393,8 +374,12 @@ int main(void)
     }
 
     for (int b = 0; b < BROKERS; b++) {
+        char who[32], line[64];
         int a, p;
-        read_report(report[b][0], b, &a, &p);
+        snprintf(who, sizeof who, "broker-%d", b);
+        read_string_fd(report[b][0], line, sizeof line, who);
+        if (sscanf(line, "done %d %d", &a, &p) != 2)
+            fail("%s reported \"%s\"", who, line);
         answered += a;
         from_peers += p;
     }
@@ -402,10 +387,9 @@ int main(void)
         if (write(command[b][1], "stop\n", 5) != 5)
             fail("write to broker-%d: %s", b, strerror(errno));
     for (int b = 0; b < BROKERS; b++) {
-        if (waitpid(pids[b], &status, 0) != pids[b])
-            fail("waitpid: %s", strerror(errno));
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            fail("broker-%d process ended badly (status 0x%x)", b, status);
+        char who[32];
+        snprintf(who, sizeof who, "broker-%d", b);
+        wait_child(pids[b], who);
     }
     printf("main: %d of %d requests answered, %d of them by a peer broker\n", answered,
            total, from_peers);
