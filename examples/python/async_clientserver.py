@@ -53,25 +53,15 @@ def worker(ctx, up, wid, served):
     dealer = example.socket(ctx, zmq.DEALER, timeout=-1)  # waits until ctx.term()
     dealer.connect("inproc://backend")
     up.wait()
-    try:
-        while True:
-            client_id, request = dealer.recv_multipart()
-            for r in range(1, REPLIES + 1):
-                reply = "%s: reply %d/%d from worker %d" % (request.decode(), r, REPLIES, wid)
-                dealer.send_multipart([client_id, reply.encode()])
-            served[wid] += 1
-    except zmq.ContextTerminated:
-        pass
-    dealer.close()
 
+    def serve_one():
+        client_id, request = dealer.recv_multipart()
+        for r in range(1, REPLIES + 1):
+            reply = "%s: reply %d/%d from worker %d" % (request.decode(), r, REPLIES, wid)
+            dealer.send_multipart([client_id, reply.encode()])
+        served[wid] += 1
 
-def run_proxy(frontend, backend):
-    try:
-        zmq.proxy(frontend, backend)
-    except zmq.ContextTerminated:
-        print("server: proxy stopped by the context's termination")
-    frontend.close()
-    backend.close()
+    example.serve_until_term(dealer, serve_one)
 
 
 def main():
@@ -82,7 +72,7 @@ def main():
     endpoint = example.bind_any_port(frontend)
     backend.bind("inproc://backend")
     print("server: frontend %s, backend inproc://backend" % endpoint)
-    proxy = example.start_thread(run_proxy, frontend, backend)
+    proxy = example.start_thread(example.run_proxy, frontend, backend, "server")
 
     served, done = [0] * WORKERS, []
     # Wait until every worker is connected: one that only started after

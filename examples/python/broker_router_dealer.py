@@ -40,14 +40,13 @@ def worker(ctx, up, wid, endpoint, served):
     rep = example.socket(ctx, zmq.REP, timeout=-1)  # waits until ctx.term()
     rep.connect(endpoint)
     up.wait()
-    try:
-        while True:
-            request = rep.recv_string()
-            rep.send_string("%s -> served by worker %d" % (request, wid))
-            served[wid] += 1
-    except zmq.ContextTerminated:
-        pass
-    rep.close()
+
+    def serve_one():
+        request = rep.recv_string()
+        rep.send_string("%s -> served by worker %d" % (request, wid))
+        served[wid] += 1
+
+    example.serve_until_term(rep, serve_one)
 
 
 def main():

@@ -80,17 +80,16 @@ def worker(ctx, me, wid):
     req.setsockopt_string(zmq.ROUTING_ID, "worker-%d" % wid)
     req.connect("inproc://localbe")
     req.send(b"READY")
-    try:
-        while True:
-            # [address frames...][""][request]: from a local client one
-            # address (the client), from a peer two (the peer, its client).
-            *envelope, request = req.recv_multipart()
-            time.sleep(WORK_S)
-            req.send_multipart(envelope + [request + b": done by broker-%d worker-%d" %
-                                           (me, wid)])
-    except zmq.ContextTerminated:
-        pass
-    req.close()
+
+    def serve_one():
+        # [address frames...][""][request]: from a local client one address
+        # (the client), from a peer two (the peer, its client).
+        *envelope, request = req.recv_multipart()
+        time.sleep(WORK_S)
+        req.send_multipart(envelope + [request + b": done by broker-%d worker-%d" %
+                                       (me, wid)])
+
+    example.serve_until_term(req, serve_one)
 
 
 def broker(me, tag):

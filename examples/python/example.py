@@ -144,6 +144,27 @@ def nothing_more(s, what, wait_ms=100):
         fail("%s: unexpected extra message %r" % (what, s.recv_multipart()))
 
 
+def serve_until_term(s, handle_one):
+    """A worker's loop: handle_one() again and again until the context is
+    terminated (the pending receive raises ContextTerminated), then close s."""
+    try:
+        while True:
+            handle_one()
+    except zmq.ContextTerminated:
+        pass
+    s.close()
+
+
+def run_proxy(frontend, backend, who):
+    """zmq.proxy() until the context is terminated; for a thread."""
+    try:
+        zmq.proxy(frontend, backend)
+    except zmq.ContextTerminated:
+        print("%s: proxy stopped by the context's termination" % who)
+    frontend.close()
+    backend.close()
+
+
 def start_thread(target, *args):
     t = threading.Thread(target=target, args=args, daemon=True)
     t.start()

@@ -48,16 +48,15 @@ def worker(ctx, wid, endpoint, served):
     req.setsockopt_string(zmq.ROUTING_ID, "worker-%d" % wid)
     req.connect(endpoint)
     req.send(b"READY")
-    try:
-        while True:
-            # REQ strips the broker's delimiter: [client id][""][request]
-            client_id, empty, request = req.recv_multipart()
-            check(empty == b"", "worker-%d: no delimiter" % wid)
-            req.send_multipart([client_id, b"", request + b" done by worker-%d" % wid])
-            served[wid] += 1
-    except zmq.ContextTerminated:
-        pass
-    req.close()
+
+    def serve_one():
+        # REQ strips the broker's delimiter: [client id][""][request]
+        client_id, empty, request = req.recv_multipart()
+        check(empty == b"", "worker-%d: no delimiter" % wid)
+        req.send_multipart([client_id, b"", request + b" done by worker-%d" % wid])
+        served[wid] += 1
+
+    example.serve_until_term(req, serve_one)
 
 
 def main():

@@ -39,13 +39,12 @@ def worker(ctx, wid, endpoint, sink):
     tasks.bind(endpoint)
     results.connect(sink)
     results.send_string("ready %d" % wid)
-    try:
-        while True:
-            tag, n = tasks.recv_string().split()
-            results.send_string("result %d %s %s %d" % (wid, tag, n, int(n) ** 2))
-    except zmq.ContextTerminated:
-        pass
-    tasks.close()
+
+    def serve_one():
+        tag, n = tasks.recv_string().split()
+        results.send_string("result %d %s %s %d" % (wid, tag, n, int(n) ** 2))
+
+    example.serve_until_term(tasks, serve_one)
     results.close()
 
 

@@ -76,15 +76,6 @@ def subscriber(ctx, sid, topics, endpoint):
     sub.close()
 
 
-def run_proxy(frontend, backend):
-    try:
-        zmq.proxy(frontend, backend)
-    except zmq.ContextTerminated:
-        print("proxy: stopped by the context's termination")
-    frontend.close()
-    backend.close()
-
-
 def main():
     example.start()
     ctx = zmq.Context()
@@ -94,7 +85,7 @@ def main():
     xpub_endpoint = example.ipc_endpoint("pubsub")
     xpub.bind(xpub_endpoint)
     print("proxy: XSUB on %s, XPUB on %s" % (xsub_endpoint, xpub_endpoint))
-    proxy = example.start_thread(run_proxy, xsub, xpub)
+    proxy = example.start_thread(example.run_proxy, xsub, xpub, "proxy")
 
     ready = example.socket(ctx, zmq.REP)
     go = example.socket(ctx, zmq.REP)
