@@ -32,7 +32,6 @@ Exit status: 0 on success, 1 on a failed check, 2 on the overall timeout.
 import collections
 import os
 import sys
-import threading
 import time
 
 import zmq
