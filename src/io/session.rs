@@ -3,6 +3,7 @@
 //! engine's bytes between itself and the stream. Backpressure: when the socket's pipe is
 //! full the session stops reading the stream until the socket frees space.
 
+use super::raw::{self, RawEngine};
 use super::stream::Stream;
 use super::{IoCtx, SessionNotify};
 use crate::ctx::mailbox::{Command, Mailbox};
@@ -15,7 +16,7 @@ use crate::zmtp::{self, Engine, Event};
 use mio::Token;
 use socket2::SockAddr;
 use std::collections::VecDeque;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,8 @@ pub struct Session {
     stream: Option<Stream>,
     connecting: bool,
     engine: Option<Engine>,
+    /// Instead of `engine`, for raw sockets (STREAM): no ZMTP on the wire.
+    raw: Option<RawEngine>,
     pipe: Option<Pipe>,
     meta: Option<Arc<Metadata>>,
     /// Decoded frames waiting for room in the pipe.
@@ -100,6 +103,7 @@ impl Session {
             stream: None,
             connecting: false,
             engine: None,
+            raw: None,
             pipe: None,
             meta: None,
             stalled: VecDeque::new(),
@@ -145,6 +149,9 @@ impl Session {
     }
 
     fn start_engine(&mut self) {
+        if self.setup.options.raw_socket {
+            return self.start_raw();
+        }
         let o = &self.setup.options;
         let peer_address = self.stream.as_ref().map(|s| s.peer_address()).unwrap_or_default();
         let fd = self.stream.as_ref().map(|s| s.raw_fd()).unwrap_or(-1);
@@ -208,6 +215,7 @@ impl Session {
 
     fn has_pending_output(&mut self) -> bool {
         self.engine.as_ref().is_some_and(|e| e.out_len() > 0)
+            || self.raw.as_ref().is_some_and(|r| raw::Output::out_len(r) > 0)
             || self.pipe.as_mut().is_some_and(|p| p.check_read())
     }
 
@@ -220,6 +228,7 @@ impl Session {
             }
         }
         self.engine = None;
+        self.end_raw();
         self.connecting = false;
         self.handshake_deadline = None;
         self.engine_timer = None;
@@ -311,7 +320,8 @@ impl Session {
         if !self.released && !self.pipe.as_ref().is_some_and(|p| p.peer_gone()) {
             return false;
         }
-        let out_empty = self.engine.as_ref().is_none_or(|e| e.out_len() == 0);
+        let out_empty = self.engine.as_ref().is_none_or(|e| e.out_len() == 0)
+            && self.raw.as_ref().is_none_or(|r| raw::Output::out_len(r) == 0);
         let pipe_done = match self.pipe.as_mut() {
             Some(p) => !p.check_read() && p.peer_gone(),
             None => self.released,
@@ -323,6 +333,9 @@ impl Session {
     fn read_stream(&mut self) -> Result<bool, ()> {
         if !self.stalled.is_empty() {
             return Ok(false);
+        }
+        if self.raw.is_some() {
+            return self.read_raw();
         }
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         let mut progress = false;
@@ -349,6 +362,10 @@ impl Session {
 
     /// Hand decoded events to the socket: Some(progress), None if the connection must close.
     fn deliver_events(&mut self) -> Option<bool> {
+        if self.raw.is_some() && self.attach_pending.is_some() {
+            // A raw connection's first message (the connect notification) needs the pipe.
+            return Some(false);
+        }
         let mut progress = false;
         loop {
             while let Some(msg) = self.stalled.pop_front() {
@@ -440,6 +457,9 @@ impl Session {
 
     /// Encode messages from the pipe and write them out. Ok(progress).
     fn write_stream(&mut self) -> Result<bool, ()> {
+        if self.raw.is_some() {
+            return self.write_raw();
+        }
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         if engine.handshake_done() {
             if let Some(pipe) = self.pipe.as_mut() {
@@ -461,25 +481,7 @@ impl Session {
                 }
             }
         }
-        let mut progress = false;
-        while engine.out_len() > 0 {
-            let written = {
-                let mut slices = [std::io::IoSlice::new(&[]); 64];
-                let n = engine.out_slices(&mut slices);
-                stream.write_vectored(&slices[..n])
-            };
-            match written {
-                Ok(0) => return Err(()),
-                Ok(n) => {
-                    engine.consume_out(n);
-                    progress = true;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return Err(()),
-            }
-        }
-        Ok(progress)
+        raw::write_out(stream, engine)
     }
 
     pub fn on_pipe(&mut self, io: &IoCtx, ev: PipeEvent) -> bool {
@@ -543,6 +545,67 @@ impl Session {
     }
 }
 
+/// Raw mode (STREAM, ROUTER_RAW): the raw engine instead of ZMTP.
+impl Session {
+    /// The connection is up: there is no handshake, the socket hears of it at once.
+    fn start_raw(&mut self) {
+        let o = &self.setup.options;
+        let stream = self.stream.as_ref();
+        let properties = [
+            ("Peer-Address".to_string(), stream.map(|s| s.peer_address()).unwrap_or_default().into_bytes()),
+            // "__fd" is what ZMQ_SRCFD reads.
+            ("__fd".to_string(), stream.map_or(-1, |s| s.raw_fd()).to_string().into_bytes()),
+        ];
+        let engine = RawEngine::new(o.raw_notify && o.socket_type == kind::STREAM, &properties);
+        self.meta = Some(engine.metadata().clone());
+        if self.pipe.is_none() {
+            self.attach_pending = Some((-1, Vec::new()));
+        }
+        self.stalled.extend(engine.notification());
+        self.raw = Some(engine);
+    }
+
+    /// The connection is gone: what was read, then the disconnect notification, go to
+    /// the socket regardless of its HWM (as libzmq's engine does on error).
+    fn end_raw(&mut self) {
+        let Some(engine) = self.raw.take() else { return };
+        if let Some(pipe) = self.pipe.as_mut() {
+            for m in self.stalled.drain(..).chain(engine.notification()) {
+                let _ = pipe.write(m);
+            }
+        }
+    }
+
+    fn read_raw(&mut self) -> Result<bool, ()> {
+        let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.raw.as_ref()) else { return Ok(false) };
+        let mut progress = false;
+        for _ in 0..16 {
+            match stream.read(&mut self.readbuf[..raw::READ_CHUNK]) {
+                Ok(0) => return Err(()),
+                Ok(n) => {
+                    progress = true;
+                    self.stalled.push_back(engine.message(&self.readbuf[..n]));
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return Err(()),
+            }
+        }
+        Ok(progress)
+    }
+
+    fn write_raw(&mut self) -> Result<bool, ()> {
+        let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.raw.as_mut()) else { return Ok(false) };
+        if let Some(pipe) = self.pipe.as_mut() {
+            while raw::Output::out_len(engine) < OUT_BATCH {
+                let Some(msg) = pipe.read() else { break };
+                engine.send(&msg);
+            }
+        }
+        raw::write_out(stream, engine)
+    }
+}
+
 /// Sockets whose pipes carry the peer's routing id.
 fn needs_identity(socket_type: i32) -> bool {
     matches!(socket_type, kind::ROUTER | kind::REP | kind::STREAM)
@@ -553,5 +616,6 @@ fn needs_identity(socket_type: i32) -> bool {
 /// unless ZMQ_CONNECT_ROUTING_ID names the peer in advance.
 pub(crate) fn pipe_at_connect(options: &Options) -> bool {
     let named = !options.connect_routing_id.is_empty() && matches!(options.socket_type, kind::ROUTER | kind::REP);
-    !options.immediate && (!needs_identity(options.socket_type) || named)
+    // Raw sockets name their peers themselves.
+    !options.immediate && (!needs_identity(options.socket_type) || named || options.raw_socket)
 }

@@ -16,14 +16,8 @@ use crate::pipe::{PipeId, PipeMap};
 use std::collections::HashMap;
 
 pub struct Router {
-    pub(super) fq: FairQueue,
-    by_id: HashMap<Vec<u8>, PipeId>,
-    ids: PipeMap<Vec<u8>>,
-    next_id: u32,
-    /// The frame after the routing id, read ahead when the id was handed out.
-    prefetched: Option<Msg>,
-    /// In the middle of receiving a message.
-    more_in: bool,
+    peers: Peers,
+    inbound: PrefixedInbound,
     /// In the middle of sending a message; `out` is its pipe (None: being dropped).
     more_out: bool,
     out: Option<PipeId>,
@@ -31,22 +25,27 @@ pub struct Router {
 
 impl Default for Router {
     fn default() -> Router {
-        Router {
-            fq: FairQueue::default(),
-            by_id: HashMap::new(),
-            ids: PipeMap::default(),
-            // libzmq starts generated ids at a random value; any start is valid.
-            next_id: 0x6b8b_4567,
-            prefetched: None,
-            more_in: false,
-            more_out: false,
-            out: None,
-        }
+        Router { peers: Peers::default(), inbound: PrefixedInbound::default(), more_out: false, out: None }
     }
 }
 
-impl Router {
-    fn generate_id(&mut self) -> Vec<u8> {
+/// The peers of a routing socket (ROUTER, STREAM) by routing id, and back.
+pub(super) struct Peers {
+    by_id: HashMap<Vec<u8>, PipeId>,
+    ids: PipeMap<Vec<u8>>,
+    next_id: u32,
+}
+
+impl Default for Peers {
+    fn default() -> Peers {
+        // libzmq starts generated ids at a random value; any start is valid.
+        Peers { by_id: HashMap::new(), ids: PipeMap::default(), next_id: 0x6b8b_4567 }
+    }
+}
+
+impl Peers {
+    /// A fresh routing id: 5 bytes, the first 0 (as libzmq's).
+    pub(super) fn generate_id(&mut self) -> Vec<u8> {
         loop {
             self.next_id = self.next_id.wrapping_add(1);
             let mut id = vec![0u8];
@@ -56,19 +55,75 @@ impl Router {
             }
         }
     }
+
+    pub(super) fn pipe_of(&self, rid: &[u8]) -> Option<PipeId> {
+        self.by_id.get(rid).copied()
+    }
+
+    pub(super) fn insert(&mut self, rid: Vec<u8>, id: PipeId) {
+        self.by_id.insert(rid.clone(), id);
+        self.ids.insert(id, rid);
+    }
+
+    pub(super) fn remove(&mut self, id: PipeId) {
+        if let Some(rid) = self.ids.remove(&id) {
+            if self.by_id.get(&rid) == Some(&id) {
+                self.by_id.remove(&rid);
+            }
+        }
+    }
+
+    pub(super) fn knows(&self, id: PipeId) -> bool {
+        self.ids.contains_key(&id)
+    }
+}
+
+/// Fair-queued receiving where each message comes prefixed with its peer's routing id
+/// (carrying the message's metadata, as libzmq's does).
+#[derive(Default)]
+pub(super) struct PrefixedInbound {
+    pub(super) fq: FairQueue,
+    /// The frame after the routing id, read ahead when the id was handed out.
+    prefetched: Option<Msg>,
+    /// In the middle of receiving a message.
+    more_in: bool,
+}
+
+impl PrefixedInbound {
+    pub(super) fn recv(&mut self, core: &mut Core, peers: &Peers) -> Result<Msg> {
+        if let Some(m) = self.prefetched.take() {
+            self.more_in = m.more();
+            return Ok(m);
+        }
+        let (msg, id) = self.fq.recv(core)?;
+        if self.more_in {
+            self.more_in = msg.more();
+            return Ok(msg);
+        }
+        // Start of a message: hand out the routing id first, keep the frame for next time.
+        let mut rid = Msg::from_slice(peers.ids.get(&id).map(|v| v.as_slice()).unwrap_or(&[]));
+        rid.set_more(true);
+        rid.set_metadata(msg.metadata().cloned());
+        self.prefetched = Some(msg);
+        self.more_in = true;
+        Ok(rid)
+    }
+
+    pub(super) fn has_in(&mut self, core: &mut Core) -> bool {
+        self.prefetched.is_some() || self.more_in || self.fq.has_in(core)
+    }
 }
 
 impl Pattern for Router {
     fn attach(&mut self, core: &mut Core, id: PipeId) {
         let peer_id = core.pipe(id).map(|p| p.peer.routing_id.clone()).unwrap_or_default();
         let rid = if peer_id.is_empty() {
-            self.generate_id()
-        } else if let Some(&old) = self.by_id.get(&peer_id) {
+            self.peers.generate_id()
+        } else if let Some(old) = self.peers.pipe_of(&peer_id) {
             if core.options.router_handover {
                 // The new connection takes the name; the old one is renamed, then closed.
-                let renamed = self.generate_id();
-                self.by_id.insert(renamed.clone(), old);
-                self.ids.insert(old, renamed);
+                let renamed = self.peers.generate_id();
+                self.peers.insert(renamed, old);
                 core.close_pipe(old);
                 peer_id
             } else {
@@ -81,26 +136,21 @@ impl Pattern for Router {
         if core.options.probe_router {
             super::dealer::send_probe(core, id);
         }
-        self.by_id.insert(rid.clone(), id);
-        self.ids.insert(id, rid);
-        self.fq.attach(id);
+        self.peers.insert(rid, id);
+        self.inbound.fq.attach(id);
     }
 
     fn detach(&mut self, _core: &mut Core, id: PipeId) {
-        self.fq.detach(id);
-        if let Some(rid) = self.ids.remove(&id) {
-            if self.by_id.get(&rid) == Some(&id) {
-                self.by_id.remove(&rid);
-            }
-        }
+        self.inbound.fq.detach(id);
+        self.peers.remove(id);
         if self.out == Some(id) {
             self.out = None;
         }
     }
 
     fn read_activated(&mut self, _core: &mut Core, id: PipeId) {
-        if self.ids.contains_key(&id) {
-            self.fq.activated(id);
+        if self.peers.knows(id) {
+            self.inbound.fq.activated(id);
         }
     }
 
@@ -111,7 +161,7 @@ impl Pattern for Router {
             // The first frame names the peer.
             self.out = None;
             if msg.more() {
-                match self.by_id.get(msg.data()).copied() {
+                match self.peers.pipe_of(msg.data()) {
                     Some(id) => {
                         if core.check_write(id) {
                             self.out = Some(id);
@@ -139,25 +189,11 @@ impl Pattern for Router {
     }
 
     fn recv(&mut self, core: &mut Core) -> Result<Msg> {
-        if let Some(m) = self.prefetched.take() {
-            self.more_in = m.more();
-            return Ok(m);
-        }
-        let (msg, id) = self.fq.recv(core)?;
-        if self.more_in {
-            self.more_in = msg.more();
-            return Ok(msg);
-        }
-        // Start of a message: hand out the routing id first, keep the frame for next time.
-        let mut rid = Msg::from_slice(self.ids.get(&id).map(|v| v.as_slice()).unwrap_or(&[]));
-        rid.set_more(true);
-        self.prefetched = Some(msg);
-        self.more_in = true;
-        Ok(rid)
+        self.inbound.recv(core, &self.peers)
     }
 
     fn has_in(&mut self, core: &mut Core) -> bool {
-        self.prefetched.is_some() || self.more_in || self.fq.has_in(core)
+        self.inbound.has_in(core)
     }
 
     fn has_out(&mut self, _core: &mut Core) -> bool {
