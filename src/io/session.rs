@@ -556,7 +556,7 @@ impl Session {
             // "__fd" is what ZMQ_SRCFD reads.
             ("__fd".to_string(), stream.map_or(-1, |s| s.raw_fd()).to_string().into_bytes()),
         ];
-        let engine = RawEngine::new(o.raw_notify && o.socket_type == kind::STREAM, &properties);
+        let engine = RawEngine::new(o.raw_notify, &properties);
         self.meta = Some(engine.metadata().clone());
         if self.pipe.is_none() {
             self.attach_pending = Some((-1, Vec::new()));

@@ -7,6 +7,7 @@
 //! ZMQ_CONNECT_ROUTING_ID given for the connect that made the pipe, or else a generated
 //! one (5 bytes, starting with 0). ZMQ_ROUTER_HANDOVER lets a new peer with a taken id
 //! take it over. ZMQ_PROBE_ROUTER sends an empty message to every new peer.
+//! ZMQ_ROUTER_RAW (deprecated) makes it a STREAM-like socket over raw TCP.
 
 use super::fq::FairQueue;
 use super::{Core, Pattern};
@@ -177,8 +178,18 @@ impl Pattern for Router {
             msg.take();
             return Ok(());
         }
-        let more = msg.more();
-        let m = msg.take();
+        let mut m = msg.take();
+        if core.options.raw_socket {
+            // Raw peers get bytes: one data frame per message, and (with ROUTER_RAW on)
+            // an empty one closes the connection.
+            m.set_more(false);
+            if core.options.router_raw && m.is_empty() {
+                if let Some(id) = self.out.take() {
+                    core.close_pipe(id);
+                }
+            }
+        }
+        let more = m.more();
         if let Some(id) = self.out {
             if core.write(id, m).is_err() {
                 self.out = None;
