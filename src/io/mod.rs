@@ -5,6 +5,7 @@
 
 mod raw;
 mod session;
+mod socks;
 mod stream;
 
 pub use stream::{Listener, Stream};

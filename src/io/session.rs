@@ -4,6 +4,7 @@
 //! full the session stops reading the stream until the socket frees space.
 
 use super::raw::{self, RawEngine};
+use super::socks::SocksClient;
 use super::stream::Stream;
 use super::{IoCtx, SessionNotify};
 use crate::ctx::mailbox::{Command, Mailbox};
@@ -42,14 +43,19 @@ pub enum ConnectTarget {
 }
 
 impl ConnectTarget {
-    fn start(&self) -> std::io::Result<Stream> {
+    /// Start connecting: to the target, or for tcp with ZMQ_SOCKS_PROXY to the proxy
+    /// (then the handshake returned asks it for the target).
+    fn start(&self, o: &Options) -> std::io::Result<(Stream, Option<SocksClient>)> {
         match self {
             ConnectTarget::Tcp { address, ipv6 } => {
-                let ep = crate::transport::endpoint::resolve_tcp(address, false, *ipv6)
+                let socks = SocksClient::for_target(address, o);
+                let dial = if socks.is_some() { String::from_utf8_lossy(&o.socks_proxy).into_owned() } else { address.clone() };
+                let ep = crate::transport::endpoint::resolve_tcp(&dial, false, *ipv6)
                     .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
-                Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref())
+                let stream = Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref())?;
+                Ok((stream, socks))
             }
-            ConnectTarget::Ipc(addr) => Stream::connect(addr, None),
+            ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None)?, None)),
         }
     }
 }
@@ -69,6 +75,8 @@ pub struct Session {
     target: Option<ConnectTarget>,
     stream: Option<Stream>,
     connecting: bool,
+    /// Connected to a SOCKS proxy, asking it for the target (still `connecting`).
+    socks: Option<SocksClient>,
     engine: Option<Engine>,
     /// Instead of `engine`, for raw sockets (STREAM): no ZMTP on the wire.
     raw: Option<RawEngine>,
@@ -102,6 +110,7 @@ impl Session {
             target: None,
             stream: None,
             connecting: false,
+            socks: None,
             engine: None,
             raw: None,
             pipe: None,
@@ -180,8 +189,9 @@ impl Session {
     pub fn start_connect(&mut self, io: &IoCtx) -> bool {
         self.reconnect_at = None;
         let Some(target) = &self.target else { return false };
-        match target.start() {
-            Ok(mut stream) => {
+        match target.start(&self.setup.options) {
+            Ok((mut stream, socks)) => {
+                self.socks = socks;
                 if stream.register(io.registry, self.token).is_err() {
                     return self.schedule_reconnect();
                 }
@@ -260,6 +270,13 @@ impl Session {
             let ok = self.stream.as_ref().is_some_and(|s| s.finish_connect().is_ok());
             if !ok {
                 return self.lost(io);
+            }
+            if let (Some(socks), Some(stream)) = (self.socks.as_mut(), self.stream.as_mut()) {
+                match socks.advance(stream) {
+                    Ok(true) => self.socks = None,
+                    Ok(false) => return true,
+                    Err(()) => return self.lost(io),
+                }
             }
             self.connecting = false;
             if let Some(s) = self.stream.as_ref() {
