@@ -57,12 +57,18 @@ fn tcp_peer(endpoint: &str) -> TcpStream {
     peer
 }
 
+/// A socket bound to a loopback port and a plain TCP peer connected to it.
+fn bound_with_peer(ctx: &std::sync::Arc<Ctx>, kind: i32) -> (Socket, TcpStream) {
+    let mut s = stream_socket_of(ctx, kind);
+    s.bind("tcp://127.0.0.1:*").unwrap();
+    let peer = tcp_peer(&last_endpoint(&mut s));
+    (s, peer)
+}
+
 #[test]
 fn bound_stream_talks_raw_tcp_and_closes_with_an_empty_frame() {
     let ctx = Ctx::new();
-    let mut stream = stream_socket(&ctx);
-    stream.bind("tcp://127.0.0.1:*").unwrap();
-    let mut peer = tcp_peer(&last_endpoint(&mut stream));
+    let (mut stream, mut peer) = bound_with_peer(&ctx, kind::STREAM);
 
     // Connect notification: a generated 5-byte id starting with 0, empty data.
     let (id, data) = recv_pair(&mut stream);
@@ -91,9 +97,7 @@ fn bound_stream_talks_raw_tcp_and_closes_with_an_empty_frame() {
 #[test]
 fn peer_disconnect_is_notified_and_its_id_becomes_unreachable() {
     let ctx = Ctx::new();
-    let mut stream = stream_socket(&ctx);
-    stream.bind("tcp://127.0.0.1:*").unwrap();
-    let peer = tcp_peer(&last_endpoint(&mut stream));
+    let (mut stream, peer) = bound_with_peer(&ctx, kind::STREAM);
     let (id, data) = recv_pair(&mut stream);
     assert!(data.is_empty());
 
@@ -165,9 +169,7 @@ fn connected_stream_reads_its_generated_id_from_routing_id() {
 #[test]
 fn large_arrivals_come_in_chunks_that_add_up() {
     let ctx = Ctx::new();
-    let mut stream = stream_socket(&ctx);
-    stream.bind("tcp://127.0.0.1:*").unwrap();
-    let mut peer = tcp_peer(&last_endpoint(&mut stream));
+    let (mut stream, mut peer) = bound_with_peer(&ctx, kind::STREAM);
     let (id, _) = recv_pair(&mut stream);
     let sent: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
     peer.write_all(&sent).unwrap();

@@ -16,17 +16,48 @@ use crate::msg::Msg;
 use crate::pipe::{PipeId, PipeMap};
 use std::collections::HashMap;
 
+#[derive(Default)]
 pub struct Router {
-    peers: Peers,
-    inbound: PrefixedInbound,
-    /// In the middle of sending a message; `out` is its pipe (None: being dropped).
+    routes: Routes,
+    /// In the middle of sending a message; `routes.out` is its pipe (None: being dropped).
     more_out: bool,
-    out: Option<PipeId>,
 }
 
-impl Default for Router {
-    fn default() -> Router {
-        Router { peers: Peers::default(), inbound: PrefixedInbound::default(), more_out: false, out: None }
+/// What the routing sockets (ROUTER, STREAM) share: peers by routing id, receiving with
+/// the id in front, and the pipe of the message being sent.
+#[derive(Default)]
+pub(super) struct Routes {
+    pub(super) peers: Peers,
+    inbound: PrefixedInbound,
+    pub(super) out: Option<PipeId>,
+}
+
+impl Routes {
+    pub(super) fn add(&mut self, rid: Vec<u8>, id: PipeId) {
+        self.peers.insert(rid, id);
+        self.inbound.fq.attach(id);
+    }
+
+    pub(super) fn detach(&mut self, id: PipeId) {
+        self.inbound.fq.detach(id);
+        self.peers.remove(id);
+        if self.out == Some(id) {
+            self.out = None;
+        }
+    }
+
+    pub(super) fn read_activated(&mut self, id: PipeId) {
+        if self.peers.knows(id) {
+            self.inbound.fq.activated(id);
+        }
+    }
+
+    pub(super) fn recv(&mut self, core: &mut Core) -> Result<Msg> {
+        self.inbound.recv(core, &self.peers)
+    }
+
+    pub(super) fn has_in(&mut self, core: &mut Core) -> bool {
+        self.inbound.has_in(core)
     }
 }
 
@@ -82,8 +113,8 @@ impl Peers {
 /// Fair-queued receiving where each message comes prefixed with its peer's routing id
 /// (carrying the message's metadata, as libzmq's does).
 #[derive(Default)]
-pub(super) struct PrefixedInbound {
-    pub(super) fq: FairQueue,
+struct PrefixedInbound {
+    fq: FairQueue,
     /// The frame after the routing id, read ahead when the id was handed out.
     prefetched: Option<Msg>,
     /// In the middle of receiving a message.
@@ -91,7 +122,7 @@ pub(super) struct PrefixedInbound {
 }
 
 impl PrefixedInbound {
-    pub(super) fn recv(&mut self, core: &mut Core, peers: &Peers) -> Result<Msg> {
+    fn recv(&mut self, core: &mut Core, peers: &Peers) -> Result<Msg> {
         if let Some(m) = self.prefetched.take() {
             self.more_in = m.more();
             return Ok(m);
@@ -110,7 +141,7 @@ impl PrefixedInbound {
         Ok(rid)
     }
 
-    pub(super) fn has_in(&mut self, core: &mut Core) -> bool {
+    fn has_in(&mut self, core: &mut Core) -> bool {
         self.prefetched.is_some() || self.more_in || self.fq.has_in(core)
     }
 }
@@ -118,13 +149,14 @@ impl PrefixedInbound {
 impl Pattern for Router {
     fn attach(&mut self, core: &mut Core, id: PipeId) {
         let peer_id = core.pipe(id).map(|p| p.peer.routing_id.clone()).unwrap_or_default();
+        let peers = &mut self.routes.peers;
         let rid = if peer_id.is_empty() {
-            self.peers.generate_id()
-        } else if let Some(old) = self.peers.pipe_of(&peer_id) {
+            peers.generate_id()
+        } else if let Some(old) = peers.pipe_of(&peer_id) {
             if core.options.router_handover {
                 // The new connection takes the name; the old one is renamed, then closed.
-                let renamed = self.peers.generate_id();
-                self.peers.insert(renamed, old);
+                let renamed = peers.generate_id();
+                peers.insert(renamed, old);
                 core.close_pipe(old);
                 peer_id
             } else {
@@ -137,22 +169,15 @@ impl Pattern for Router {
         if core.options.probe_router {
             super::dealer::send_probe(core, id);
         }
-        self.peers.insert(rid, id);
-        self.inbound.fq.attach(id);
+        self.routes.add(rid, id);
     }
 
     fn detach(&mut self, _core: &mut Core, id: PipeId) {
-        self.inbound.fq.detach(id);
-        self.peers.remove(id);
-        if self.out == Some(id) {
-            self.out = None;
-        }
+        self.routes.detach(id);
     }
 
     fn read_activated(&mut self, _core: &mut Core, id: PipeId) {
-        if self.peers.knows(id) {
-            self.inbound.fq.activated(id);
-        }
+        self.routes.read_activated(id);
     }
 
     fn write_activated(&mut self, _core: &mut Core, _id: PipeId) {}
@@ -160,12 +185,12 @@ impl Pattern for Router {
     fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<()> {
         if !self.more_out {
             // The first frame names the peer.
-            self.out = None;
+            self.routes.out = None;
             if msg.more() {
-                match self.peers.pipe_of(msg.data()) {
+                match self.routes.peers.pipe_of(msg.data()) {
                     Some(id) => {
                         if core.check_write(id) {
-                            self.out = Some(id);
+                            self.routes.out = Some(id);
                         } else if core.options.router_mandatory {
                             return Err(Error::AGAIN);
                         }
@@ -184,15 +209,15 @@ impl Pattern for Router {
             // an empty one closes the connection.
             m.set_more(false);
             if core.options.router_raw && m.is_empty() {
-                if let Some(id) = self.out.take() {
+                if let Some(id) = self.routes.out.take() {
                     core.close_pipe(id);
                 }
             }
         }
         let more = m.more();
-        if let Some(id) = self.out {
+        if let Some(id) = self.routes.out {
             if core.write(id, m).is_err() {
-                self.out = None;
+                self.routes.out = None;
             }
         }
         self.more_out = more;
@@ -200,11 +225,11 @@ impl Pattern for Router {
     }
 
     fn recv(&mut self, core: &mut Core) -> Result<Msg> {
-        self.inbound.recv(core, &self.peers)
+        self.routes.recv(core)
     }
 
     fn has_in(&mut self, core: &mut Core) -> bool {
-        self.inbound.has_in(core)
+        self.routes.has_in(core)
     }
 
     fn has_out(&mut self, _core: &mut Core) -> bool {

@@ -8,7 +8,7 @@
 //! The bytes themselves are read and written by the I/O thread's raw engine
 //! (src/io/raw.rs); this side only routes.
 
-use super::router::{Peers, PrefixedInbound};
+use super::router::Routes;
 use super::{Core, Pattern};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
@@ -16,11 +16,10 @@ use crate::pipe::PipeId;
 
 #[derive(Default)]
 pub struct Stream {
-    peers: Peers,
-    inbound: PrefixedInbound,
-    /// The routing id frame was sent; the data frame comes next, for `out` (None: dropped).
+    routes: Routes,
+    /// The routing id frame was sent; the data frame comes next, for `routes.out`
+    /// (None: dropped).
     more_out: bool,
-    out: Option<PipeId>,
 }
 
 impl Pattern for Stream {
@@ -28,29 +27,22 @@ impl Pattern for Stream {
         // A connect's pipe carries its ZMQ_CONNECT_ROUTING_ID; the rest get generated ids,
         // and (as in libzmq) the socket's ZMQ_ROUTING_ID reads as the last one made.
         let named = core.pipe(id).map(|p| p.peer.routing_id.clone()).unwrap_or_default();
-        let rid = if !named.is_empty() && self.peers.pipe_of(&named).is_none() {
+        let rid = if !named.is_empty() && self.routes.peers.pipe_of(&named).is_none() {
             named
         } else {
-            let rid = self.peers.generate_id();
+            let rid = self.routes.peers.generate_id();
             core.options.routing_id = rid.clone();
             rid
         };
-        self.peers.insert(rid, id);
-        self.inbound.fq.attach(id);
+        self.routes.add(rid, id);
     }
 
     fn detach(&mut self, _core: &mut Core, id: PipeId) {
-        self.inbound.fq.detach(id);
-        self.peers.remove(id);
-        if self.out == Some(id) {
-            self.out = None;
-        }
+        self.routes.detach(id);
     }
 
     fn read_activated(&mut self, _core: &mut Core, id: PipeId) {
-        if self.peers.knows(id) {
-            self.inbound.fq.activated(id);
-        }
+        self.routes.read_activated(id);
     }
 
     fn write_activated(&mut self, _core: &mut Core, _id: PipeId) {}
@@ -59,16 +51,16 @@ impl Pattern for Stream {
         if !self.more_out {
             // The routing id. Without SNDMORE it names nobody, and the next frame is
             // still taken as the data (dropped), as libzmq does.
-            self.out = None;
+            self.routes.out = None;
             if msg.more() {
-                let id = self.peers.pipe_of(msg.data()).ok_or(Error::HOSTUNREACH)?;
+                let id = self.routes.peers.pipe_of(msg.data()).ok_or(Error::HOSTUNREACH)?;
                 if !core.check_write(id) {
                     // A connection that is gone (its disconnect already delivered) is
                     // unreachable, not busy.
                     let gone = core.pipe(id).is_none_or(|p| p.peer_gone());
                     return Err(if gone { Error::HOSTUNREACH } else { Error::AGAIN });
                 }
-                self.out = Some(id);
+                self.routes.out = Some(id);
             }
             self.more_out = true;
             msg.take();
@@ -78,7 +70,7 @@ impl Pattern for Stream {
         self.more_out = false;
         let mut data = msg.take();
         data.set_more(false);
-        if let Some(id) = self.out.take() {
+        if let Some(id) = self.routes.out.take() {
             if data.is_empty() {
                 core.close_pipe(id);
             } else {
@@ -89,11 +81,11 @@ impl Pattern for Stream {
     }
 
     fn recv(&mut self, core: &mut Core) -> Result<Msg> {
-        self.inbound.recv(core, &self.peers)
+        self.routes.recv(core)
     }
 
     fn has_in(&mut self, core: &mut Core) -> bool {
-        self.inbound.has_in(core)
+        self.routes.has_in(core)
     }
 
     fn has_out(&mut self, _core: &mut Core) -> bool {
