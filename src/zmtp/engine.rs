@@ -147,9 +147,15 @@ pub struct Engine {
     heartbeat: Heartbeat,
     /// User-Id and metadata from the ZAP handler's reply, for received messages.
     zap_properties: Vec<(String, Vec<u8>)>,
-    /// Where the last queued PONG ends in the output (see `OutQueue::end_offset`).
-    last_pong_end: u64,
+    /// Where each queued, not yet written PONG ends in the output (see
+    /// `OutQueue::end_offset`), oldest first.
+    unwritten_pongs: VecDeque<u64>,
 }
+
+/// PONGs that may wait unwritten: a peer that pings without reading cannot grow our output
+/// queue past this, yet PINGs that arrive together (libzmq's test sends two in one burst)
+/// each get their answer.
+const MAX_UNWRITTEN_PONGS: usize = 8;
 
 impl Engine {
     /// A new connection; the first part of our greeting is queued for writing at once.
@@ -178,7 +184,7 @@ impl Engine {
             metadata: None,
             heartbeat,
             zap_properties: Vec::new(),
-            last_pong_end: 0,
+            unwritten_pongs: VecDeque::new(),
         }
     }
 
@@ -514,12 +520,14 @@ impl Engine {
     fn on_command(&mut self, frame: &Msg) {
         match commands::parse(frame.data()) {
             Ok(Command::Ping { ttl, context }) => {
-                // At most one PONG waits unwritten (libzmq keeps one too), so a peer that
-                // pings without reading cannot grow our output queue.
-                if self.out.written() >= self.last_pong_end {
+                let written = self.out.written();
+                while self.unwritten_pongs.front().is_some_and(|&end| end <= written) {
+                    self.unwritten_pongs.pop_front();
+                }
+                if self.unwritten_pongs.len() < MAX_UNWRITTEN_PONGS {
                     let pong = commands::pong(context);
                     self.write_command(&pong);
-                    self.last_pong_end = self.out.end_offset();
+                    self.unwritten_pongs.push_back(self.out.end_offset());
                 }
                 self.heartbeat.on_peer_ping(ttl);
             }

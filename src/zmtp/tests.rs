@@ -511,7 +511,9 @@ fn unread_pongs_do_not_pile_up() {
     for _ in 0..1000 {
         e.on_read(&ping).unwrap();
     }
-    assert_eq!(take_out(&mut e), command_frame(&commands::pong(b"1")));
+    // A burst of PINGs gets a bounded number of answers, each with its context.
+    let pong = command_frame(&commands::pong(b"1"));
+    assert_eq!(take_out(&mut e), pong.repeat(8));
     // Once written, the next PING is answered again.
     e.on_read(&command_frame(&commands::ping(0, b"2"))).unwrap();
     assert_eq!(take_out(&mut e), command_frame(&commands::pong(b"2")));
