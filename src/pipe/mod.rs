@@ -180,6 +180,13 @@ pub fn combined_hwm(sndhwm: i32, rcvhwm: i32) -> u64 {
     }
 }
 
+/// How many reads between publications of the read count: libzmq's low-water mark,
+/// half the HWM. Without a HWM every read is published, so that a limit set later
+/// (ZMQ_SNDHWM on a live pipe) starts from the exact count.
+fn low_water_mark(hwm: u64) -> u64 {
+    hwm.div_ceil(2).max(1)
+}
+
 impl Pipe {
     fn new(out: Arc<Queue>, inn: Arc<Queue>) -> Pipe {
         Pipe {
@@ -338,8 +345,15 @@ impl Pipe {
     }
 
     fn message_consumed(&mut self) {
-        // Only we read this queue, so a plain store publishes the count (no RMW).
         self.read += 1;
+        // The writer learns the read count only every `lwm` messages, as libzmq's pipes
+        // send activate_write: a full pipe reopens once half of it was read (not one slot
+        // at a time), the reader touches the shared line rarely, and the number of
+        // messages a blocked chain of pipes lets through matches libzmq's.
+        if self.read % low_water_mark(self.inn.hwm.load(Ordering::Relaxed)) != 0 {
+            return;
+        }
+        // Only we read this queue, so a plain store publishes the count (no RMW).
         self.inn.read.store(self.read, Ordering::SeqCst);
         if self.inn.writer_asleep.load(Ordering::SeqCst) && self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
             self.inn.tell_writer(PipeEvent::Writable);
