@@ -8,10 +8,11 @@
 //! itself asleep and is notified when the reader frees space. Everything else is plain
 //! atomics: no locks on the message path.
 
+mod spsc;
+
 use crate::msg::Msg;
-use crossbeam_queue::SegQueue;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub type PipeId = u64;
 
@@ -70,13 +71,16 @@ enum Item {
     Many(Vec<Msg>),
 }
 
-/// One direction of a pipe.
+/// One direction of a pipe: its state shared by writer and reader. The messages travel
+/// in an `spsc` queue whose two ends the two `Pipe` ends own.
 struct Queue {
-    items: SegQueue<Item>,
+    /// ZMQ_CONFLATE: the newest message, kept here instead of the queue (the writer
+    /// replaces it; the queue allows no removal by the writer).
+    latest: Mutex<Option<Item>>,
     /// Max whole messages in flight; 0 = unlimited. Atomic because an inproc pipe made
     /// before its bind learns the binder's RCVHWM later.
     hwm: AtomicU64,
-    written: AtomicU64,
+    /// Whole messages read, as last published by the reader (see `low_water_mark`).
     read: AtomicU64,
     reader_asleep: AtomicBool,
     writer_asleep: AtomicBool,
@@ -92,9 +96,8 @@ struct Queue {
 impl Queue {
     fn new(hwm: u64) -> Arc<Queue> {
         Arc::new(Queue {
-            items: SegQueue::new(),
+            latest: Mutex::new(None),
             hwm: AtomicU64::new(hwm),
-            written: AtomicU64::new(0),
             read: AtomicU64::new(0),
             // The reader has not looked yet: the first message must wake it, so that a
             // socket's ZMQ_FD signals data on a brand-new pipe too.
@@ -148,6 +151,8 @@ pub struct Pipe {
     id: PipeId,
     out: Arc<Queue>,
     inn: Arc<Queue>,
+    tx: spsc::Producer<Item>,
+    rx: spsc::Consumer<Item>,
     /// Frames of a multipart message being written, queued when its last frame arrives.
     partial: Vec<Msg>,
     /// Frames left of a multipart message being read.
@@ -165,8 +170,10 @@ pub struct Pipe {
 pub fn pair(hwm_ab: u64, hwm_ba: u64) -> (Pipe, Pipe) {
     let ab = Queue::new(hwm_ab);
     let ba = Queue::new(hwm_ba);
-    let a = Pipe::new(ab.clone(), ba.clone());
-    let b = Pipe::new(ba, ab);
+    let (ab_tx, ab_rx) = spsc::channel();
+    let (ba_tx, ba_rx) = spsc::channel();
+    let a = Pipe::new(ab.clone(), ba.clone(), ab_tx, ba_rx);
+    let b = Pipe::new(ba, ab, ba_tx, ab_rx);
     (a, b)
 }
 
@@ -188,11 +195,13 @@ fn low_water_mark(hwm: u64) -> u64 {
 }
 
 impl Pipe {
-    fn new(out: Arc<Queue>, inn: Arc<Queue>) -> Pipe {
+    fn new(out: Arc<Queue>, inn: Arc<Queue>, tx: spsc::Producer<Item>, rx: spsc::Consumer<Item>) -> Pipe {
         Pipe {
             id: next_id(),
             out,
             inn,
+            tx,
+            rx,
             partial: Vec::new(),
             reading: Default::default(),
             written: 0,
@@ -212,7 +221,7 @@ impl Pipe {
         let _ = self.inn.reader.set(n.clone());
         let _ = self.out.writer.set(n);
         // Anything that happened before we had an owner: report it now.
-        if !self.inn.items.is_empty() || self.inn.writer_closed.load(Ordering::SeqCst) {
+        if !self.nothing_queued() || self.inn.writer_closed.load(Ordering::SeqCst) {
             self.inn.tell_reader(PipeEvent::Readable);
         }
     }
@@ -256,13 +265,14 @@ impl Pipe {
             frames.push(msg);
             Item::Many(frames)
         };
+        self.written += 1;
         if self.out.conflate.load(Ordering::Relaxed) {
             // Conflating pipes have no HWM, so the read count does not matter here.
-            while self.out.items.pop().is_some() {}
+            let old = self.out.latest.lock().unwrap_or_else(|e| e.into_inner()).replace(item);
+            drop(old);
+        } else {
+            self.tx.push(item);
         }
-        self.written += 1;
-        self.out.written.store(self.written, Ordering::Release);
-        self.out.items.push(item);
         fence(Ordering::SeqCst);
         if self.out.reader_asleep.load(Ordering::SeqCst) && self.out.reader_asleep.swap(false, Ordering::SeqCst) {
             self.out.tell_reader(PipeEvent::Readable);
@@ -306,8 +316,15 @@ impl Pipe {
     /// Read one frame, or None if nothing is there now (the reader is then asleep and
     /// will get `Readable` on the next write).
     pub fn read(&mut self) -> Option<Msg> {
-        if !self.check_read() {
-            return None;
+        if self.reading.is_empty() {
+            // Single-frame messages go straight to the caller, not through `reading`.
+            match self.fetch()? {
+                Item::One(m) => {
+                    self.message_consumed();
+                    return Some(m);
+                }
+                Item::Many(frames) => self.reading = frames.into(),
+            }
         }
         let m = self.reading.pop_front();
         if self.reading.is_empty() {
@@ -323,25 +340,46 @@ impl Pipe {
         if !self.reading.is_empty() {
             return true;
         }
-        let item = match self.inn.items.pop() {
-            Some(item) => item,
-            None => {
-                self.inn.reader_asleep.store(true, Ordering::SeqCst);
-                fence(Ordering::SeqCst);
-                match self.inn.items.pop() {
-                    Some(item) => {
-                        self.inn.reader_asleep.store(false, Ordering::SeqCst);
-                        item
-                    }
-                    None => return false,
-                }
-            }
-        };
-        match item {
-            Item::One(m) => self.reading.push_back(m),
-            Item::Many(frames) => self.reading = frames.into(),
+        match self.fetch() {
+            Some(Item::One(m)) => self.reading.push_back(m),
+            Some(Item::Many(frames)) => self.reading = frames.into(),
+            None => return false,
         }
         true
+    }
+
+    /// Take the next queued message; if there is none, mark the reader asleep (so the
+    /// next write sends `Readable`).
+    fn fetch(&mut self) -> Option<Item> {
+        if let Some(item) = self.next_item() {
+            return Some(item);
+        }
+        self.inn.reader_asleep.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let item = self.next_item()?;
+        self.inn.reader_asleep.store(false, Ordering::SeqCst);
+        Some(item)
+    }
+
+    /// The next message queued to us. A conflating pipe yields only the newest: what the
+    /// writer left in `latest`, else the last of what was queued before conflation began.
+    fn next_item(&mut self) -> Option<Item> {
+        if !self.inn.conflate.load(Ordering::Relaxed) {
+            return self.rx.pop();
+        }
+        let mut newest = None;
+        while let Some(item) = self.rx.pop() {
+            newest = Some(item);
+        }
+        let latest = self.inn.latest.lock().unwrap_or_else(|e| e.into_inner()).take();
+        latest.or(newest)
+    }
+
+    /// Nothing waits to be read in our incoming direction.
+    fn nothing_queued(&self) -> bool {
+        self.rx.is_empty()
+            && (!self.inn.conflate.load(Ordering::Relaxed)
+                || self.inn.latest.lock().unwrap_or_else(|e| e.into_inner()).is_none())
     }
 
     fn message_consumed(&mut self) {
@@ -362,9 +400,7 @@ impl Pipe {
 
     /// The peer closed its end and everything it sent has been read.
     pub fn peer_gone(&self) -> bool {
-        self.reading.is_empty()
-            && self.inn.writer_closed.load(Ordering::SeqCst)
-            && self.inn.items.is_empty()
+        self.reading.is_empty() && self.inn.writer_closed.load(Ordering::SeqCst) && self.nothing_queued()
     }
 
     /// The peer stopped reading: writes would be lost.
@@ -388,7 +424,9 @@ impl Pipe {
         self.out.writer_closed.store(true, Ordering::SeqCst);
         self.inn.reader_closed.store(true, Ordering::SeqCst);
         self.reading.clear();
-        while self.inn.items.pop().is_some() {}
+        while self.rx.pop().is_some() {}
+        let latest = self.inn.latest.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(latest);
         self.out.tell_reader(PipeEvent::Closed);
         self.inn.tell_writer(PipeEvent::Closed);
     }
