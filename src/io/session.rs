@@ -349,6 +349,15 @@ impl Session {
 
     /// Hand decoded events to the socket: Some(progress), None if the connection must close.
     fn deliver_events(&mut self) -> Option<bool> {
+        let r = self.deliver_events_unflushed();
+        // One publication, and at most one wake-up of the socket, per batch of frames.
+        if let Some(p) = self.pipe.as_mut() {
+            p.flush();
+        }
+        r
+    }
+
+    fn deliver_events_unflushed(&mut self) -> Option<bool> {
         let mut progress = false;
         loop {
             while let Some(msg) = self.stalled.pop_front() {
@@ -405,7 +414,7 @@ impl Session {
             self.stalled.push_front(msg);
             return false;
         }
-        let _ = pipe.write(msg);
+        let _ = pipe.write_unflushed(msg);
         true
     }
 

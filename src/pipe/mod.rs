@@ -161,6 +161,8 @@ pub struct Pipe {
     written: u64,
     /// Local count of whole messages read (published to the writer the same way).
     read: u64,
+    /// Messages were written but not yet published to the reader (`write_unflushed`).
+    unflushed: bool,
     /// Our end was closed locally.
     closed: bool,
     pub peer: PeerInfo,
@@ -206,6 +208,7 @@ impl Pipe {
             reading: Default::default(),
             written: 0,
             read: 0,
+            unflushed: false,
             closed: false,
             peer: PeerInfo::default(),
         }
@@ -251,6 +254,15 @@ impl Pipe {
     /// Write one frame. Call `check_write` before the first frame of each message.
     /// Returns false (and gives the frame back) if the peer is gone.
     pub fn write(&mut self, msg: Msg) -> Result<(), Msg> {
+        self.write_unflushed(msg)?;
+        self.flush();
+        Ok(())
+    }
+
+    /// Like `write`, but the reader sees the message only after `flush`: an I/O session
+    /// writes everything decoded from one read and then wakes the socket once, so the
+    /// socket takes a batch per wake-up instead of sleeping again after every message.
+    pub fn write_unflushed(&mut self, msg: Msg) -> Result<(), Msg> {
         if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
             return Err(msg);
         }
@@ -273,11 +285,21 @@ impl Pipe {
         } else {
             self.tx.push(item);
         }
+        self.unflushed = true;
+        Ok(())
+    }
+
+    /// Publish what `write_unflushed` wrote; wake the reader if it was asleep.
+    pub fn flush(&mut self) {
+        if !self.unflushed {
+            return;
+        }
+        self.unflushed = false;
+        self.tx.publish();
         fence(Ordering::SeqCst);
         if self.out.reader_asleep.load(Ordering::SeqCst) && self.out.reader_asleep.swap(false, Ordering::SeqCst) {
             self.out.tell_reader(PipeEvent::Readable);
         }
-        Ok(())
     }
 
     /// Change the limits of both directions (outgoing, incoming) of this pipe.
@@ -419,6 +441,8 @@ impl Pipe {
         if self.closed {
             return;
         }
+        // What we wrote stays readable after we close.
+        self.flush();
         self.closed = true;
         self.partial.clear();
         self.out.writer_closed.store(true, Ordering::SeqCst);

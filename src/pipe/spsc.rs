@@ -86,7 +86,7 @@ pub fn channel<T: Send>() -> (Producer<T>, Consumer<T>) {
 }
 
 impl<T> Producer<T> {
-    /// Append an item; the reader can take it as soon as this returns.
+    /// Append an item; the reader sees it after the next `publish`.
     pub fn push(&mut self, item: T) {
         // SAFETY: only this Producer uses the tail cursor.
         let tail = unsafe { &mut *self.shared.tail.0.get() };
@@ -109,6 +109,10 @@ impl<T> Producer<T> {
             tail.index = 0;
         }
         self.written += 1;
+    }
+
+    /// Make every item pushed so far visible to the reader.
+    pub fn publish(&mut self) {
         self.shared.published.0.store(self.written, Ordering::Release);
     }
 }
@@ -207,6 +211,7 @@ mod tests {
         for i in 0..CHUNK * 3 + 5 {
             tx.push(Box::new(i));
         }
+        tx.publish();
         for i in 0..CHUNK * 2 {
             assert_eq!(*rx.pop().unwrap(), i);
         }
@@ -222,7 +227,11 @@ mod tests {
         let w = std::thread::spawn(move || {
             for i in 0..N {
                 tx.push(i);
+                if i % 7 == 0 {
+                    tx.publish();
+                }
             }
+            tx.publish();
         });
         let mut next = 0;
         while next < N {
