@@ -388,7 +388,12 @@ impl Session {
                     }
                     self.reconnected = true;
                 }
-                Event::Message(msg) => self.stalled.push_back(msg),
+                // `stalled` is empty here (drained above): straight into the pipe.
+                Event::Message(msg) => {
+                    if !self.push_frame(msg) {
+                        return Some(progress);
+                    }
+                }
                 Event::Subscribe(topic) => self.stalled.push_back(zmtp::commands::subscription_message(true, &topic)),
                 Event::Cancel(topic) => self.stalled.push_back(zmtp::commands::subscription_message(false, &topic)),
                 Event::Error(f) => {
