@@ -295,8 +295,14 @@ impl Pipe {
             return;
         }
         self.unflushed = false;
+        // A SeqCst store (publish) then a SeqCst load (reader_asleep), against the
+        // reader's SeqCst store of reader_asleep then SeqCst load of the count in `fetch`:
+        // one of us sees the other, so no wake-up is lost and no fence is needed.
+        // `latest` (conflate) is a mutex, outside that order: fence for it.
         self.tx.publish();
-        fence(Ordering::SeqCst);
+        if self.out.conflate.load(Ordering::Relaxed) {
+            fence(Ordering::SeqCst);
+        }
         if self.out.reader_asleep.load(Ordering::SeqCst) && self.out.reader_asleep.swap(false, Ordering::SeqCst) {
             self.out.tell_reader(PipeEvent::Readable);
         }
@@ -377,7 +383,10 @@ impl Pipe {
             return Some(item);
         }
         self.inn.reader_asleep.store(true, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
+        // See `flush`: SeqCst store then SeqCst load of the count needs no fence.
+        if self.inn.conflate.load(Ordering::Relaxed) {
+            fence(Ordering::SeqCst);
+        }
         let item = self.next_item()?;
         self.inn.reader_asleep.store(false, Ordering::SeqCst);
         Some(item)

@@ -111,9 +111,10 @@ impl<T> Producer<T> {
         self.written += 1;
     }
 
-    /// Make every item pushed so far visible to the reader.
+    /// Make every item pushed so far visible to the reader. SeqCst: the pipe's wake-up
+    /// handshake relies on it (see `Pipe::flush`).
     pub fn publish(&mut self) {
-        self.shared.published.0.store(self.written, Ordering::Release);
+        self.shared.published.0.store(self.written, Ordering::SeqCst);
     }
 }
 
