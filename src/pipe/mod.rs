@@ -161,6 +161,12 @@ pub struct Pipe {
     written: u64,
     /// Local count of whole messages read (published to the writer the same way).
     read: u64,
+    /// The peer's read count as this writer last took it in (see `check_write`).
+    peer_read: u64,
+    /// When `peer_read` was last taken in.
+    peer_read_at: std::time::Instant,
+    /// The last `check_write` said "full".
+    refused: bool,
     /// Messages were written but not yet published to the reader (`write_unflushed`).
     unflushed: bool,
     /// Our end was closed locally.
@@ -189,6 +195,10 @@ pub fn combined_hwm(sndhwm: i32, rcvhwm: i32) -> u64 {
     }
 }
 
+/// How long a writer may go on with an old view of the reader's progress (libzmq's
+/// max_command_delay: a sending socket processes commands about once per ms).
+const PEER_READ_DELAY: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// How many reads between publications of the read count: libzmq's low-water mark,
 /// half the HWM. Without a HWM every read is published, so that a limit set later
 /// (ZMQ_SNDHWM on a live pipe) starts from the exact count.
@@ -208,6 +218,9 @@ impl Pipe {
             reading: Default::default(),
             written: 0,
             read: 0,
+            peer_read: 0,
+            peer_read_at: std::time::Instant::now(),
+            refused: false,
             unflushed: false,
             closed: false,
             peer: PeerInfo::default(),
@@ -239,14 +252,33 @@ impl Pipe {
         if !self.partial.is_empty() || hwm == 0 {
             return true;
         }
-        if self.written - self.out.read.load(Ordering::Acquire) < hwm {
+        if self.written - self.peer_read < hwm {
             return true;
         }
+        // Full as far as this end knows. libzmq's writer learns of reads only from the
+        // reader's activate_write commands, which a sending socket takes in at most once
+        // per millisecond, so a burst of non-blocking sends meets the HWM even when the
+        // reader is keeping up (test_hwm_pubsub's blocking tests count on it). Here the
+        // reader's progress is taken in once a millisecond, or on the check after one
+        // that said "full" (the owner comes back after a Writable event or on its next
+        // send).
+        let now = std::time::Instant::now();
+        if self.refused || now.duration_since(self.peer_read_at) >= PEER_READ_DELAY {
+            self.peer_read_at = now;
+            self.peer_read = self.out.read.load(Ordering::SeqCst);
+            if self.written - self.peer_read < hwm {
+                self.refused = false;
+                self.out.writer_asleep.store(false, Ordering::SeqCst);
+                return true;
+            }
+        }
+        self.refused = true;
         self.out.writer_asleep.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if self.written - self.out.read.load(Ordering::SeqCst) < hwm {
-            self.out.writer_asleep.store(false, Ordering::SeqCst);
-            return true;
+        if self.out.read.load(Ordering::SeqCst) != self.peer_read && self.out.writer_asleep.swap(false, Ordering::SeqCst) {
+            // The reader already published progress (while we were not asleep, so it
+            // told no one): make sure we come back for it.
+            self.out.tell_writer(PipeEvent::Writable);
         }
         false
     }
