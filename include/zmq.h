@@ -449,7 +449,8 @@ ZMQ_EXPORT int zmq_ctx_destroy(void *context);
 // Initialises an empty message.
 ZMQ_EXPORT int zmq_msg_init(struct zmq_msg_t *msg);
 
-// Initialises a message of `size` bytes (zero-filled here; libzmq leaves them undefined).
+// Initialises a message of `size` bytes, left undefined as libzmq does (the caller
+// fills them through zmq_msg_data).
 ZMQ_EXPORT int zmq_msg_init_size(struct zmq_msg_t *msg, size_t size);
 
 // Wraps the caller's buffer without copying; `ffn(data, hint)` runs (possibly on another

@@ -445,6 +445,15 @@ impl Session {
 
     /// Hand decoded events to the socket: Some(progress), None if the connection must close.
     fn deliver_events(&mut self) -> Option<bool> {
+        let r = self.deliver_events_unflushed();
+        // One publication, and at most one wake-up of the socket, per batch of frames.
+        if let Some(p) = self.pipe.as_mut() {
+            p.flush();
+        }
+        r
+    }
+
+    fn deliver_events_unflushed(&mut self) -> Option<bool> {
         if self.raw.is_some() && self.attach_pending.is_some() {
             // A raw connection's first message (the connect notification) needs the pipe.
             return Some(false);
@@ -479,7 +488,12 @@ impl Session {
                     }
                     self.reconnected = true;
                 }
-                Event::Message(msg) => self.stalled.push_back(msg),
+                // `stalled` is empty here (drained above): straight into the pipe.
+                Event::Message(msg) => {
+                    if !self.push_frame(msg) {
+                        return Some(progress);
+                    }
+                }
                 Event::Subscribe(topic) => self.stalled.push_back(zmtp::commands::subscription_message(true, &topic)),
                 Event::Cancel(topic) => self.stalled.push_back(zmtp::commands::subscription_message(false, &topic)),
                 Event::ZapRequest(req) => self.zap_request = Some(req),
@@ -545,7 +559,7 @@ impl Session {
             self.stalled.push_front(msg);
             return false;
         }
-        let _ = pipe.write(msg);
+        let _ = pipe.write_unflushed(msg);
         true
     }
 

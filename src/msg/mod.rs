@@ -18,6 +18,9 @@ use std::sync::Arc;
 /// Payloads up to this size are stored inside the message itself.
 pub const INLINE_MAX: usize = 32;
 
+/// Up to this size `with_size_unfilled` makes refcount and bytes one allocation.
+const SINGLE_ALLOC_MAX: usize = 1 << 30;
+
 /// Marks a live message inside a `zmq_msg_t`, so the C layer can reject garbage.
 const MAGIC: u32 = 0x6d73_6721;
 
@@ -148,6 +151,34 @@ impl Msg {
         } else {
             Msg { body: Body::Owned(Arc::from(data)), ..Msg::new() }
         }
+    }
+
+    /// A message of `len` bytes whose content is whatever the allocator returned
+    /// (zmq_msg_init_size: libzmq leaves it undefined, the caller fills it through
+    /// zmq_msg_data). Skipping the zeroing matters: zeroing a 64 KiB buffer costs more than
+    /// the rest of an inproc send and receive. None if the memory cannot be had.
+    pub fn with_size_unfilled(len: usize) -> Option<Msg> {
+        if len <= INLINE_MAX {
+            return Some(Msg::with_size(len));
+        }
+        let body = if len <= SINGLE_ALLOC_MAX {
+            // One allocation for refcount and bytes. Its failure would abort, but at this
+            // size that only happens when the process is out of memory anyway.
+            let buf = Arc::<[u8]>::new_uninit_slice(len);
+            // SAFETY: u8 has no invalid bit patterns; the bytes are the C caller's to
+            // fill, exactly like libzmq's malloc'd content.
+            Body::Owned(unsafe { buf.assume_init() })
+        } else {
+            // Huge sizes: a fallible allocation, so the caller gets ENOMEM, not an abort.
+            let mut v: Vec<std::mem::MaybeUninit<u8>> = Vec::new();
+            v.try_reserve_exact(len).ok()?;
+            // SAFETY: capacity is `len`; MaybeUninit needs no initialisation.
+            unsafe { v.set_len(len) };
+            let raw = Box::into_raw(v.into_boxed_slice()) as *mut [u8];
+            // SAFETY: same layout as Box<[u8]>; the bytes are the caller's to fill (above).
+            Body::Shared(Arc::new(Content::owned(unsafe { Box::from_raw(raw) })))
+        };
+        Some(Msg { body, ..Msg::new() })
     }
 
     /// A message taking ownership of `data` without copying (when large).

@@ -8,10 +8,11 @@
 //! itself asleep and is notified when the reader frees space. Everything else is plain
 //! atomics: no locks on the message path.
 
+mod spsc;
+
 use crate::msg::Msg;
-use crossbeam_queue::SegQueue;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub type PipeId = u64;
 
@@ -70,13 +71,16 @@ enum Item {
     Many(Vec<Msg>),
 }
 
-/// One direction of a pipe.
+/// One direction of a pipe: its state shared by writer and reader. The messages travel
+/// in an `spsc` queue whose two ends the two `Pipe` ends own.
 struct Queue {
-    items: SegQueue<Item>,
+    /// ZMQ_CONFLATE: the newest message, kept here instead of the queue (the writer
+    /// replaces it; the queue allows no removal by the writer).
+    latest: Mutex<Option<Item>>,
     /// Max whole messages in flight; 0 = unlimited. Atomic because an inproc pipe made
     /// before its bind learns the binder's RCVHWM later.
     hwm: AtomicU64,
-    written: AtomicU64,
+    /// Whole messages read, as last published by the reader (see `low_water_mark`).
     read: AtomicU64,
     reader_asleep: AtomicBool,
     writer_asleep: AtomicBool,
@@ -92,9 +96,8 @@ struct Queue {
 impl Queue {
     fn new(hwm: u64) -> Arc<Queue> {
         Arc::new(Queue {
-            items: SegQueue::new(),
+            latest: Mutex::new(None),
             hwm: AtomicU64::new(hwm),
-            written: AtomicU64::new(0),
             read: AtomicU64::new(0),
             // The reader has not looked yet: the first message must wake it, so that a
             // socket's ZMQ_FD signals data on a brand-new pipe too.
@@ -148,6 +151,8 @@ pub struct Pipe {
     id: PipeId,
     out: Arc<Queue>,
     inn: Arc<Queue>,
+    tx: spsc::Producer<Item>,
+    rx: spsc::Consumer<Item>,
     /// Frames of a multipart message being written, queued when its last frame arrives.
     partial: Vec<Msg>,
     /// Frames left of a multipart message being read.
@@ -156,6 +161,14 @@ pub struct Pipe {
     written: u64,
     /// Local count of whole messages read (published to the writer the same way).
     read: u64,
+    /// The peer's read count as this writer last took it in (see `check_write`).
+    peer_read: u64,
+    /// When `peer_read` was last taken in.
+    peer_read_at: std::time::Instant,
+    /// The last `check_write` said "full".
+    refused: bool,
+    /// Messages were written but not yet published to the reader (`write_unflushed`).
+    unflushed: bool,
     /// Our end was closed locally.
     closed: bool,
     pub peer: PeerInfo,
@@ -165,8 +178,10 @@ pub struct Pipe {
 pub fn pair(hwm_ab: u64, hwm_ba: u64) -> (Pipe, Pipe) {
     let ab = Queue::new(hwm_ab);
     let ba = Queue::new(hwm_ba);
-    let a = Pipe::new(ab.clone(), ba.clone());
-    let b = Pipe::new(ba, ab);
+    let (ab_tx, ab_rx) = spsc::channel();
+    let (ba_tx, ba_rx) = spsc::channel();
+    let a = Pipe::new(ab.clone(), ba.clone(), ab_tx, ba_rx);
+    let b = Pipe::new(ba, ab, ba_tx, ab_rx);
     (a, b)
 }
 
@@ -180,16 +195,33 @@ pub fn combined_hwm(sndhwm: i32, rcvhwm: i32) -> u64 {
     }
 }
 
+/// How long a writer may go on with an old view of the reader's progress (libzmq's
+/// max_command_delay: a sending socket processes commands about once per ms).
+const PEER_READ_DELAY: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// How many reads between publications of the read count: libzmq's low-water mark,
+/// half the HWM. Without a HWM every read is published, so that a limit set later
+/// (ZMQ_SNDHWM on a live pipe) starts from the exact count.
+fn low_water_mark(hwm: u64) -> u64 {
+    hwm.div_ceil(2).max(1)
+}
+
 impl Pipe {
-    fn new(out: Arc<Queue>, inn: Arc<Queue>) -> Pipe {
+    fn new(out: Arc<Queue>, inn: Arc<Queue>, tx: spsc::Producer<Item>, rx: spsc::Consumer<Item>) -> Pipe {
         Pipe {
             id: next_id(),
             out,
             inn,
+            tx,
+            rx,
             partial: Vec::new(),
             reading: Default::default(),
             written: 0,
             read: 0,
+            peer_read: 0,
+            peer_read_at: std::time::Instant::now(),
+            refused: false,
+            unflushed: false,
             closed: false,
             peer: PeerInfo::default(),
         }
@@ -205,7 +237,7 @@ impl Pipe {
         let _ = self.inn.reader.set(n.clone());
         let _ = self.out.writer.set(n);
         // Anything that happened before we had an owner: report it now.
-        if !self.inn.items.is_empty() || self.inn.writer_closed.load(Ordering::SeqCst) {
+        if !self.nothing_queued() || self.inn.writer_closed.load(Ordering::SeqCst) {
             self.inn.tell_reader(PipeEvent::Readable);
         }
     }
@@ -220,14 +252,33 @@ impl Pipe {
         if !self.partial.is_empty() || hwm == 0 {
             return true;
         }
-        if self.written - self.out.read.load(Ordering::Acquire) < hwm {
+        if self.written - self.peer_read < hwm {
             return true;
         }
+        // Full as far as this end knows. libzmq's writer learns of reads only from the
+        // reader's activate_write commands, which a sending socket takes in at most once
+        // per millisecond, so a burst of non-blocking sends meets the HWM even when the
+        // reader is keeping up (test_hwm_pubsub's blocking tests count on it). Here the
+        // reader's progress is taken in once a millisecond, or on the check after one
+        // that said "full" (the owner comes back after a Writable event or on its next
+        // send).
+        let now = std::time::Instant::now();
+        if self.refused || now.duration_since(self.peer_read_at) >= PEER_READ_DELAY {
+            self.peer_read_at = now;
+            self.peer_read = self.out.read.load(Ordering::SeqCst);
+            if self.written - self.peer_read < hwm {
+                self.refused = false;
+                self.out.writer_asleep.store(false, Ordering::SeqCst);
+                return true;
+            }
+        }
+        self.refused = true;
         self.out.writer_asleep.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if self.written - self.out.read.load(Ordering::SeqCst) < hwm {
-            self.out.writer_asleep.store(false, Ordering::SeqCst);
-            return true;
+        if self.out.read.load(Ordering::SeqCst) != self.peer_read && self.out.writer_asleep.swap(false, Ordering::SeqCst) {
+            // The reader already published progress (while we were not asleep, so it
+            // told no one): make sure we come back for it.
+            self.out.tell_writer(PipeEvent::Writable);
         }
         false
     }
@@ -235,6 +286,15 @@ impl Pipe {
     /// Write one frame. Call `check_write` before the first frame of each message.
     /// Returns false (and gives the frame back) if the peer is gone.
     pub fn write(&mut self, msg: Msg) -> Result<(), Msg> {
+        self.write_unflushed(msg)?;
+        self.flush();
+        Ok(())
+    }
+
+    /// Like `write`, but the reader sees the message only after `flush`: an I/O session
+    /// writes everything decoded from one read and then wakes the socket once, so the
+    /// socket takes a batch per wake-up instead of sleeping again after every message.
+    pub fn write_unflushed(&mut self, msg: Msg) -> Result<(), Msg> {
         if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
             return Err(msg);
         }
@@ -249,18 +309,35 @@ impl Pipe {
             frames.push(msg);
             Item::Many(frames)
         };
+        self.written += 1;
         if self.out.conflate.load(Ordering::Relaxed) {
             // Conflating pipes have no HWM, so the read count does not matter here.
-            while self.out.items.pop().is_some() {}
+            let old = self.out.latest.lock().unwrap_or_else(|e| e.into_inner()).replace(item);
+            drop(old);
+        } else {
+            self.tx.push(item);
         }
-        self.written += 1;
-        self.out.written.store(self.written, Ordering::Release);
-        self.out.items.push(item);
-        fence(Ordering::SeqCst);
+        self.unflushed = true;
+        Ok(())
+    }
+
+    /// Publish what `write_unflushed` wrote; wake the reader if it was asleep.
+    pub fn flush(&mut self) {
+        if !self.unflushed {
+            return;
+        }
+        self.unflushed = false;
+        // A SeqCst store (publish) then a SeqCst load (reader_asleep), against the
+        // reader's SeqCst store of reader_asleep then SeqCst load of the count in `fetch`:
+        // one of us sees the other, so no wake-up is lost and no fence is needed.
+        // `latest` (conflate) is a mutex, outside that order: fence for it.
+        self.tx.publish();
+        if self.out.conflate.load(Ordering::Relaxed) {
+            fence(Ordering::SeqCst);
+        }
         if self.out.reader_asleep.load(Ordering::SeqCst) && self.out.reader_asleep.swap(false, Ordering::SeqCst) {
             self.out.tell_reader(PipeEvent::Readable);
         }
-        Ok(())
     }
 
     /// Change the limits of both directions (outgoing, incoming) of this pipe.
@@ -299,8 +376,15 @@ impl Pipe {
     /// Read one frame, or None if nothing is there now (the reader is then asleep and
     /// will get `Readable` on the next write).
     pub fn read(&mut self) -> Option<Msg> {
-        if !self.check_read() {
-            return None;
+        if self.reading.is_empty() {
+            // Single-frame messages go straight to the caller, not through `reading`.
+            match self.fetch()? {
+                Item::One(m) => {
+                    self.message_consumed();
+                    return Some(m);
+                }
+                Item::Many(frames) => self.reading = frames.into(),
+            }
         }
         let m = self.reading.pop_front();
         if self.reading.is_empty() {
@@ -316,30 +400,61 @@ impl Pipe {
         if !self.reading.is_empty() {
             return true;
         }
-        let item = match self.inn.items.pop() {
-            Some(item) => item,
-            None => {
-                self.inn.reader_asleep.store(true, Ordering::SeqCst);
-                fence(Ordering::SeqCst);
-                match self.inn.items.pop() {
-                    Some(item) => {
-                        self.inn.reader_asleep.store(false, Ordering::SeqCst);
-                        item
-                    }
-                    None => return false,
-                }
-            }
-        };
-        match item {
-            Item::One(m) => self.reading.push_back(m),
-            Item::Many(frames) => self.reading = frames.into(),
+        match self.fetch() {
+            Some(Item::One(m)) => self.reading.push_back(m),
+            Some(Item::Many(frames)) => self.reading = frames.into(),
+            None => return false,
         }
         true
     }
 
+    /// Take the next queued message; if there is none, mark the reader asleep (so the
+    /// next write sends `Readable`).
+    fn fetch(&mut self) -> Option<Item> {
+        if let Some(item) = self.next_item() {
+            return Some(item);
+        }
+        self.inn.reader_asleep.store(true, Ordering::SeqCst);
+        // See `flush`: SeqCst store then SeqCst load of the count needs no fence.
+        if self.inn.conflate.load(Ordering::Relaxed) {
+            fence(Ordering::SeqCst);
+        }
+        let item = self.next_item()?;
+        self.inn.reader_asleep.store(false, Ordering::SeqCst);
+        Some(item)
+    }
+
+    /// The next message queued to us. A conflating pipe yields only the newest: what the
+    /// writer left in `latest`, else the last of what was queued before conflation began.
+    fn next_item(&mut self) -> Option<Item> {
+        if !self.inn.conflate.load(Ordering::Relaxed) {
+            return self.rx.pop();
+        }
+        let mut newest = None;
+        while let Some(item) = self.rx.pop() {
+            newest = Some(item);
+        }
+        let latest = self.inn.latest.lock().unwrap_or_else(|e| e.into_inner()).take();
+        latest.or(newest)
+    }
+
+    /// Nothing waits to be read in our incoming direction.
+    fn nothing_queued(&self) -> bool {
+        self.rx.is_empty()
+            && (!self.inn.conflate.load(Ordering::Relaxed)
+                || self.inn.latest.lock().unwrap_or_else(|e| e.into_inner()).is_none())
+    }
+
     fn message_consumed(&mut self) {
-        // Only we read this queue, so a plain store publishes the count (no RMW).
         self.read += 1;
+        // The writer learns the read count only every `lwm` messages, as libzmq's pipes
+        // send activate_write: a full pipe reopens once half of it was read (not one slot
+        // at a time), the reader touches the shared line rarely, and the number of
+        // messages a blocked chain of pipes lets through matches libzmq's.
+        if self.read % low_water_mark(self.inn.hwm.load(Ordering::Relaxed)) != 0 {
+            return;
+        }
+        // Only we read this queue, so a plain store publishes the count (no RMW).
         self.inn.read.store(self.read, Ordering::SeqCst);
         if self.inn.writer_asleep.load(Ordering::SeqCst) && self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
             self.inn.tell_writer(PipeEvent::Writable);
@@ -348,9 +463,7 @@ impl Pipe {
 
     /// The peer closed its end and everything it sent has been read.
     pub fn peer_gone(&self) -> bool {
-        self.reading.is_empty()
-            && self.inn.writer_closed.load(Ordering::SeqCst)
-            && self.inn.items.is_empty()
+        self.reading.is_empty() && self.inn.writer_closed.load(Ordering::SeqCst) && self.nothing_queued()
     }
 
     /// The peer stopped reading: writes would be lost.
@@ -369,12 +482,16 @@ impl Pipe {
         if self.closed {
             return;
         }
+        // What we wrote stays readable after we close.
+        self.flush();
         self.closed = true;
         self.partial.clear();
         self.out.writer_closed.store(true, Ordering::SeqCst);
         self.inn.reader_closed.store(true, Ordering::SeqCst);
         self.reading.clear();
-        while self.inn.items.pop().is_some() {}
+        while self.rx.pop().is_some() {}
+        let latest = self.inn.latest.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(latest);
         self.out.tell_reader(PipeEvent::Closed);
         self.inn.tell_writer(PipeEvent::Closed);
     }

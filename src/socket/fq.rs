@@ -1,6 +1,6 @@
 //! Fair queuing: read from each pipe with messages in turn, whole messages at a time.
 
-use super::Core;
+use super::{next_index, Core};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::pipe::PipeId;
@@ -55,7 +55,7 @@ impl FairQueue {
                 Some(msg) => {
                     self.more = msg.more();
                     if !self.more {
-                        self.current = (self.current + 1) % self.active.len();
+                        self.current = next_index(self.current, self.active.len());
                     }
                     return Ok((msg, id));
                 }

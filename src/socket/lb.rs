@@ -1,6 +1,6 @@
 //! Load balancing: send each whole message to the next pipe that has room.
 
-use super::Core;
+use super::{next_index, Core};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::pipe::PipeId;
@@ -88,7 +88,7 @@ impl LoadBalancer {
         }
         self.more = more;
         if !more {
-            self.current = (self.current + 1) % self.active.len();
+            self.current = next_index(self.current, self.active.len());
         }
         Ok(Some(id))
     }

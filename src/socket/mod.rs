@@ -63,6 +63,16 @@ pub const SNDMORE: i32 = 2;
 pub const POLLIN: i32 = 1;
 pub const POLLOUT: i32 = 2;
 
+/// Round-robin step over `len` pipes (no division on the per-message path).
+#[inline]
+fn next_index(current: usize, len: usize) -> usize {
+    if current + 1 >= len {
+        0
+    } else {
+        current + 1
+    }
+}
+
 /// The parts of a socket its pattern works on.
 pub struct Core {
     pub options: Options,
@@ -308,8 +318,16 @@ impl Socket {
         self.pattern.attach(&mut self.core, id);
     }
 
-    /// Remove pipes found dead during the last operation.
+    /// Remove pipes found dead during the last operation. Runs twice per send/recv:
+    /// the common nothing-to-do case stays inline.
+    #[inline]
     fn reap(&mut self) {
+        if !self.core.dead.is_empty() {
+            self.reap_dead();
+        }
+    }
+
+    fn reap_dead(&mut self) {
         while let Some(id) = self.core.dead.pop() {
             if let Some(mut p) = self.core.pipes.remove(&id) {
                 self.pattern.detach(&mut self.core, id);
