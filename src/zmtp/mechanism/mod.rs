@@ -4,6 +4,7 @@
 //! a `MechanismConfig` variant. The engine only moves command bodies in and out and asks
 //! for the status; it never looks inside a mechanism's commands.
 
+pub mod curve;
 pub mod null;
 
 use crate::msg::Msg;
@@ -37,10 +38,15 @@ impl MechanismConfig {
     pub(crate) fn start(&self, local: LocalInfo) -> Box<dyn Mechanism> {
         match self {
             MechanismConfig::Null => Box::new(null::NullMechanism::new(local)),
-            // Filled in by the PLAIN and CURVE mechanisms as they land.
-            MechanismConfig::Plain { .. } | MechanismConfig::Curve { .. } => {
-                Box::new(Unsupported)
+            MechanismConfig::Curve { public_key, secret_key, server_key } => {
+                if local.as_server {
+                    Box::new(curve::CurveServer::new(local, *secret_key))
+                } else {
+                    Box::new(curve::CurveClient::new(local, *public_key, *secret_key, *server_key))
+                }
             }
+            // Filled in by the PLAIN mechanism when it lands.
+            MechanismConfig::Plain { .. } => Box::new(Unsupported),
         }
     }
 }
