@@ -152,6 +152,8 @@ impl Session {
             socket_type: o.socket_type,
             routing_id: o.routing_id.clone(),
             zap_domain: o.zap_domain.clone(),
+            as_server: o.as_server,
+            mechanism: mechanism_config(o),
             heartbeat_ivl: Duration::from_millis(o.heartbeat_ivl.max(0) as u64),
             heartbeat_ttl: Duration::from_millis(o.heartbeat_ttl as u64 * 100),
             heartbeat_timeout: Duration::from_millis(if o.heartbeat_timeout < 0 { o.heartbeat_ivl.max(0) } else { o.heartbeat_timeout } as u64),
@@ -554,4 +556,16 @@ fn needs_identity(socket_type: i32) -> bool {
 pub(crate) fn pipe_at_connect(options: &Options) -> bool {
     let named = !options.connect_routing_id.is_empty() && matches!(options.socket_type, kind::ROUTER | kind::REP);
     !options.immediate && (!needs_identity(options.socket_type) || named)
+}
+
+/// The security mechanism and keys the socket's options select (ZMQ_MECHANISM).
+fn mechanism_config(o: &Options) -> zmtp::MechanismConfig {
+    match o.mechanism {
+        crate::options::MECHANISM_CURVE => zmtp::MechanismConfig::Curve {
+            public_key: o.curve_public_key,
+            secret_key: o.curve_secret_key,
+            server_key: o.curve_server_key,
+        },
+        _ => zmtp::MechanismConfig::Null,
+    }
 }

@@ -14,7 +14,7 @@ use super::commands::{self, Command};
 use super::failure::{protocol_error, Failure};
 use super::greeting::{GreetingExchange, OurGreeting, PeerGreeting, Protocol, MECHANISM_LEN};
 use super::heartbeat::{Due, Heartbeat};
-use super::mechanism::{LocalInfo, Mechanism, MechanismConfig, Status};
+use super::mechanism::{LocalInfo, Mechanism, MechanismConfig, Status, ZapReply};
 use super::outbuf::OutQueue;
 use super::socket_type;
 
@@ -232,8 +232,7 @@ impl Engine {
         self.check_active()?;
         if self.protocol == Some(Protocol::V3_1) && self.cfg.subscribe_commands {
             let body = if subscribe { commands::subscribe(topic) } else { commands::cancel(topic) };
-            self.write_command(&body);
-            Ok(())
+            self.write_active_command(body).map_err(|f| self.fail(f))
         } else {
             self.send(&commands::subscription_message(subscribe, topic))
         }
@@ -250,7 +249,10 @@ impl Engine {
             Due::Nothing => {}
             Due::SendPing => {
                 let ping = commands::ping(self.heartbeat.ttl_deciseconds(), &[]);
-                self.write_command(&ping);
+                if let Err(f) = self.write_active_command(ping) {
+                    self.fail(f);
+                    return None;
+                }
             }
             Due::Expired(detail) => {
                 self.fail(Failure::timeout(detail));
@@ -404,6 +406,11 @@ impl Engine {
         }
         let mechanism = self.mechanism.as_mut().expect("3.x handshake has a mechanism");
         mechanism.process_handshake_command(frame.data())?;
+        // Stand-in until the session carries ZAP requests (branch wt-sec replaces this):
+        // accept, as libzmq does when no ZAP handler is bound.
+        if mechanism.take_zap_request().is_some() {
+            mechanism.zap_reply(&ZapReply { status_code: b"200".to_vec(), ..ZapReply::default() })?;
+        }
         self.send_handshake_commands();
         let mechanism = self.mechanism.as_ref().expect("3.x handshake has a mechanism");
         match mechanism.status() {
@@ -446,31 +453,34 @@ impl Engine {
     }
 
     fn on_active_frame(&mut self, frame: Msg) -> std::result::Result<(), Failure> {
-        if frame.is_command() {
-            // ZMTP 1.0/2.0 have no commands: drop such frames, as libzmq's session does.
-            if self.is_v3() {
-                self.on_command(&frame);
-            }
-            return Ok(());
-        }
-        let mut msg = match &mut self.mechanism {
+        // CURVE boxes every frame, commands included; its box says which is which (libzmq
+        // ignores the wire flags of a MESSAGE).
+        let frame = match &mut self.mechanism {
             Some(m) if m.wraps_messages() => m.decode(frame)?,
             _ => frame,
         };
+        if frame.is_command() {
+            // ZMTP 1.0/2.0 have no commands: drop such frames, as libzmq's session does.
+            if self.is_v3() {
+                self.on_command(&frame)?;
+            }
+            return Ok(());
+        }
+        let mut msg = frame;
         msg.set_metadata(self.metadata.clone());
         self.events.push_back(Event::Message(msg));
         Ok(())
     }
 
     /// Commands after the handshake. Unknown and malformed ones are ignored, as in libzmq.
-    fn on_command(&mut self, frame: &Msg) {
+    fn on_command(&mut self, frame: &Msg) -> std::result::Result<(), Failure> {
         match commands::parse(frame.data()) {
             Ok(Command::Ping { ttl, context }) => {
                 // At most one PONG waits unwritten (libzmq keeps one too), so a peer that
                 // pings without reading cannot grow our output queue.
                 if self.out.written() >= self.last_pong_end {
                     let pong = commands::pong(context);
-                    self.write_command(&pong);
+                    self.write_active_command(pong)?;
                     self.last_pong_end = self.out.end_offset();
                 }
                 self.heartbeat.on_peer_ping(ttl);
@@ -479,6 +489,22 @@ impl Engine {
             Ok(Command::Cancel(topic)) => self.events.push_back(Event::Cancel(topic.to_vec())),
             _ => {}
         }
+        Ok(())
+    }
+
+    /// A command after the handshake (PING, PONG, SUBSCRIBE, CANCEL): boxed like any frame
+    /// when the mechanism wraps messages, as libzmq does.
+    fn write_active_command(&mut self, body: Vec<u8>) -> std::result::Result<(), Failure> {
+        match &mut self.mechanism {
+            Some(m) if m.wraps_messages() => {
+                let mut msg = Msg::from_vec(body);
+                msg.set_flags(crate::msg::flags::COMMAND);
+                let frame = m.encode(&msg)?;
+                self.write_frame(&frame, false);
+            }
+            _ => self.write_command(&body),
+        }
+        Ok(())
     }
 
     fn send_handshake_commands(&mut self) {
