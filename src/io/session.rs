@@ -276,7 +276,7 @@ impl Session {
         loop {
             let mut progress = match self.read_stream() {
                 Ok(p) => p,
-                Err(()) => return self.lost(io),
+                Err(errno) => return self.cut(io, errno),
             };
             match self.deliver_events() {
                 Some(p) => progress |= p,
@@ -287,7 +287,7 @@ impl Session {
             }
             match self.write_stream() {
                 Ok(p) => progress |= p,
-                Err(()) => return self.lost(io),
+                Err(errno) => return self.cut(io, errno),
             }
             if self.finished() {
                 return false;
@@ -321,8 +321,18 @@ impl Session {
         out_empty && pipe_done
     }
 
-    /// Read what the stream has, unless the socket's pipe is full. Ok(progress).
-    fn read_stream(&mut self) -> Result<bool, ()> {
+    /// The stream failed or ended (`errno`; EPIPE for EOF). A connection cut before its
+    /// handshake is done is HANDSHAKE_FAILED_NO_DETAIL in libzmq.
+    fn cut(&mut self, io: &IoCtx, errno: i32) -> bool {
+        if self.engine.as_ref().is_some_and(|e| !e.handshake_done() && e.failure().is_none()) {
+            self.setup.monitor.emit(event::HANDSHAKE_FAILED_NO_DETAIL, errno as u32, &self.setup.endpoint);
+        }
+        self.lost(io)
+    }
+
+    /// Read what the stream has, unless the socket's pipe is full. Ok(progress), or the
+    /// errno that ended the stream.
+    fn read_stream(&mut self) -> Result<bool, i32> {
         if !self.stalled.is_empty() {
             return Ok(false);
         }
@@ -331,11 +341,13 @@ impl Session {
         // Read a bounded amount per turn so one busy peer can't starve the others.
         for _ in 0..16 {
             match stream.read(&mut self.readbuf) {
-                Ok(0) => return Err(()),
+                Ok(0) => return Err(libc::EPIPE),
                 Ok(n) => {
                     progress = true;
                     if engine.on_read(&self.readbuf[..n]).is_err() {
-                        return Err(());
+                        // The failure waits as Event::Error: deliver_events emits its
+                        // monitor event (e.g. HANDSHAKE_FAILED_PROTOCOL), then closes.
+                        return Ok(true);
                     }
                     if engine.has_events() {
                         break;
@@ -343,7 +355,7 @@ impl Session {
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return Err(()),
+                Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
             }
         }
         Ok(progress)
@@ -441,7 +453,7 @@ impl Session {
     }
 
     /// Encode messages from the pipe and write them out. Ok(progress).
-    fn write_stream(&mut self) -> Result<bool, ()> {
+    fn write_stream(&mut self) -> Result<bool, i32> {
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         if engine.handshake_done() {
             if let Some(pipe) = self.pipe.as_mut() {
@@ -454,8 +466,8 @@ impl Session {
                                 }
                                 _ => engine.send(&msg),
                             };
-                            if sent.is_err() {
-                                return Err(());
+                            if let Err(e) = sent {
+                                return Err(e.errno());
                             }
                         }
                         None => break,
@@ -471,14 +483,14 @@ impl Session {
                 stream.write_vectored(&slices[..n])
             };
             match written {
-                Ok(0) => return Err(()),
+                Ok(0) => return Err(libc::EPIPE),
                 Ok(n) => {
                     engine.consume_out(n);
                     progress = true;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return Err(()),
+                Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
             }
         }
         Ok(progress)
