@@ -4,7 +4,7 @@
 //! writes the bytes it queues, and calls it on timers. It speaks ZMTP 3.1 (RFC 37) and, as
 //! libzmq 4.3 does, falls back to whatever an older peer speaks: ZMTP 3.0 (RFC 23), 2.0
 //! (RFC 15: libzmq 3.x, JeroMQ 0.3) and 1.0 (RFC 13: libzmq 2.x, with or without a
-//! greeting). Security mechanisms: NULL (PLAIN/CURVE/ZAP plug into `mechanism`).
+//! greeting). Security mechanisms: NULL and CURVE (PLAIN and ZAP plug into `mechanism`).
 //!
 //! # Driving an engine
 //!
@@ -55,7 +55,7 @@
 //! - `codec.rs`: frame decoding/encoding (1.0 and 2.0/3.x framing);
 //! - `commands.rs`: command bodies (READY, ERROR, PING, PONG, SUBSCRIBE, CANCEL) and
 //!   metadata properties;
-//! - `mechanism/`: the security handshake seam and the NULL mechanism;
+//! - `mechanism/`: the security handshake seam, the NULL and CURVE mechanisms;
 //! - `heartbeat.rs`: PING/PONG timers; `outbuf.rs`: the output queue;
 //! - `socket_type.rs`: socket type names and libzmq's compatibility table;
 //! - `failure.rs`: why a connection failed, and the monitor event for it;

@@ -25,6 +25,7 @@ use crypto_box::aead::rand_core::RngCore;
 use crypto_box::aead::{AeadInPlace, KeyInit, Nonce, OsRng};
 use crypto_box::{PublicKey, SalsaBox, SecretKey};
 use crypto_secretbox::XSalsa20Poly1305;
+use curve25519_dalek::montgomery::MontgomeryPoint;
 
 use super::super::commands::{self, Command};
 use super::super::failure::{protocol_error, Failure, MonitorEvent};
@@ -71,6 +72,15 @@ fn nonce(prefix: &[u8], tail: &[u8]) -> [u8; 24] {
 
 fn salsa_box(their_public: &[u8; KEY_LEN], our_secret: &[u8; KEY_LEN]) -> SalsaBox {
     SalsaBox::new(&PublicKey::from_bytes(*their_public), &SecretKey::from_bytes(*our_secret))
+}
+
+/// `salsa_box`, refusing a key of low order (the shared point is then zero, and anyone
+/// can make the box): libsodium's crypto_box fails there, and so do libzmq's handshakes.
+fn checked_box(their_public: &[u8; KEY_LEN], our_secret: &[u8; KEY_LEN]) -> Result<SalsaBox, Failure> {
+    if MontgomeryPoint(*their_public).mul_clamped(*our_secret).0 == [0; KEY_LEN] {
+        return Err(crypto_failure("low-order CURVE key"));
+    }
+    Ok(salsa_box(their_public, our_secret))
 }
 
 /// MAC + ciphertext of `plain`.
@@ -266,9 +276,11 @@ impl CurveClient {
         if body.len() != WELCOME_LEN {
             return Err(crypto_failure("WELCOME has the wrong size"));
         }
-        let plain = open(&salsa_box(&self.server, &self.cn_secret), &nonce(b"WELCOME-", &body[8..24]), &body[24..])
+        let plain = open(&checked_box(&self.server, &self.cn_secret)?, &nonce(b"WELCOME-", &body[8..24]), &body[24..])
             .ok_or_else(|| crypto_failure("WELCOME box does not open (wrong server key?)"))?;
         self.cn_server.copy_from_slice(&plain[..32]);
+        // S' is used for the session key below and for the vouch when INITIATE is made.
+        checked_box(&self.cn_server, &self.cn_secret)?;
         self.cookie.copy_from_slice(&plain[32..128]);
         self.state = ClientState::SendInitiate;
         Ok(())
@@ -445,7 +457,7 @@ impl CurveServer {
         self.cn_client.copy_from_slice(&body[80..112]);
         let short = &body[112..120];
         self.peer_nonce = u64::from_be_bytes(short.try_into().expect("8 bytes"));
-        open(&salsa_box(&self.cn_client, &self.secret), &nonce(b"CurveZMQHELLO---", short), &body[120..200])
+        open(&checked_box(&self.cn_client, &self.secret)?, &nonce(b"CurveZMQHELLO---", short), &body[120..200])
             .ok_or_else(|| crypto_failure("HELLO box does not open (client has the wrong server key?)"))?;
         self.state = ServerState::SendWelcome;
         Ok(())
@@ -491,11 +503,11 @@ impl CurveServer {
 
         let short = &body[105..113];
         self.peer_nonce = u64::from_be_bytes(short.try_into().expect("8 bytes"));
-        let key = salsa_box(&self.cn_client, &self.cn_secret);
+        let key = checked_box(&self.cn_client, &self.cn_secret)?;
         let plain = open(&key, &nonce(b"CurveZMQINITIATE", short), &body[113..])
             .ok_or_else(|| crypto_failure("INITIATE box does not open"))?;
         let client_key: [u8; KEY_LEN] = plain[..32].try_into().expect("32 bytes");
-        let vouch = open(&salsa_box(&client_key, &self.cn_secret), &nonce(b"VOUCH---", &plain[32..48]), &plain[48..128])
+        let vouch = open(&checked_box(&client_key, &self.cn_secret)?, &nonce(b"VOUCH---", &plain[32..48]), &plain[48..128])
             .ok_or_else(|| crypto_failure("INITIATE vouch does not open"))?;
         // libzmq checks only C' in the vouch, not S.
         if vouch[..32] != self.cn_client {
@@ -761,6 +773,25 @@ mod tests {
         let err = handshake(&mut p, b"200").unwrap_err();
         assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
         assert_eq!(p.server.status(), Status::Error);
+    }
+
+    #[test]
+    fn low_order_keys_are_refused() {
+        // A client whose short-term key is zero: anyone could make its HELLO box.
+        let mut p = pair_with_server_key(None);
+        p.client.cn_public = [0; 32];
+        let hello = p.client.next_handshake_command().unwrap();
+        let err = p.server.process_handshake_command(&hello).unwrap_err();
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
+        // A client with a zero long-term key (what test_security_curve's null key sets).
+        let (spub, ssec) = keypair();
+        let (_, csec) = keypair();
+        let mut client = CurveClient::new(local(DEALER, false), [0; 32], csec, spub);
+        let mut server = CurveServer::new(local(ROUTER, true), ssec);
+        server.process_handshake_command(&client.next_handshake_command().unwrap()).unwrap();
+        client.process_handshake_command(&server.next_handshake_command().unwrap()).unwrap();
+        let err = server.process_handshake_command(&client.next_handshake_command().unwrap()).unwrap_err();
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Security mechanisms (RFC 23 §"Authentication and Confidentiality"): the handshake that
-//! follows a ZMTP 3.x greeting. Only NULL exists so far; PLAIN and CURVE (and ZAP, which
-//! they and NULL-with-a-domain consult) plug in here by implementing `Mechanism` and adding
-//! a `MechanismConfig` variant. The engine only moves command bodies in and out and asks
-//! for the status; it never looks inside a mechanism's commands.
+//! follows a ZMTP 3.x greeting: NULL (`null.rs`) and CURVE (`curve.rs`); PLAIN plugs in
+//! the same way, by implementing `Mechanism` and adding a `MechanismConfig` variant. The
+//! engine only moves command bodies in and out and asks for the status; it never looks
+//! inside a mechanism's commands. A mechanism that `wraps_messages` (CURVE) also has
+//! every later frame, commands included, pass through its encode/decode.
 
 pub mod curve;
 pub mod null;
