@@ -14,7 +14,7 @@ use super::commands::{self, Command};
 use super::failure::{protocol_error, Failure};
 use super::greeting::{GreetingExchange, OurGreeting, PeerGreeting, Protocol, MECHANISM_LEN};
 use super::heartbeat::{Due, Heartbeat};
-use super::mechanism::{LocalInfo, Mechanism, MechanismConfig, Status, ZapReply};
+use super::mechanism::{LocalInfo, Mechanism, MechanismConfig, Status};
 use super::outbuf::OutQueue;
 use super::socket_type;
 
@@ -407,9 +407,9 @@ impl Engine {
         let mechanism = self.mechanism.as_mut().expect("3.x handshake has a mechanism");
         mechanism.process_handshake_command(frame.data())?;
         // Stand-in until the session carries ZAP requests (branch wt-sec replaces this):
-        // accept, as libzmq does when no ZAP handler is bound.
+        // go on as libzmq does when no ZAP handler is bound.
         if mechanism.take_zap_request().is_some() {
-            mechanism.zap_reply(&ZapReply { status_code: b"200".to_vec(), ..ZapReply::default() })?;
+            mechanism.zap_bypassed()?;
         }
         self.send_handshake_commands();
         let mechanism = self.mechanism.as_ref().expect("3.x handshake has a mechanism");

@@ -29,8 +29,7 @@ use curve25519_dalek::montgomery::MontgomeryPoint;
 
 use super::super::commands::{self, Command};
 use super::super::failure::{protocol_error, Failure, MonitorEvent};
-use super::null::zap_status;
-use super::{apply_peer_metadata, basic_properties, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
+use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
 use crate::msg::{flags, Msg};
 
 pub const KEY_LEN: usize = 32;
@@ -192,15 +191,11 @@ impl Channel {
     }
 }
 
-/// Handles an ERROR from the server as libzmq does: a ZAP status code as reason is an
-/// authentication failure; the handshake ends either way.
+/// An ERROR from the server ends the handshake; one whose reason does not fit the
+/// command is malformed.
 fn peer_error(body: &[u8]) -> Failure {
     match commands::parse(body) {
-        Ok(Command::Error(reason)) => {
-            let mut failure = Failure::protocol("peer sent ERROR");
-            failure.event = zap_status(reason).map(MonitorEvent::HandshakeFailedAuth);
-            failure
-        }
+        Ok(Command::Error(reason)) => error_received(reason),
         _ => Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR"),
     }
 }
@@ -608,27 +603,34 @@ impl Mechanism for CurveServer {
         Some(ZapRequest { mechanism: b"CURVE", credentials: vec![self.client_key.to_vec()] })
     }
 
+    /// The User-Id goes into the peer info; the handler's metadata is the engine's business.
+    /// A refusal queues ERROR (except for 300, a temporary failure, which the RFC wants
+    /// answered by a silent disconnect) and fails with HANDSHAKE_FAILED_AUTH.
     fn zap_reply(&mut self, reply: &ZapReply) -> Result<(), Failure> {
         if self.state != ServerState::WaitZapReply {
             return Err(Failure::protocol("ZAP reply without a request"));
         }
-        self.state = match reply.status_code.first() {
-            Some(b'2') => {
-                self.peer.user_id = Some(reply.user_id.clone());
-                // ZAP properties take precedence over the client's (the first of a name
-                // wins in the metadata).
-                let zap = commands::parse_properties(&reply.metadata)
-                    .ok_or(Failure::protocol("malformed ZAP metadata"))?;
-                let mut props: Vec<(String, Vec<u8>)> =
-                    zap.into_iter().map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), v.to_vec())).collect();
-                props.append(&mut self.peer.properties);
-                self.peer.properties = props;
-                ServerState::SendReady
+        self.peer.user_id = Some(reply.user_id.clone());
+        let status = reply.status();
+        self.state = match status {
+            200 => {
+                self.state = ServerState::SendReady;
+                return Ok(());
             }
-            // Temporary failure: the RFC wants a silent disconnect, no ERROR.
-            Some(b'3') => ServerState::Failed,
+            300 => ServerState::Failed,
             _ => ServerState::SendError(reply.status_code.clone()),
         };
+        let mut refused = Failure::protocol("ZAP handler refused the client");
+        refused.event = Some(MonitorEvent::HandshakeFailedAuth(status));
+        Err(refused)
+    }
+
+    /// No handler: encryption without authentication (libzmq's "Stonehouse"), no User-Id.
+    fn zap_bypassed(&mut self) -> Result<(), Failure> {
+        if self.state != ServerState::WaitZapReply {
+            return Err(Failure::protocol("ZAP bypass without a request"));
+        }
+        self.state = ServerState::SendReady;
         Ok(())
     }
 }
@@ -794,26 +796,48 @@ mod tests {
         assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
     }
 
-    #[test]
-    fn zap_refusal_sends_error() {
-        let mut p = pair_with_server_key(None);
-        let err = handshake(&mut p, b"400").unwrap_err();
-        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedAuth(400)));
-        assert_eq!(p.server.status(), Status::Error);
-
-        // 300: no ERROR at all, the server just gives up.
-        let mut p = pair_with_server_key(None);
-        let hello = p.client.next_handshake_command().unwrap();
-        p.server.process_handshake_command(&hello).unwrap();
+    /// Client and server up to the server's ZAP request, taken.
+    fn up_to_zap(p: &mut Pair) {
+        p.server.process_handshake_command(&p.client.next_handshake_command().unwrap()).unwrap();
         p.client.process_handshake_command(&p.server.next_handshake_command().unwrap()).unwrap();
         p.server.process_handshake_command(&p.client.next_handshake_command().unwrap()).unwrap();
         assert_eq!(p.server.status(), Status::Handshaking);
         assert_eq!(p.server.next_handshake_command(), None, "nothing before the ZAP reply");
         p.server.take_zap_request().unwrap();
         assert!(p.server.take_zap_request().is_none());
-        p.server.zap_reply(&ZapReply { status_code: b"300".to_vec(), ..Default::default() }).unwrap();
+    }
+
+    #[test]
+    fn zap_refusal_sends_error() {
+        let mut p = pair_with_server_key(None);
+        up_to_zap(&mut p);
+        let err = p.server.zap_reply(&ZapReply { status_code: b"400".to_vec(), ..Default::default() }).unwrap_err();
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedAuth(400)));
+        let error = p.server.next_handshake_command().unwrap();
+        assert_eq!(error, commands::error(b"400"));
+        assert_eq!(p.server.status(), Status::Error);
+        let err = p.client.process_handshake_command(&error).unwrap_err();
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedAuth(400)));
+        assert_eq!(p.client.status(), Status::Error);
+
+        // 300: no ERROR at all, the server just gives up.
+        let mut p = pair_with_server_key(None);
+        up_to_zap(&mut p);
+        let err = p.server.zap_reply(&ZapReply { status_code: b"300".to_vec(), ..Default::default() }).unwrap_err();
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedAuth(300)));
         assert_eq!(p.server.next_handshake_command(), None);
         assert_eq!(p.server.status(), Status::Error);
+    }
+
+    #[test]
+    fn without_zap_handler() {
+        let mut p = pair_with_server_key(None);
+        up_to_zap(&mut p);
+        p.server.zap_bypassed().unwrap();
+        p.client.process_handshake_command(&p.server.next_handshake_command().unwrap()).unwrap();
+        assert_eq!((p.client.status(), p.server.status()), (Status::Ready, Status::Ready));
+        assert_eq!(p.server.peer().user_id, None);
+        assert!(p.server.zap_bypassed().is_err(), "only once, after a request");
     }
 
     #[test]

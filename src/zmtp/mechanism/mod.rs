@@ -145,6 +145,34 @@ pub trait Mechanism: Send {
     fn zap_reply(&mut self, _reply: &ZapReply) -> Result<(), Failure> {
         Ok(())
     }
+
+    /// The request taken by `take_zap_request` will not be asked: no handler is bound and
+    /// libzmq's rules say go on without one (NULL with a domain, CURVE, unless
+    /// ZMQ_ZAP_ENFORCE_DOMAIN). The peer is accepted without a User-Id. The default
+    /// treats it as a 200 reply; a mechanism that records User-Id should override it.
+    fn zap_bypassed(&mut self) -> Result<(), Failure> {
+        self.zap_reply(&ZapReply { status_code: b"200".to_vec(), ..ZapReply::default() })
+    }
+}
+
+impl ZapReply {
+    /// 200, 300, 400 or 500 (the reply parser admits nothing else); 0 if unparsable.
+    pub fn status(&self) -> i32 {
+        match self.status_code.as_slice() {
+            [d @ b'2'..=b'5', b'0', b'0'] => (d - b'0') as i32 * 100,
+            _ => 0,
+        }
+    }
+}
+
+/// A peer's ERROR command, as libzmq reports it: a reason that is a ZAP status code ("300",
+/// "400", "500") gives ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, anything else no event.
+pub fn error_received(reason: &[u8]) -> Failure {
+    let mut failure = Failure::protocol("peer sent ERROR");
+    if let [d @ b'3'..=b'5', b'0', b'0'] = reason {
+        failure.event = Some(super::failure::MonitorEvent::HandshakeFailedAuth((d - b'0') as i32 * 100));
+    }
+    failure
 }
 
 /// Stands in for a mechanism that is not built yet: fails the handshake at once.

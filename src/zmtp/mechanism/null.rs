@@ -73,7 +73,7 @@ impl Mechanism for NullMechanism {
 
 /// An ERROR reason that is a ZAP status code ("300", "400" or "500"), which libzmq reports
 /// as ZMQ_EVENT_HANDSHAKE_FAILED_AUTH.
-pub(super) fn zap_status(reason: &[u8]) -> Option<i32> {
+fn zap_status(reason: &[u8]) -> Option<i32> {
     match reason {
         [d @ b'3'..=b'5', b'0', b'0'] => Some((d - b'0') as i32 * 100),
         _ => None,
