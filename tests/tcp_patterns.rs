@@ -119,3 +119,40 @@ fn linger_bounds_term_with_unsent_messages() {
     let took = t0.elapsed();
     assert!(took < std::time::Duration::from_secs(5), "term took {took:?}");
 }
+
+/// A peer that sends its whole conversation and hangs up at once (as a forked child or a
+/// short-lived script does): every message it sent must still reach the socket.
+#[test]
+fn messages_from_a_peer_that_hangs_up_at_once_are_delivered() {
+    use std::io::{Read, Write};
+    let ctx = Ctx::new();
+    let mut pull = ctx.socket(kind::PULL).unwrap();
+    with_timeout(&mut pull);
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let addr = last_endpoint(&mut pull).trim_start_matches("tcp://").to_string();
+    for round in 0..20 {
+        // ZMTP 3.0 greeting (NULL), READY as a PUSH, then five messages, in one write.
+        let mut wire = vec![0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 3, 0];
+        wire.extend_from_slice(b"NULL");
+        wire.resize(64, 0);
+        let mut ready = b"\x05READY\x0bSocket-Type".to_vec();
+        ready.extend_from_slice(&4u32.to_be_bytes());
+        ready.extend_from_slice(b"PUSH");
+        wire.extend_from_slice(&[0x04, ready.len() as u8]);
+        wire.extend_from_slice(&ready);
+        for i in 0..5u8 {
+            wire.extend_from_slice(&[0, 2, round, i]);
+        }
+        let mut peer = std::net::TcpStream::connect(&addr).unwrap();
+        peer.write_all(&wire).unwrap();
+        peer.shutdown(std::net::Shutdown::Write).unwrap();
+        for i in 0..5u8 {
+            assert_eq!(recv(&mut pull), [round, i], "round {round}");
+        }
+        // The library closes its side once it has seen ours end.
+        let mut rest = Vec::new();
+        let _ = peer.read_to_end(&mut rest);
+    }
+    drop(pull);
+    ctx.terminate();
+}

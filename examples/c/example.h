@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef TIMEOUT_MS
@@ -256,6 +257,39 @@ static inline int shutdown_workers(void *ctx, struct peer *workers, int n)
         served += workers[i].count;
     }
     return served;
+}
+
+/* Forked helper processes (a server, a router, brokers) hand the parent a
+   string, such as the endpoint they bound, through a pipe: send_string_fd()
+   in the child, read_string_fd() in the parent (which fails if the child
+   closed the pipe without a whole string). */
+static inline void send_string_fd(int fd, const char *str)
+{
+    if (write(fd, str, strlen(str) + 1) < 0)
+        fail("write to pipe: %s", strerror(errno));
+}
+
+static inline void read_string_fd(int fd, char *buf, size_t size, const char *who)
+{
+    size_t got = 0;
+    while (got == 0 || buf[got - 1] != '\0') {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n <= 0)
+            fail("%s did not report", who);
+        got += (size_t) n;
+        if (got == size && buf[got - 1] != '\0')
+            fail("%s: report too long", who);
+    }
+}
+
+/* Wait for a forked helper process: it must exit with status 0. */
+static inline void wait_child(pid_t pid, const char *who)
+{
+    int status;
+    if (waitpid(pid, &status, 0) != pid)
+        fail("waitpid: %s", strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail("%s process ended badly (status 0x%x)", who, status);
 }
 
 #endif /* EXAMPLE_H */

@@ -13,8 +13,6 @@
 #define EXAMPLE_NAME "hello_reqrep"
 #include "example.h"
 
-#include <sys/wait.h>
-
 #define ROUNDS 10
 
 /* The child: answer "Hello N" with "World N", ROUNDS times. */
@@ -28,8 +26,7 @@ static int run_server(int report_fd)
     CHECK(zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger));
     bind_any_port(rep, endpoint, sizeof endpoint);
     printf("server: bound to %s\n", endpoint);
-    if (write(report_fd, endpoint, strlen(endpoint) + 1) < 0)
-        fail("write to pipe: %s", strerror(errno));
+    send_string_fd(report_fd, endpoint);
     close(report_fd);
 
     for (int i = 0; i < ROUNDS; i++) {
@@ -48,9 +45,8 @@ static int run_server(int report_fd)
 
 int main(void)
 {
-    int fds[2], status;
+    int fds[2];
     char endpoint[256], request[64], expect[64], buf[64];
-    size_t got = 0;
     pid_t pid;
 
     example_start();
@@ -71,15 +67,7 @@ int main(void)
     }
     close(fds[1]);
 
-    /* Read the server's endpoint, up to its terminating NUL. */
-    while (got == 0 || endpoint[got - 1] != '\0') {
-        ssize_t n = read(fds[0], endpoint + got, sizeof endpoint - got);
-        if (n <= 0)
-            fail("server did not report its endpoint");
-        got += (size_t) n;
-        if (got == sizeof endpoint && endpoint[got - 1] != '\0')
-            fail("endpoint too long");
-    }
+    read_string_fd(fds[0], endpoint, sizeof endpoint, "server");
     close(fds[0]);
 
     void *ctx = zmq_ctx_new();
@@ -99,10 +87,7 @@ int main(void)
     CHECK(zmq_close(req));
     CHECK(zmq_ctx_term(ctx));
 
-    if (waitpid(pid, &status, 0) != pid)
-        fail("waitpid: %s", strerror(errno));
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail("server process ended badly (status 0x%x)", status);
+    wait_child(pid, "server");
     printf("OK: %d round trips, server exited cleanly\n", ROUNDS);
     return 0;
 }

@@ -9,13 +9,15 @@
  * data travels downstream; the capture socket sees both.
  *
  * The slow-joiner problem: a PUB socket drops whatever nobody has subscribed
- * to yet, and subscriptions need time to travel.  So before publishing, each
- * publisher sends a "<topic> sync" beacon on each of its topics every 10 ms.
- * A subscriber that has seen a beacon on every one of its topics knows that
- * its whole path is in place and tells main "ready".  When all subscribers
- * are ready, main sends "go" to the publishers, which then publish
- * MESSAGES numbered messages per topic.  Each subscriber checks that it gets
- * exactly its topics, each message once and in order.
+ * to yet, and subscriptions need time to travel.  So the start is a REQ/REP
+ * handshake: before publishing, each publisher sends a "<topic> sync" beacon
+ * on each of its topics every 10 ms.  A subscriber that has seen a beacon on
+ * every one of its topics knows that its whole path is in place and says so
+ * with a REQ to main's "ready" REP.  Each publisher has asked main's "go" REP
+ * for permission at start; main answers those only once every subscriber is
+ * ready.  Then the publishers publish MESSAGES numbered messages per topic.
+ * Each subscriber checks that it gets exactly its topics, each message once
+ * and in order.
  *
  * The proxy is stopped with zmq_ctx_shutdown(): zmq_proxy() returns -1 with
  * ETERM.
@@ -55,14 +57,15 @@ static void *publisher_main(void *arg)
 {
     struct party *p = arg;
     void *pub = make_socket(p->ctx, ZMQ_PUB, TIMEOUT_MS);
-    void *go = make_socket(p->ctx, ZMQ_PAIR, TIMEOUT_MS);
+    void *go = make_socket(p->ctx, ZMQ_REQ, TIMEOUT_MS);
     int linger = 2000; /* let the last messages out before closing */
     char buf[64];
 
     CHECK(zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger));
     CHECK(zmq_connect(pub, p->endpoint));
-    snprintf(buf, sizeof buf, "inproc://go-%d", p->id);
-    CHECK(zmq_connect(go, buf));
+    CHECK(zmq_connect(go, "inproc://go"));
+    snprintf(buf, sizeof buf, "publisher %d waiting", p->id);
+    send_str(go, buf);
 
     /* Beacons until main says go. */
     zmq_pollitem_t item = {go, 0, ZMQ_POLLIN, 0};
@@ -74,6 +77,8 @@ static void *publisher_main(void *arg)
         CHECK(zmq_poll(&item, 1, 10));
     } while (!(item.revents & ZMQ_POLLIN));
     recv_str(go, buf, sizeof buf);
+    if (strcmp(buf, "go") != 0)
+        fail("publisher %d: expected go, got \"%s\"", p->id, buf);
 
     for (int seq = 0; seq < MESSAGES; seq++)
         for (int t = 0; t < p->ntopics; t++) {
@@ -91,7 +96,7 @@ static void *subscriber_main(void *arg)
 {
     struct party *s = arg;
     void *sub = make_socket(s->ctx, ZMQ_SUB, TIMEOUT_MS);
-    void *ready = make_socket(s->ctx, ZMQ_PUSH, TIMEOUT_MS);
+    void *ready = make_socket(s->ctx, ZMQ_REQ, TIMEOUT_MS);
     int next[MAX_TOPICS] = {0}, synced[MAX_TOPICS] = {0};
     int nsynced = 0, remaining = s->ntopics * MESSAGES;
     char buf[64];
@@ -116,7 +121,11 @@ static void *subscriber_main(void *arg)
         if (strcmp(space + 1, "sync") == 0) {
             if (!synced[t]++ && ++nsynced == s->ntopics) {
                 printf("subscriber %d: beacons seen on all topics, ready\n", s->id);
-                send_str(ready, "ready");
+                snprintf(buf, sizeof buf, "subscriber %d ready", s->id);
+                send_str(ready, buf);
+                recv_str(ready, buf, sizeof buf);
+                if (strcmp(buf, "ok") != 0)
+                    fail("subscriber %d: expected ok, got \"%s\"", s->id, buf);
             }
             continue;
         }
@@ -177,8 +186,7 @@ int main(void)
 {
     struct proxy proxy = {0};
     char xsub_endpoint[256], xpub_endpoint[128], buf[64];
-    void *go[NPUB];
-    int ready = 0, captured = 0, expected = ALL_TOPICS * MESSAGES;
+    int ready = 0, going = 0, captured = 0, expected = ALL_TOPICS * MESSAGES;
 
     example_start();
     void *ctx = zmq_ctx_new();
@@ -196,14 +204,11 @@ int main(void)
     printf("proxy: XSUB on %s, XPUB on %s\n", xsub_endpoint, xpub_endpoint);
     start_thread(&proxy.thread, proxy_main, &proxy);
 
-    /* Control sockets: subscribers report ready, publishers wait for go. */
-    void *ready_pull = make_socket(ctx, ZMQ_PULL, TIMEOUT_MS);
-    CHECK(zmq_bind(ready_pull, "inproc://ready"));
-    for (int i = 0; i < NPUB; i++) {
-        go[i] = make_socket(ctx, ZMQ_PAIR, TIMEOUT_MS);
-        snprintf(buf, sizeof buf, "inproc://go-%d", i);
-        CHECK(zmq_bind(go[i], buf));
-    }
+    /* The start handshake: subscribers ask "ready", publishers wait for go. */
+    void *ready_rep = make_socket(ctx, ZMQ_REP, TIMEOUT_MS);
+    void *go_rep = make_socket(ctx, ZMQ_REP, TIMEOUT_MS);
+    CHECK(zmq_bind(ready_rep, "inproc://ready"));
+    CHECK(zmq_bind(go_rep, "inproc://go"));
 
     for (int i = 0; i < NSUB; i++) {
         subscribers[i].ctx = ctx;
@@ -216,26 +221,33 @@ int main(void)
         start_thread(&publishers[i].thread, publisher_main, &publishers[i]);
     }
 
-    /* Wait for every subscriber, draining the capture meanwhile. */
-    zmq_pollitem_t items[] = {
-        {ready_pull, 0, ZMQ_POLLIN, 0},
-        {capture, 0, ZMQ_POLLIN, 0},
-    };
-    while (ready < NSUB) {
+    /* Answer every subscriber, then every publisher: the go REP is only
+       read once all are ready.  The capture is drained meanwhile. */
+    while (going < NPUB) {
+        zmq_pollitem_t items[] = {
+            {ready < NSUB ? ready_rep : go_rep, 0, ZMQ_POLLIN, 0},
+            {capture, 0, ZMQ_POLLIN, 0},
+        };
         int rc = zmq_poll(items, 2, TIMEOUT_MS);
         CHECK(rc);
         if (rc == 0)
-            fail("only %d of %d subscribers ready after %d ms", ready, NSUB, TIMEOUT_MS);
-        if (items[0].revents & ZMQ_POLLIN) {
-            recv_str(ready_pull, buf, sizeof buf);
-            ready++;
+            fail("%d of %d subscribers ready, %d of %d publishers going after %d ms",
+                 ready, NSUB, going, NPUB, TIMEOUT_MS);
+        if ((items[0].revents & ZMQ_POLLIN) && items[0].socket == ready_rep) {
+            recv_str(ready_rep, buf, sizeof buf);
+            printf("main: %s\n", buf);
+            send_str(ready_rep, "ok");
+            if (++ready == NSUB)
+                printf("main: all %d subscribers ready, telling publishers to go\n", NSUB);
+        } else if (items[0].revents & ZMQ_POLLIN) {
+            recv_str(go_rep, buf, sizeof buf);
+            printf("main: %s, go\n", buf);
+            send_str(go_rep, "go");
+            going++;
         }
         if (items[1].revents & ZMQ_POLLIN)
             on_capture(capture, &captured);
     }
-    printf("main: all %d subscribers ready, telling publishers to go\n", NSUB);
-    for (int i = 0; i < NPUB; i++)
-        send_str(go[i], "go");
 
     /* The capture socket must see every published data message once. */
     while (captured < expected) {
@@ -254,9 +266,8 @@ int main(void)
         pthread_join(publishers[i].thread, NULL);
 
     /* Stop the proxy: shutting the context down makes zmq_proxy return ETERM. */
-    for (int i = 0; i < NPUB; i++)
-        CHECK(zmq_close(go[i]));
-    CHECK(zmq_close(ready_pull));
+    CHECK(zmq_close(go_rep));
+    CHECK(zmq_close(ready_rep));
     CHECK(zmq_close(capture));
     CHECK(zmq_ctx_shutdown(ctx));
     pthread_join(proxy.thread, NULL);

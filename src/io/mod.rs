@@ -3,7 +3,9 @@
 //! reach an I/O thread through its command queue (plus a mio Waker); pipes wake it the
 //! same way when messages arrive for a connection whose reader was asleep.
 
+mod raw;
 mod session;
+mod socks;
 mod stream;
 
 pub use stream::{Listener, Stream};

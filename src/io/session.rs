@@ -3,6 +3,8 @@
 //! engine's bytes between itself and the stream. Backpressure: when the socket's pipe is
 //! full the session stops reading the stream until the socket frees space.
 
+use super::raw::{self, RawEngine};
+use super::socks::SocksClient;
 use super::stream::Stream;
 use super::{IoCtx, SessionNotify};
 use crate::ctx::mailbox::{Command, Mailbox};
@@ -15,7 +17,7 @@ use crate::zmtp::{self, Engine, Event};
 use mio::Token;
 use socket2::SockAddr;
 use std::collections::VecDeque;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,14 +43,19 @@ pub enum ConnectTarget {
 }
 
 impl ConnectTarget {
-    fn start(&self) -> std::io::Result<Stream> {
+    /// Start connecting: to the target, or for tcp with ZMQ_SOCKS_PROXY to the proxy
+    /// (then the handshake returned asks it for the target).
+    fn start(&self, o: &Options) -> std::io::Result<(Stream, Option<SocksClient>)> {
         match self {
             ConnectTarget::Tcp { address, ipv6 } => {
-                let ep = crate::transport::endpoint::resolve_tcp(address, false, *ipv6)
+                let socks = SocksClient::for_target(address, o);
+                let dial = if socks.is_some() { String::from_utf8_lossy(&o.socks_proxy).into_owned() } else { address.clone() };
+                let ep = crate::transport::endpoint::resolve_tcp(&dial, false, *ipv6)
                     .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
-                Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref())
+                let stream = Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref())?;
+                Ok((stream, socks))
             }
-            ConnectTarget::Ipc(addr) => Stream::connect(addr, None),
+            ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None)?, None)),
         }
     }
 }
@@ -68,7 +75,11 @@ pub struct Session {
     target: Option<ConnectTarget>,
     stream: Option<Stream>,
     connecting: bool,
+    /// Connected to a SOCKS proxy, asking it for the target (still `connecting`).
+    socks: Option<SocksClient>,
     engine: Option<Engine>,
+    /// Instead of `engine`, for raw sockets (STREAM): no ZMTP on the wire.
+    raw: Option<RawEngine>,
     pipe: Option<Pipe>,
     meta: Option<Arc<Metadata>>,
     /// Decoded frames waiting for room in the pipe.
@@ -99,7 +110,9 @@ impl Session {
             target: None,
             stream: None,
             connecting: false,
+            socks: None,
             engine: None,
+            raw: None,
             pipe: None,
             meta: None,
             stalled: VecDeque::new(),
@@ -145,15 +158,18 @@ impl Session {
     }
 
     fn start_engine(&mut self) {
+        if self.setup.options.raw_socket {
+            return self.start_raw();
+        }
         let o = &self.setup.options;
         let peer_address = self.stream.as_ref().map(|s| s.peer_address()).unwrap_or_default();
         let fd = self.stream.as_ref().map(|s| s.raw_fd()).unwrap_or(-1);
         let cfg = zmtp::Config {
             socket_type: o.socket_type,
             routing_id: o.routing_id.clone(),
-            zap_domain: o.zap_domain.clone(),
             as_server: o.as_server,
             mechanism: mechanism_config(o),
+            zap_domain: o.zap_domain.clone(),
             heartbeat_ivl: Duration::from_millis(o.heartbeat_ivl.max(0) as u64),
             heartbeat_ttl: Duration::from_millis(o.heartbeat_ttl as u64 * 100),
             heartbeat_timeout: Duration::from_millis(if o.heartbeat_timeout < 0 { o.heartbeat_ivl.max(0) } else { o.heartbeat_timeout } as u64),
@@ -175,8 +191,9 @@ impl Session {
     pub fn start_connect(&mut self, io: &IoCtx) -> bool {
         self.reconnect_at = None;
         let Some(target) = &self.target else { return false };
-        match target.start() {
-            Ok(mut stream) => {
+        match target.start(&self.setup.options) {
+            Ok((mut stream, socks)) => {
+                self.socks = socks;
                 if stream.register(io.registry, self.token).is_err() {
                     return self.schedule_reconnect();
                 }
@@ -210,6 +227,7 @@ impl Session {
 
     fn has_pending_output(&mut self) -> bool {
         self.engine.as_ref().is_some_and(|e| e.out_len() > 0)
+            || self.raw.as_ref().is_some_and(|r| raw::Output::out_len(r) > 0)
             || self.pipe.as_mut().is_some_and(|p| p.check_read())
     }
 
@@ -222,6 +240,7 @@ impl Session {
             }
         }
         self.engine = None;
+        self.end_raw();
         self.connecting = false;
         self.handshake_deadline = None;
         self.engine_timer = None;
@@ -254,6 +273,13 @@ impl Session {
             if !ok {
                 return self.lost(io);
             }
+            if let (Some(socks), Some(stream)) = (self.socks.as_mut(), self.stream.as_mut()) {
+                match socks.advance(stream) {
+                    Ok(true) => self.socks = None,
+                    Ok(false) => return true,
+                    Err(()) => return self.lost(io),
+                }
+            }
             self.connecting = false;
             if let Some(s) = self.stream.as_ref() {
                 self.setup.monitor.emit(event::CONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
@@ -276,7 +302,12 @@ impl Session {
         loop {
             let mut progress = match self.read_stream() {
                 Ok(p) => p,
-                Err(errno) => return self.cut(io, errno),
+                Err(()) => {
+                    // What the peer sent before it went (a sender that sends and closes
+                    // at once) is delivered, not dropped with the engine.
+                    self.deliver_remaining(io);
+                    return self.lost(io);
+                }
             };
             match self.deliver_events() {
                 Some(p) => progress |= p,
@@ -287,7 +318,7 @@ impl Session {
             }
             match self.write_stream() {
                 Ok(p) => progress |= p,
-                Err(errno) => return self.cut(io, errno),
+                Err(()) => return self.lost(io),
             }
             if self.finished() {
                 return false;
@@ -308,12 +339,29 @@ impl Session {
         true
     }
 
+    /// The stream ended: hand the socket every message the engine decoded (attaching the
+    /// pipe first if the handshake just finished), as far as the pipe takes them.
+    fn deliver_remaining(&mut self, io: &IoCtx) {
+        loop {
+            let attached = match self.attach_pending.take() {
+                Some((t, r)) => self.attach_new_pipe(io, t, r),
+                None => false,
+            };
+            match self.deliver_events() {
+                Some(true) => {}
+                _ if attached => {}
+                _ => return,
+            }
+        }
+    }
+
     /// The socket closed and everything it sent has been written.
     fn finished(&mut self) -> bool {
         if !self.released && !self.pipe.as_ref().is_some_and(|p| p.peer_gone()) {
             return false;
         }
-        let out_empty = self.engine.as_ref().is_none_or(|e| e.out_len() == 0);
+        let out_empty = self.engine.as_ref().is_none_or(|e| e.out_len() == 0)
+            && self.raw.as_ref().is_none_or(|r| raw::Output::out_len(r) == 0);
         let pipe_done = match self.pipe.as_mut() {
             Some(p) => !p.check_read() && p.peer_gone(),
             None => self.released,
@@ -321,33 +369,24 @@ impl Session {
         out_empty && pipe_done
     }
 
-    /// The stream failed or ended (`errno`; EPIPE for EOF). A connection cut before its
-    /// handshake is done is HANDSHAKE_FAILED_NO_DETAIL in libzmq.
-    fn cut(&mut self, io: &IoCtx, errno: i32) -> bool {
-        if self.engine.as_ref().is_some_and(|e| !e.handshake_done() && e.failure().is_none()) {
-            self.setup.monitor.emit(event::HANDSHAKE_FAILED_NO_DETAIL, errno as u32, &self.setup.endpoint);
-        }
-        self.lost(io)
-    }
-
-    /// Read what the stream has, unless the socket's pipe is full. Ok(progress), or the
-    /// errno that ended the stream.
-    fn read_stream(&mut self) -> Result<bool, i32> {
+    /// Read what the stream has, unless the socket's pipe is full. Ok(progress).
+    fn read_stream(&mut self) -> Result<bool, ()> {
         if !self.stalled.is_empty() {
             return Ok(false);
+        }
+        if self.raw.is_some() {
+            return self.read_raw();
         }
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         let mut progress = false;
         // Read a bounded amount per turn so one busy peer can't starve the others.
         for _ in 0..16 {
             match stream.read(&mut self.readbuf) {
-                Ok(0) => return Err(libc::EPIPE),
+                Ok(0) => return Err(()),
                 Ok(n) => {
                     progress = true;
                     if engine.on_read(&self.readbuf[..n]).is_err() {
-                        // The failure waits as Event::Error: deliver_events emits its
-                        // monitor event (e.g. HANDSHAKE_FAILED_PROTOCOL), then closes.
-                        return Ok(true);
+                        return Err(());
                     }
                     if engine.has_events() {
                         break;
@@ -355,7 +394,7 @@ impl Session {
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
+                Err(_) => return Err(()),
             }
         }
         Ok(progress)
@@ -363,6 +402,10 @@ impl Session {
 
     /// Hand decoded events to the socket: Some(progress), None if the connection must close.
     fn deliver_events(&mut self) -> Option<bool> {
+        if self.raw.is_some() && self.attach_pending.is_some() {
+            // A raw connection's first message (the connect notification) needs the pipe.
+            return Some(false);
+        }
         let mut progress = false;
         loop {
             while let Some(msg) = self.stalled.pop_front() {
@@ -453,7 +496,10 @@ impl Session {
     }
 
     /// Encode messages from the pipe and write them out. Ok(progress).
-    fn write_stream(&mut self) -> Result<bool, i32> {
+    fn write_stream(&mut self) -> Result<bool, ()> {
+        if self.raw.is_some() {
+            return self.write_raw();
+        }
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         if engine.handshake_done() {
             if let Some(pipe) = self.pipe.as_mut() {
@@ -466,8 +512,8 @@ impl Session {
                                 }
                                 _ => engine.send(&msg),
                             };
-                            if let Err(e) = sent {
-                                return Err(e.errno());
+                            if sent.is_err() {
+                                return Err(());
                             }
                         }
                         None => break,
@@ -475,25 +521,7 @@ impl Session {
                 }
             }
         }
-        let mut progress = false;
-        while engine.out_len() > 0 {
-            let written = {
-                let mut slices = [std::io::IoSlice::new(&[]); 64];
-                let n = engine.out_slices(&mut slices);
-                stream.write_vectored(&slices[..n])
-            };
-            match written {
-                Ok(0) => return Err(libc::EPIPE),
-                Ok(n) => {
-                    engine.consume_out(n);
-                    progress = true;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
-            }
-        }
-        Ok(progress)
+        raw::write_out(stream, engine)
     }
 
     pub fn on_pipe(&mut self, io: &IoCtx, ev: PipeEvent) -> bool {
@@ -557,6 +585,82 @@ impl Session {
     }
 }
 
+/// ZMQ_MECHANISM and its keys, as the engine takes them. GSSAPI is not built: such a
+/// socket announces NULL.
+fn mechanism_config(o: &Options) -> zmtp::MechanismConfig {
+    use crate::options::{MECHANISM_CURVE, MECHANISM_PLAIN};
+    match o.mechanism {
+        MECHANISM_PLAIN => zmtp::MechanismConfig::Plain { username: o.plain_username.clone(), password: o.plain_password.clone() },
+        MECHANISM_CURVE => zmtp::MechanismConfig::Curve {
+            public_key: o.curve_public_key,
+            secret_key: o.curve_secret_key,
+            server_key: o.curve_server_key,
+        },
+        _ => zmtp::MechanismConfig::Null,
+    }
+}
+
+/// Raw mode (STREAM, ROUTER_RAW): the raw engine instead of ZMTP.
+impl Session {
+    /// The connection is up: there is no handshake, the socket hears of it at once.
+    fn start_raw(&mut self) {
+        let o = &self.setup.options;
+        let stream = self.stream.as_ref();
+        let properties = [
+            ("Peer-Address".to_string(), stream.map(|s| s.peer_address()).unwrap_or_default().into_bytes()),
+            // "__fd" is what ZMQ_SRCFD reads.
+            ("__fd".to_string(), stream.map_or(-1, |s| s.raw_fd()).to_string().into_bytes()),
+        ];
+        let engine = RawEngine::new(o.raw_notify, &properties);
+        self.meta = Some(engine.metadata().clone());
+        if self.pipe.is_none() {
+            self.attach_pending = Some((-1, Vec::new()));
+        }
+        self.stalled.extend(engine.notification());
+        self.raw = Some(engine);
+    }
+
+    /// The connection is gone: what was read, then the disconnect notification, go to
+    /// the socket regardless of its HWM (as libzmq's engine does on error).
+    fn end_raw(&mut self) {
+        let Some(engine) = self.raw.take() else { return };
+        if let Some(pipe) = self.pipe.as_mut() {
+            for m in self.stalled.drain(..).chain(engine.notification()) {
+                let _ = pipe.write(m);
+            }
+        }
+    }
+
+    fn read_raw(&mut self) -> Result<bool, ()> {
+        let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.raw.as_ref()) else { return Ok(false) };
+        let mut progress = false;
+        for _ in 0..16 {
+            match stream.read(&mut self.readbuf[..raw::READ_CHUNK]) {
+                Ok(0) => return Err(()),
+                Ok(n) => {
+                    progress = true;
+                    self.stalled.push_back(engine.message(&self.readbuf[..n]));
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return Err(()),
+            }
+        }
+        Ok(progress)
+    }
+
+    fn write_raw(&mut self) -> Result<bool, ()> {
+        let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.raw.as_mut()) else { return Ok(false) };
+        if let Some(pipe) = self.pipe.as_mut() {
+            while raw::Output::out_len(engine) < OUT_BATCH {
+                let Some(msg) = pipe.read() else { break };
+                engine.send(&msg);
+            }
+        }
+        raw::write_out(stream, engine)
+    }
+}
+
 /// Sockets whose pipes carry the peer's routing id.
 fn needs_identity(socket_type: i32) -> bool {
     matches!(socket_type, kind::ROUTER | kind::REP | kind::STREAM)
@@ -567,17 +671,6 @@ fn needs_identity(socket_type: i32) -> bool {
 /// unless ZMQ_CONNECT_ROUTING_ID names the peer in advance.
 pub(crate) fn pipe_at_connect(options: &Options) -> bool {
     let named = !options.connect_routing_id.is_empty() && matches!(options.socket_type, kind::ROUTER | kind::REP);
-    !options.immediate && (!needs_identity(options.socket_type) || named)
-}
-
-/// The security mechanism and keys the socket's options select (ZMQ_MECHANISM).
-fn mechanism_config(o: &Options) -> zmtp::MechanismConfig {
-    match o.mechanism {
-        crate::options::MECHANISM_CURVE => zmtp::MechanismConfig::Curve {
-            public_key: o.curve_public_key,
-            secret_key: o.curve_secret_key,
-            server_key: o.curve_server_key,
-        },
-        _ => zmtp::MechanismConfig::Null,
-    }
+    // Raw sockets name their peers themselves.
+    !options.immediate && (!needs_identity(options.socket_type) || named || options.raw_socket)
 }

@@ -15,6 +15,7 @@ mod push;
 mod rep;
 mod req;
 mod router;
+mod stream;
 mod subscriptions;
 mod xpub;
 mod xsub;
@@ -183,6 +184,7 @@ fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
         kind::ROUTER => Box::new(router::Router::default()),
         kind::PULL => Box::new(pull::Pull::default()),
         kind::PUSH => Box::new(push::Push::default()),
+        kind::STREAM => Box::new(stream::Stream::default()),
         _ => return Err(Error::INVAL),
     })
 }
@@ -481,10 +483,10 @@ impl Socket {
         }
     }
 
-    /// ZMQ_CONNECT_ROUTING_ID (ROUTER, REP): the peer of the pipe made by this connect is
+    /// ZMQ_CONNECT_ROUTING_ID (ROUTER, REP, STREAM): the peer of the pipe made by this connect is
     /// known by that name instead of the one it announces. It applies to one connect only.
     fn apply_connect_routing_id(&mut self, pipe: &mut Pipe) {
-        if matches!(self.kind(), kind::ROUTER | kind::REP) && !self.core.options.connect_routing_id.is_empty() {
+        if matches!(self.kind(), kind::ROUTER | kind::REP | kind::STREAM) && !self.core.options.connect_routing_id.is_empty() {
             pipe.peer.routing_id = std::mem::take(&mut self.core.options.connect_routing_id);
         }
     }

@@ -1,0 +1,108 @@
+//! The raw engine: a connection without ZMTP (STREAM sockets, ROUTER_RAW). Whatever one
+//! read returns is one message; every message sent is written as plain bytes. With
+//! ZMQ_STREAM_NOTIFY the socket gets an empty message when the connection is made and
+//! another when it is lost.
+
+use super::stream::Stream;
+use crate::msg::{Metadata, Msg};
+use crate::zmtp::outbuf::OutQueue;
+use crate::zmtp::Engine;
+use std::io::{ErrorKind, IoSlice, Write};
+use std::sync::Arc;
+
+/// libzmq's default ZMQ_IN_BATCH_SIZE: a read returns at most this much, so large
+/// arrivals come as several messages, as they do from libzmq.
+pub(super) const READ_CHUNK: usize = 8192;
+
+pub(super) struct RawEngine {
+    out: OutQueue,
+    meta: Arc<Metadata>,
+    notify: bool,
+}
+
+impl RawEngine {
+    /// `properties` are the connection's metadata (Peer-Address, ...), attached to every
+    /// message received.
+    pub(super) fn new(notify: bool, properties: &[(String, Vec<u8>)]) -> RawEngine {
+        let mut meta = Metadata::new();
+        for (name, value) in properties {
+            meta.set(name, value);
+        }
+        RawEngine { out: OutQueue::default(), meta: Arc::new(meta), notify }
+    }
+
+    pub(super) fn metadata(&self) -> &Arc<Metadata> {
+        &self.meta
+    }
+
+    /// One received chunk as a message.
+    pub(super) fn message(&self, data: &[u8]) -> Msg {
+        let mut m = Msg::from_slice(data);
+        m.set_metadata(Some(self.meta.clone()));
+        m
+    }
+
+    /// The connect (or disconnect) notification, if the socket wants them.
+    pub(super) fn notification(&self) -> Option<Msg> {
+        self.notify.then(|| self.message(&[]))
+    }
+
+    pub(super) fn send(&mut self, msg: &Msg) {
+        self.out.push_body(msg);
+    }
+}
+
+/// The output side both engines share, so one write loop serves them.
+pub(super) trait Output {
+    fn out_len(&self) -> usize;
+    fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize;
+    fn consume_out(&mut self, n: usize);
+}
+
+impl Output for RawEngine {
+    fn out_len(&self) -> usize {
+        self.out.len()
+    }
+    fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        self.out.io_slices(slices)
+    }
+    fn consume_out(&mut self, n: usize) {
+        self.out.consume(n)
+    }
+}
+
+impl Output for Engine {
+    fn out_len(&self) -> usize {
+        Engine::out_len(self)
+    }
+    fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        Engine::out_slices(self, slices)
+    }
+    fn consume_out(&mut self, n: usize) {
+        Engine::consume_out(self, n)
+    }
+}
+
+/// Write queued output until it is gone or the stream would block. Ok(progress); Err if
+/// the connection failed.
+pub(super) fn write_out(stream: &mut Stream, out: &mut dyn Output) -> Result<bool, ()> {
+    let mut progress = false;
+    while out.out_len() > 0 {
+        let written = {
+            let mut slices = [IoSlice::new(&[]); 64];
+            let n = out.out_slices(&mut slices);
+            stream.write_vectored(&slices[..n])
+        };
+        match written {
+            Ok(0) => return Err(()),
+            Ok(n) => {
+                out.consume_out(n);
+                progress = true;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => return Err(()),
+        }
+    }
+    Ok(progress)
+}
