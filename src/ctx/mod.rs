@@ -239,6 +239,25 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// A pipe from an I/O session to the ZAP handler (the socket bound to
+    /// inproc://zeromq.zap.01), which gets the other end like an inproc connection from a
+    /// DEALER with no routing id. None if no handler is bound. No HWM: a request must never
+    /// be refused (libzmq does the same).
+    pub(crate) fn zap_connect(&self) -> Option<Pipe> {
+        let reg = self.inproc();
+        let handler = reg.bound.get(crate::zmtp::zap::HANDLER_NAME)?;
+        let (mine, mut theirs) = pair(0, 0);
+        theirs.peer = PeerInfo {
+            socket_type: crate::socket::kind::DEALER,
+            endpoint: format!("inproc://{}", crate::zmtp::zap::HANDLER_NAME),
+            ..PeerInfo::default()
+        };
+        handler.mailbox.send(Command::Attach(Box::new(theirs)));
+        Some(mine)
+    }
+}
+
 fn peer_info(p: &InprocPeer, endpoint: &str) -> PeerInfo {
     PeerInfo {
         routing_id: p.routing_id.clone(),

@@ -7,6 +7,7 @@ mod raw;
 mod session;
 mod socks;
 mod stream;
+mod zap;
 
 pub use stream::{Listener, Stream};
 

@@ -84,8 +84,8 @@ impl Output for Engine {
 }
 
 /// Write queued output until it is gone or the stream would block. Ok(progress); Err if
-/// the connection failed.
-pub(super) fn write_out(stream: &mut Stream, out: &mut dyn Output) -> Result<bool, ()> {
+/// the connection failed, with its errno (EPIPE when the peer closed).
+pub(super) fn write_out(stream: &mut Stream, out: &mut dyn Output) -> Result<bool, i32> {
     let mut progress = false;
     while out.out_len() > 0 {
         let written = {
@@ -94,14 +94,14 @@ pub(super) fn write_out(stream: &mut Stream, out: &mut dyn Output) -> Result<boo
             stream.write_vectored(&slices[..n])
         };
         match written {
-            Ok(0) => return Err(()),
+            Ok(0) => return Err(libc::EPIPE),
             Ok(n) => {
                 out.consume_out(n);
                 progress = true;
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => break,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return Err(()),
+            Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
         }
     }
     Ok(progress)

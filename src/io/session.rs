@@ -6,6 +6,7 @@
 use super::raw::{self, RawEngine};
 use super::socks::SocksClient;
 use super::stream::Stream;
+use super::zap::{ZapClient, ZapOutcome};
 use super::{IoCtx, SessionNotify};
 use crate::ctx::mailbox::{Command, Mailbox};
 use crate::msg::{Metadata, Msg};
@@ -33,6 +34,8 @@ pub struct SessionSetup {
     /// The endpoint as the socket names it (for pipes' PeerInfo, unbind/disconnect).
     pub endpoint: String,
     pub monitor: MonitorSlot,
+    /// For the ZAP handler lookup (weak: the context owns the I/O threads).
+    pub ctx: std::sync::Weak<crate::ctx::Ctx>,
 }
 
 /// What a connecting session connects to.
@@ -98,6 +101,16 @@ pub struct Session {
     attach_pending: Option<(i32, Vec<u8>)>,
     /// The pipe was made at connect time and lives across reconnections.
     pipe_from_connect: bool,
+    /// The engine's ZAP request, to be sent (needs the IoCtx, so pump does it).
+    zap_request: Option<zmtp::mechanism::ZapRequest>,
+    zap: ZapClient,
+    /// The peer's address (Peer-Address, and the ZAP request's address).
+    peer_address: String,
+    /// Why the stream failed (EPIPE for EOF), for HANDSHAKE_FAILED_NO_DETAIL.
+    stream_errno: Option<i32>,
+    /// The connection broke the protocol (or failed authentication): libzmq does not
+    /// reconnect after that.
+    protocol_error: bool,
 }
 
 impl Session {
@@ -126,6 +139,11 @@ impl Session {
             reconnected: false,
             attach_pending: None,
             pipe_from_connect: false,
+            zap_request: None,
+            zap: ZapClient::default(),
+            peer_address: String::new(),
+            stream_errno: None,
+            protocol_error: false,
         }
     }
 
@@ -164,6 +182,8 @@ impl Session {
         let o = &self.setup.options;
         let peer_address = self.stream.as_ref().map(|s| s.peer_address()).unwrap_or_default();
         let fd = self.stream.as_ref().map(|s| s.raw_fd()).unwrap_or(-1);
+        self.peer_address = peer_address.clone();
+        self.stream_errno = None;
         let cfg = zmtp::Config {
             socket_type: o.socket_type,
             routing_id: o.routing_id.clone(),
@@ -233,6 +253,14 @@ impl Session {
 
     /// The connection is gone (EOF, error, protocol failure, timeout).
     fn lost(&mut self, io: &IoCtx) -> bool {
+        // A connection error during the handshake, as libzmq reports it.
+        if let (Some(errno), Some(e)) = (self.stream_errno.take(), self.engine.as_ref()) {
+            if !e.handshake_done() && e.failure().is_none() && !self.connecting {
+                self.setup.monitor.emit(event::HANDSHAKE_FAILED_NO_DETAIL, errno as u32, &self.setup.endpoint);
+            }
+        }
+        self.zap.reset();
+        self.zap_request = None;
         if let Some(mut s) = self.stream.take() {
             let _ = s.deregister(io.registry);
             if !self.connecting {
@@ -246,7 +274,7 @@ impl Session {
         self.engine_timer = None;
         self.stalled.clear();
         self.meta = None;
-        if self.target.is_none() {
+        if self.target.is_none() || std::mem::take(&mut self.protocol_error) {
             return false;
         }
         // Sockets that route by peer identity (unless the connect named the peer), and
@@ -310,6 +338,10 @@ impl Session {
                 }
             };
             match self.deliver_events() {
+                Some(p) => progress |= p,
+                None => return self.lost(io),
+            }
+            match self.run_zap(io) {
                 Some(p) => progress |= p,
                 None => return self.lost(io),
             }
@@ -378,15 +410,23 @@ impl Session {
             return self.read_raw();
         }
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
+        // A failed engine's Event::Error is still to be delivered (with its monitor event).
+        if engine.failure().is_some() {
+            return Ok(false);
+        }
         let mut progress = false;
         // Read a bounded amount per turn so one busy peer can't starve the others.
         for _ in 0..16 {
             match stream.read(&mut self.readbuf) {
-                Ok(0) => return Err(()),
+                Ok(0) => {
+                    self.stream_errno = Some(libc::EPIPE);
+                    return Err(());
+                }
                 Ok(n) => {
                     progress = true;
+                    // On failure the engine queued Event::Error: deliver_events closes.
                     if engine.on_read(&self.readbuf[..n]).is_err() {
-                        return Err(());
+                        break;
                     }
                     if engine.has_events() {
                         break;
@@ -394,7 +434,10 @@ impl Session {
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return Err(()),
+                Err(e) => {
+                    self.stream_errno = e.raw_os_error();
+                    return Err(());
+                }
             }
         }
         Ok(progress)
@@ -439,19 +482,59 @@ impl Session {
                 Event::Message(msg) => self.stalled.push_back(msg),
                 Event::Subscribe(topic) => self.stalled.push_back(zmtp::commands::subscription_message(true, &topic)),
                 Event::Cancel(topic) => self.stalled.push_back(zmtp::commands::subscription_message(false, &topic)),
+                Event::ZapRequest(req) => self.zap_request = Some(req),
                 Event::Error(f) => {
-                    let (ev, value) = match f.event {
-                        Some(zmtp::MonitorEvent::HandshakeFailedProtocol(code)) => (event::HANDSHAKE_FAILED_PROTOCOL, code as u32),
-                        Some(zmtp::MonitorEvent::HandshakeFailedAuth(code)) => (event::HANDSHAKE_FAILED_AUTH, code as u32),
-                        None if !engine.handshake_done() => (event::HANDSHAKE_FAILED_NO_DETAIL, f.errno.errno() as u32),
-                        None => (0, 0),
+                    self.protocol_error = f.kind == zmtp::FailureKind::Protocol;
+                    let event = match f.event {
+                        Some(ev) => Some(ev),
+                        None if !engine.handshake_done() => Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(f.errno.errno())),
+                        None => None,
                     };
-                    if ev != 0 {
-                        self.setup.monitor.emit(ev, value, &self.setup.endpoint);
-                    }
+                    self.fail_handshake(event);
                     return None;
                 }
             }
+        }
+    }
+
+    /// Sends the engine's ZAP request, or hands the handler's reply to the engine once it
+    /// is in: Some(progress), None if the connection must close.
+    fn run_zap(&mut self, io: &IoCtx) -> Option<bool> {
+        let outcome = match self.zap_request.take() {
+            Some(req) => {
+                let notify = Arc::new(SessionNotify { io: io.shared.clone(), token: self.token });
+                self.zap.ask(&req, &self.setup, &self.peer_address, notify)
+            }
+            None => self.zap.poll(),
+        };
+        // An engine error is queued as an event, which the next turn delivers.
+        let _ = match (outcome, self.engine.as_mut()) {
+            (ZapOutcome::Pending, _) | (_, None) => return Some(false),
+            (ZapOutcome::Reply(reply), Some(engine)) => engine.zap_reply(&reply),
+            (ZapOutcome::Bypass, Some(engine)) => engine.zap_bypassed(),
+            (ZapOutcome::Fail(ev), Some(_)) => {
+                self.protocol_error = true;
+                self.fail_handshake(Some(ev));
+                return None;
+            }
+        };
+        Some(true)
+    }
+
+    /// The engine failed: report it to the monitor, and before a handshake failure, give
+    /// what the engine queued (an ERROR command telling the peer why) one chance to go out.
+    fn fail_handshake(&mut self, ev: Option<zmtp::MonitorEvent>) {
+        let (ev, value) = match ev {
+            Some(zmtp::MonitorEvent::HandshakeFailedProtocol(code)) => (event::HANDSHAKE_FAILED_PROTOCOL, code as u32),
+            Some(zmtp::MonitorEvent::HandshakeFailedAuth(code)) => (event::HANDSHAKE_FAILED_AUTH, code as u32),
+            Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(errno)) => (event::HANDSHAKE_FAILED_NO_DETAIL, errno as u32),
+            None => (0, 0),
+        };
+        if ev != 0 {
+            self.setup.monitor.emit(ev, value, &self.setup.endpoint);
+        }
+        if self.meta.is_none() {
+            let _ = self.write_stream();
         }
     }
 
@@ -521,7 +604,7 @@ impl Session {
                 }
             }
         }
-        raw::write_out(stream, engine)
+        raw::write_out(stream, engine).map_err(|errno| self.stream_errno = Some(errno))
     }
 
     pub fn on_pipe(&mut self, io: &IoCtx, ev: PipeEvent) -> bool {
@@ -529,6 +612,10 @@ impl Session {
             PipeEvent::Readable(id) | PipeEvent::Writable(id) | PipeEvent::Hiccup(id) | PipeEvent::Closed(id) => id,
         };
         // Id 0 is our own "run again" nudge; events of a pipe we already dropped are stale.
+        // The ZAP pipe's events mean its reply may be in.
+        if self.zap.pipe_id() == Some(id) {
+            return if self.stream.is_some() && !self.connecting { self.pump(io) } else { true };
+        }
         if id != 0 && self.pipe.as_ref().is_none_or(|p| p.id() != id) {
             return true;
         }
@@ -576,6 +663,7 @@ impl Session {
     /// Tear down: close the stream and the pipe. A deliberate close (socket closed,
     /// unbind, disconnect) is not a DISCONNECTED event; only a lost connection is.
     pub fn shutdown(&mut self, io: &IoCtx) {
+        self.zap.reset();
         if let Some(mut s) = self.stream.take() {
             let _ = s.deregister(io.registry);
         }
@@ -657,7 +745,7 @@ impl Session {
                 engine.send(&msg);
             }
         }
-        raw::write_out(stream, engine)
+        raw::write_out(stream, engine).map_err(|_| ())
     }
 }
 

@@ -43,7 +43,7 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
     let handle = new_handle();
     let fd = listener.raw_fd();
     monitor.emit(event::LISTENING, fd as u32, &resolved);
-    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint: resolved.clone(), monitor: monitor.clone() };
+    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint: resolved.clone(), monitor: monitor.clone(), ctx: Arc::downgrade(ctx) };
     io.send(IoCmd::Listen { handle, listener, setup });
     let listener = Some((fd, resolved.clone(), monitor));
     Ok((Endpoint::Io(EndpointHandle { io, handle, bind: true, pipe: None, listener }), resolved))
@@ -74,7 +74,7 @@ pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox
     };
     let io = ctx.io()?.choose();
     let handle = new_handle();
-    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint, monitor };
+    let setup = crate::io::SessionSetup { options: o.clone(), mailbox, endpoint, monitor, ctx: Arc::downgrade(ctx) };
     io.send(IoCmd::Connect { handle, spec: ConnectSpec { target, pipe: sess_end }, setup });
     let pipe_id = sock_end.as_ref().map(|p| p.id());
     Ok((Endpoint::Io(EndpointHandle { io, handle, bind: false, pipe: pipe_id, listener: None }), sock_end))

@@ -14,7 +14,9 @@ use super::commands::{self, Command};
 use super::failure::{protocol_error, Failure};
 use super::greeting::{GreetingExchange, OurGreeting, PeerGreeting, Protocol, MECHANISM_LEN};
 use super::heartbeat::{Due, Heartbeat};
-use super::mechanism::{LocalInfo, Mechanism, MechanismConfig, Status};
+use super::mechanism::null::NullMechanism;
+use super::mechanism::{LocalInfo, Mechanism, MechanismConfig, Status, ZapReply, ZapRequest};
+use super::zap;
 use super::outbuf::OutQueue;
 use super::socket_type;
 
@@ -103,6 +105,9 @@ pub enum Event {
     Subscribe(Vec<u8>),
     /// A ZMTP 3.1 CANCEL command (3.0 form: a message starting with 0).
     Cancel(Vec<u8>),
+    /// The mechanism needs the ZAP handler's verdict (RFC 27) before the handshake can go
+    /// on: answer with `Engine::zap_reply` or `Engine::zap_bypassed`.
+    ZapRequest(ZapRequest),
     /// The connection is unusable: close it. Always the last event.
     Error(Failure),
 }
@@ -140,6 +145,8 @@ pub struct Engine {
     events: VecDeque<Event>,
     metadata: Option<Arc<Metadata>>,
     heartbeat: Heartbeat,
+    /// User-Id and metadata from the ZAP handler's reply, for received messages.
+    zap_properties: Vec<(String, Vec<u8>)>,
     /// Where the last queued PONG ends in the output (see `OutQueue::end_offset`).
     last_pong_end: u64,
 }
@@ -170,6 +177,7 @@ impl Engine {
             events: VecDeque::new(),
             metadata: None,
             heartbeat,
+            zap_properties: Vec::new(),
             last_pong_end: 0,
         }
     }
@@ -341,12 +349,17 @@ impl Engine {
             if peer.mechanism != ours {
                 return Err(Failure::handshake(protocol_error::ZMTP_MECHANISM_MISMATCH, "security mechanism mismatch"));
             }
-            self.mechanism = Some(self.cfg.mechanism.start(LocalInfo {
+            let local = LocalInfo {
                 socket_type: self.cfg.socket_type,
                 routing_id: self.cfg.routing_id.clone(),
                 app_metadata: self.cfg.app_metadata.clone(),
                 as_server: self.cfg.as_server,
-            }));
+            };
+            // NULL consults ZAP only when a domain is set (libzmq 4.3).
+            self.mechanism = Some(match self.cfg.mechanism {
+                MechanismConfig::Null if !self.cfg.zap_domain.is_empty() => Box::new(NullMechanism::with_zap(local)),
+                _ => self.cfg.mechanism.start(local),
+            });
             self.phase = Phase::Handshake;
             self.send_handshake_commands();
             return Ok(());
@@ -405,13 +418,43 @@ impl Engine {
             return Err(Failure::handshake(protocol_error::ZMTP_UNEXPECTED_COMMAND, "message before handshake"));
         }
         let mechanism = self.mechanism.as_mut().expect("3.x handshake has a mechanism");
-        mechanism.process_handshake_command(frame.data())?;
-        // Stand-in until the session carries ZAP requests (branch wt-sec replaces this):
-        // go on as libzmq does when no ZAP handler is bound.
-        if mechanism.take_zap_request().is_some() {
-            mechanism.zap_bypassed()?;
+        let processed = mechanism.process_handshake_command(frame.data());
+        self.handshake_step(processed)
+    }
+
+    /// The ZAP handler's answer to the last Event::ZapRequest. Queues the resulting
+    /// events (HandshakeDone, or Error for a refusal, after queueing the ERROR command
+    /// that tells the peer, if the mechanism sends one).
+    pub fn zap_reply(&mut self, reply: &ZapReply) -> Result<()> {
+        self.zap_properties = zap::reply_properties(reply);
+        self.zap_answered(|m| m.zap_reply(reply))
+    }
+
+    /// The last Event::ZapRequest goes unasked (no handler bound, and libzmq's rules say
+    /// go on without one).
+    pub fn zap_bypassed(&mut self) -> Result<()> {
+        self.zap_answered(|m| m.zap_bypassed())
+    }
+
+    fn zap_answered(&mut self, answer: impl FnOnce(&mut dyn Mechanism) -> std::result::Result<(), Failure>) -> Result<()> {
+        if let Phase::Failed(f) = &self.phase {
+            return Err(f.errno);
         }
+        let Some(mechanism) = self.mechanism.as_mut().filter(|_| matches!(self.phase, Phase::Handshake)) else {
+            return Err(Error::FSM);
+        };
+        let answered = answer(mechanism.as_mut());
+        match self.handshake_step(answered) {
+            Ok(()) => Ok(()),
+            Err(f) => Err(self.fail(f)),
+        }
+    }
+
+    /// After the mechanism took a step (`stepped`): send what it has to send (even when
+    /// the step failed: an ERROR command tells the peer why), then act on its status.
+    fn handshake_step(&mut self, stepped: std::result::Result<(), Failure>) -> std::result::Result<(), Failure> {
         self.send_handshake_commands();
+        stepped?;
         let mechanism = self.mechanism.as_ref().expect("3.x handshake has a mechanism");
         match mechanism.status() {
             Status::Handshaking => Ok(()),
@@ -511,6 +554,9 @@ impl Engine {
         while let Some(body) = self.mechanism.as_mut().and_then(|m| m.next_handshake_command()) {
             self.write_command(&body);
         }
+        if let Some(request) = self.mechanism.as_mut().and_then(|m| m.take_zap_request()) {
+            self.events.push_back(Event::ZapRequest(request));
+        }
     }
 
     fn write_command(&mut self, body: &[u8]) {
@@ -527,11 +573,13 @@ impl Engine {
         self.out.push_body(msg);
     }
 
-    /// Connection properties, then User-Id, then the peer's; the first of a name wins.
+    /// Connection properties, then the ZAP reply's (User-Id, metadata), then the peer's;
+    /// the first of a name wins, as in libzmq.
     fn build_metadata(&self, user_id: Option<&[u8]>, peer: &[(String, Vec<u8>)]) -> Arc<Metadata> {
         let mut md = Metadata::new();
         let user = user_id.map(|u| ("User-Id".to_string(), u.to_vec()));
-        for (name, value) in self.cfg.connection_properties.iter().chain(user.iter()).chain(peer) {
+        let zap = self.zap_properties.iter().chain(user.iter());
+        for (name, value) in self.cfg.connection_properties.iter().chain(zap).chain(peer) {
             if md.get(name).is_none() {
                 md.set(name, value);
             }

@@ -20,6 +20,12 @@ pub mod protocol_error {
     pub const ZMTP_INVALID_METADATA: i32 = 0x1000_0018;
     pub const ZMTP_CRYPTOGRAPHIC: i32 = 0x1100_0001;
     pub const ZMTP_MECHANISM_MISMATCH: i32 = 0x1100_0002;
+    pub const ZAP_UNSPECIFIED: i32 = 0x2000_0000;
+    pub const ZAP_MALFORMED_REPLY: i32 = 0x2000_0001;
+    pub const ZAP_BAD_REQUEST_ID: i32 = 0x2000_0002;
+    pub const ZAP_BAD_VERSION: i32 = 0x2000_0003;
+    pub const ZAP_INVALID_STATUS_CODE: i32 = 0x2000_0004;
+    pub const ZAP_INVALID_METADATA: i32 = 0x2000_0005;
 }
 
 /// libzmq's error_reason_t, minus connection errors (those belong to the I/O layer).
@@ -39,6 +45,9 @@ pub enum MonitorEvent {
     HandshakeFailedProtocol(i32),
     /// ZMQ_EVENT_HANDSHAKE_FAILED_AUTH with a ZAP status code (300, 400, 500).
     HandshakeFailedAuth(i32),
+    /// ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL with an errno (EFAULT: no ZAP handler where
+    /// one is required).
+    HandshakeFailedNoDetail(i32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +70,11 @@ impl Failure {
     /// A protocol failure that libzmq reports with HANDSHAKE_FAILED_PROTOCOL(code).
     pub fn handshake(code: i32, detail: &'static str) -> Failure {
         Failure { event: Some(MonitorEvent::HandshakeFailedProtocol(code)), ..Failure::protocol(detail) }
+    }
+
+    /// The peer failed authentication: ZAP status 300, 400 or 500.
+    pub fn auth(status: i32, detail: &'static str) -> Failure {
+        Failure { event: Some(MonitorEvent::HandshakeFailedAuth(status)), ..Failure::protocol(detail) }
     }
 
     pub fn with_errno(self, errno: i32) -> Failure {

@@ -4,7 +4,8 @@
 //! writes the bytes it queues, and calls it on timers. It speaks ZMTP 3.1 (RFC 37) and, as
 //! libzmq 4.3 does, falls back to whatever an older peer speaks: ZMTP 3.0 (RFC 23), 2.0
 //! (RFC 15: libzmq 3.x, JeroMQ 0.3) and 1.0 (RFC 13: libzmq 2.x, with or without a
-//! greeting). Security mechanisms: NULL and CURVE (PLAIN and ZAP plug into `mechanism`).
+//! greeting). Security mechanisms: NULL, PLAIN and CURVE, with ZAP requests surfaced as
+//! Event::ZapRequest for the I/O layer to answer.
 //!
 //! # Driving an engine
 //!
@@ -40,6 +41,9 @@
 //!   `handshake_done()` is still false when it expires, close the connection.
 //! - On Event::Error, emit `failure.event` to the monitor if set, then close. Its `kind`
 //!   (Protocol / Timeout) is libzmq's `error_reason_t` for reconnect decisions.
+//! - On Event::ZapRequest (server side of PLAIN/CURVE, NULL with a ZAP domain), ask the
+//!   ZAP handler (`zap::request_frames`, `zap::parse_reply`) and call `zap_reply`, or
+//!   `zap_bypassed` when libzmq's rules say go on without one; then poll events again.
 //!
 //! # Subscriptions
 //!
@@ -55,7 +59,8 @@
 //! - `codec.rs`: frame decoding/encoding (1.0 and 2.0/3.x framing);
 //! - `commands.rs`: command bodies (READY, ERROR, PING, PONG, SUBSCRIBE, CANCEL) and
 //!   metadata properties;
-//! - `mechanism/`: the security handshake seam, the NULL and CURVE mechanisms;
+//! - `mechanism/`: the security handshake seam and the NULL, PLAIN and CURVE mechanisms;
+//! - `zap.rs`: ZAP request frames and reply checks;
 //! - `heartbeat.rs`: PING/PONG timers; `outbuf.rs`: the output queue;
 //! - `socket_type.rs`: socket type names and libzmq's compatibility table;
 //! - `failure.rs`: why a connection failed, and the monitor event for it;
@@ -70,6 +75,7 @@ pub mod heartbeat;
 pub mod mechanism;
 pub mod outbuf;
 pub mod socket_type;
+pub mod zap;
 
 #[cfg(test)]
 mod tests;

@@ -2,17 +2,32 @@
 //! with its metadata; the handshake is done once ours is sent and theirs received. A peer
 //! may send ERROR instead (a ZAP handler refused it).
 //!
-//! ZAP for NULL (a ZAP domain set): libzmq asks the handler only when one is bound to
-//! inproc://zeromq.zap.01 and otherwise proceeds; that lookup lives in the socket layer
-//! and is not wired in yet, so this always proceeds.
+//! ZAP for NULL (`with_zap`, when ZMQ_ZAP_DOMAIN is set): our READY waits for the ZAP
+//! handler's verdict; a refusal sends ERROR with the status code instead (nothing for
+//! 300). The I/O layer bypasses the request when no handler is bound (unless
+//! ZMQ_ZAP_ENFORCE_DOMAIN), as libzmq does.
 
 use super::super::commands::{self, Command, Malformed};
-use super::super::failure::{protocol_error, Failure, MonitorEvent};
-use super::{apply_peer_metadata, basic_properties, LocalInfo, Mechanism, PeerInfo, Status};
+use super::super::failure::{protocol_error, Failure};
+use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Zap {
+    /// No ZAP domain: READY at once.
+    Off,
+    /// The request is still to be taken.
+    ToAsk,
+    Asked,
+    Accepted,
+    /// The handler's status code (300, 400, 500).
+    Refused(Vec<u8>),
+}
 
 pub struct NullMechanism {
     local: LocalInfo,
+    zap: Zap,
     ready_sent: bool,
+    error_sent: bool,
     ready_received: bool,
     error_received: bool,
     peer: PeerInfo,
@@ -20,17 +35,40 @@ pub struct NullMechanism {
 
 impl NullMechanism {
     pub fn new(local: LocalInfo) -> NullMechanism {
-        NullMechanism { local, ready_sent: false, ready_received: false, error_received: false, peer: PeerInfo::default() }
+        NullMechanism {
+            local,
+            zap: Zap::Off,
+            ready_sent: false,
+            error_sent: false,
+            ready_received: false,
+            error_received: false,
+            peer: PeerInfo::default(),
+        }
+    }
+
+    /// A NULL handshake that asks the ZAP handler first (ZMQ_ZAP_DOMAIN is set).
+    pub fn with_zap(local: LocalInfo) -> NullMechanism {
+        NullMechanism { zap: Zap::ToAsk, ..NullMechanism::new(local) }
     }
 }
 
 impl Mechanism for NullMechanism {
     fn next_handshake_command(&mut self) -> Option<Vec<u8>> {
-        if self.ready_sent {
+        if self.ready_sent || self.error_sent {
             return None;
         }
-        self.ready_sent = true;
-        Some(commands::build(b"READY", &basic_properties(&self.local)))
+        match &self.zap {
+            Zap::ToAsk | Zap::Asked => None,
+            Zap::Refused(code) => {
+                self.error_sent = true;
+                // 300 is a temporary failure: no ERROR, just disconnect.
+                (code.as_slice() != b"300").then(|| commands::error(code))
+            }
+            Zap::Off | Zap::Accepted => {
+                self.ready_sent = true;
+                Some(commands::build(b"READY", &basic_properties(&self.local)))
+            }
+        }
     }
 
     fn process_handshake_command(&mut self, body: &[u8]) -> Result<(), Failure> {
@@ -45,9 +83,7 @@ impl Mechanism for NullMechanism {
             }
             Ok(Command::Error(reason)) => {
                 self.error_received = true;
-                let mut failure = Failure::protocol("peer sent ERROR");
-                failure.event = zap_status(reason).map(MonitorEvent::HandshakeFailedAuth);
-                Err(failure)
+                Err(error_received(reason))
             }
             Err(Malformed::ErrorReason) => {
                 Err(Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR"))
@@ -59,7 +95,7 @@ impl Mechanism for NullMechanism {
     fn status(&self) -> Status {
         if self.ready_sent && self.ready_received {
             Status::Ready
-        } else if self.error_received {
+        } else if self.error_received || self.error_sent {
             Status::Error
         } else {
             Status::Handshaking
@@ -69,19 +105,41 @@ impl Mechanism for NullMechanism {
     fn peer(&self) -> &PeerInfo {
         &self.peer
     }
-}
 
-/// An ERROR reason that is a ZAP status code ("300", "400" or "500"), which libzmq reports
-/// as ZMQ_EVENT_HANDSHAKE_FAILED_AUTH.
-fn zap_status(reason: &[u8]) -> Option<i32> {
-    match reason {
-        [d @ b'3'..=b'5', b'0', b'0'] => Some((d - b'0') as i32 * 100),
-        _ => None,
+    fn take_zap_request(&mut self) -> Option<ZapRequest> {
+        if self.zap != Zap::ToAsk {
+            return None;
+        }
+        self.zap = Zap::Asked;
+        Some(ZapRequest { mechanism: b"NULL", credentials: Vec::new() })
+    }
+
+    fn zap_reply(&mut self, reply: &ZapReply) -> Result<(), Failure> {
+        if self.zap != Zap::Asked {
+            return Err(Failure::protocol("ZAP reply without a request"));
+        }
+        self.peer.user_id = Some(reply.user_id.clone());
+        match reply.status() {
+            200 => {
+                self.zap = Zap::Accepted;
+                Ok(())
+            }
+            status => {
+                self.zap = Zap::Refused(reply.status_code.clone());
+                Err(Failure::auth(status, "ZAP: authentication refused"))
+            }
+        }
+    }
+
+    fn zap_bypassed(&mut self) -> Result<(), Failure> {
+        self.zap = Zap::Accepted;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::failure::MonitorEvent;
     use super::super::super::socket_type::{DEALER, PUB, ROUTER};
     use super::*;
 
@@ -142,5 +200,36 @@ mod tests {
             check(commands::ping(0, b"")).event,
             Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_UNEXPECTED_COMMAND))
         );
+    }
+
+    #[test]
+    fn zap() {
+        let reply = |code: &[u8]| ZapReply { status_code: code.to_vec(), user_id: b"u".to_vec(), ..ZapReply::default() };
+        // Accepted: READY only after the reply.
+        let mut m = NullMechanism::with_zap(dealer().local);
+        assert_eq!(m.next_handshake_command(), None);
+        assert_eq!(m.take_zap_request(), Some(ZapRequest { mechanism: b"NULL", credentials: vec![] }));
+        assert_eq!(m.take_zap_request(), None);
+        m.process_handshake_command(&ready(&[])).unwrap();
+        assert_eq!(m.status(), Status::Handshaking);
+        m.zap_reply(&reply(b"200")).unwrap();
+        assert!(m.next_handshake_command().unwrap().starts_with(b"\x05READY"));
+        assert_eq!(m.status(), Status::Ready);
+        assert_eq!(m.peer().user_id.as_deref(), Some(&b"u"[..]));
+        // Refused: ERROR with the status, except for 300.
+        for (code, error) in [(&b"400"[..], true), (b"300", false)] {
+            let mut m = NullMechanism::with_zap(dealer().local);
+            m.take_zap_request().unwrap();
+            let f = m.zap_reply(&reply(code)).unwrap_err();
+            assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedAuth((code[0] - b'0') as i32 * 100)));
+            assert_eq!(m.next_handshake_command(), error.then(|| commands::error(code)));
+            assert_eq!(m.status(), Status::Error);
+        }
+        // No handler: READY without a User-Id.
+        let mut m = NullMechanism::with_zap(dealer().local);
+        m.take_zap_request().unwrap();
+        m.zap_bypassed().unwrap();
+        assert!(m.next_handshake_command().is_some());
+        assert_eq!(m.peer().user_id, None);
     }
 }
