@@ -28,7 +28,7 @@ use crypto_secretbox::XSalsa20Poly1305;
 use curve25519_dalek::montgomery::MontgomeryPoint;
 
 use super::super::commands::{self, Command};
-use super::super::failure::{protocol_error, Failure, MonitorEvent};
+use super::super::failure::{protocol_error, Failure};
 use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
 use crate::msg::{flags, Msg};
 
@@ -620,9 +620,7 @@ impl Mechanism for CurveServer {
             300 => ServerState::Failed,
             _ => ServerState::SendError(reply.status_code.clone()),
         };
-        let mut refused = Failure::protocol("ZAP handler refused the client");
-        refused.event = Some(MonitorEvent::HandshakeFailedAuth(status));
-        Err(refused)
+        Err(Failure::auth(status, "ZAP handler refused the client"))
     }
 
     /// No handler: encryption without authentication (libzmq's "Stonehouse"), no User-Id.
@@ -637,6 +635,7 @@ impl Mechanism for CurveServer {
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::failure::MonitorEvent;
     use super::super::super::socket_type::{DEALER, ROUTER};
     use super::*;
 
