@@ -602,10 +602,10 @@ ZMQ_EXPORT char *zmq_z85_encode(char *dest, const uint8_t *data, size_t size);
 // groups before the bad one.
 ZMQ_EXPORT uint8_t *zmq_z85_decode(uint8_t *dest, const char *string);
 
-// Generates a CURVE key pair as two 40-character Z85 strings.
+// Generates a CURVE key pair as two 40-character Z85 strings (41 bytes with the NUL).
 ZMQ_EXPORT int zmq_curve_keypair(char *z85_public_key, char *z85_secret_key);
 
-// Derives the Z85 CURVE public key from a Z85 secret key.
+// Derives the Z85 CURVE public key from a Z85 secret key; EINVAL if that is not Z85.
 ZMQ_EXPORT int zmq_curve_public(char *z85_public_key, const char *z85_secret_key);
 
 // Starts a stopwatch; free it with zmq_stopwatch_stop.

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 // In zmq-oxide this is the `zmq` crate.
 use zmq::msg::Msg;
 use zmq::zmtp::failure::protocol_error;
-use zmq::zmtp::{socket_type, Config, Engine, Event, Failure, FailureKind, Handshake, MonitorEvent, Protocol};
+use zmq::zmtp::mechanism::curve::keypair;
+use zmq::zmtp::{socket_type, Config, Engine, Event, Failure, FailureKind, Handshake, MechanismConfig, MonitorEvent, Protocol};
 
 const TIMEOUT: Duration = Duration::from_secs(8);
 
@@ -52,7 +53,16 @@ struct Peer {
 
 impl Peer {
     fn spawn(args: &[&str]) -> Peer {
-        let mut child = Command::new(peer_binary())
+        Peer::spawn_curve(args, None)
+    }
+
+    /// With `curve`, the ZMTP_PEER_CURVE setting (see zmtp_peer.c).
+    fn spawn_curve(args: &[&str], curve: Option<String>) -> Peer {
+        let mut cmd = Command::new(peer_binary());
+        if let Some(spec) = curve {
+            cmd.env("ZMTP_PEER_CURVE", spec);
+        }
+        let mut child = cmd
             .args(args)
             .env_remove("LD_LIBRARY_PATH")
             .stdout(Stdio::piped())
@@ -203,10 +213,15 @@ impl Conn {
         }
     }
 
+    /// Waits for the handshake; a ZAP request (our CURVE server) is answered as "no
+    /// handler bound".
     fn handshake(&mut self) -> Handshake {
-        match self.next_event() {
-            Event::HandshakeDone(h) => h,
-            other => panic!("expected HandshakeDone, got {other:?}"),
+        loop {
+            match self.next_event() {
+                Event::HandshakeDone(h) => return h,
+                Event::ZapRequest(_) => self.eng.zap_bypassed().unwrap(),
+                other => panic!("expected HandshakeDone, got {other:?}"),
+            }
         }
     }
 
@@ -473,4 +488,131 @@ fn socket_type_mismatch_with_libzmq() {
     c.write_limit = 64;
     let f = c.failure();
     assert_eq!((f.kind, f.event), (FailureKind::Protocol, None));
+}
+
+/// A CURVE key pair: binary for our engine, Z85 for libzmq.
+struct Keys {
+    public: [u8; 32],
+    secret: [u8; 32],
+}
+
+impl Keys {
+    fn new() -> Keys {
+        let (public, secret) = keypair();
+        Keys { public, secret }
+    }
+    fn z85_public(&self) -> String {
+        zmq::z85::encode(&self.public).unwrap()
+    }
+    fn z85_secret(&self) -> String {
+        zmq::z85::encode(&self.secret).unwrap()
+    }
+    /// libzmq as CURVE server with these keys.
+    fn libzmq_server(&self) -> Option<String> {
+        Some(format!("server {}", self.z85_secret()))
+    }
+    /// libzmq as CURVE client with these keys, trusting `server`.
+    fn libzmq_client(&self, server: &[u8; 32]) -> Option<String> {
+        Some(format!("client {} {} {}", self.z85_public(), self.z85_secret(), zmq::z85::encode(server).unwrap()))
+    }
+    /// Our engine as CURVE client with these keys, trusting `server`.
+    fn our_client(&self, server: &[u8; 32], cfg: Config) -> Config {
+        Config { mechanism: MechanismConfig::Curve { public_key: self.public, secret_key: self.secret, server_key: *server }, ..cfg }
+    }
+    /// Our engine as CURVE server with these keys.
+    fn our_server(&self, cfg: Config) -> Config {
+        Config {
+            as_server: true,
+            mechanism: MechanismConfig::Curve { public_key: self.public, secret_key: self.secret, server_key: [0; 32] },
+            ..cfg
+        }
+    }
+}
+
+/// Our CURVE client against a libzmq CURVE server, both sides sending heartbeats (which
+/// libzmq encrypts like every frame after the handshake).
+#[test]
+fn curve_our_dealer_with_libzmq_router() {
+    let (server, client) = (Keys::new(), Keys::new());
+    let peer = Peer::spawn_curve(&["router-echo", "100"], server.libzmq_server());
+    let ms = Duration::from_millis;
+    let cfg = Config { heartbeat_ivl: ms(100), heartbeat_timeout: ms(300), heartbeat_ttl: ms(600), ..dealer_cfg(b"curve-dealer") };
+    let mut c = Conn::connect(peer.port, client.our_client(&server.public, cfg));
+    let h = c.handshake();
+    assert_eq!(h.peer_socket_type, Some(socket_type::ROUTER));
+    c.send_multipart(&[b"a", b"", b"c"]);
+    assert_eq!(c.recv_multipart(), vec![b"curve-dealer".to_vec(), b"a".to_vec(), vec![], b"c".to_vec()]);
+    let big: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7) as u8).collect();
+    c.send_multipart(&[&big]);
+    assert!(c.recv_multipart()[1] == big, "1 MiB frame corrupted");
+    for i in 0..2000 {
+        c.send_multipart(&[format!("m-{i}").as_bytes()]);
+    }
+    for i in 0..2000 {
+        assert_eq!(c.recv_multipart()[1], format!("m-{i}").as_bytes());
+    }
+    c.idle(ms(500));
+    c.send_multipart(&[b"END"]);
+    assert_eq!(c.recv_multipart(), vec![b"BYE 0".to_vec()], "libzmq saw a disconnect");
+    peer.finish();
+}
+
+/// A libzmq CURVE client against our CURVE server.
+#[test]
+fn curve_libzmq_dealer_with_our_router() {
+    let (server, client) = (Keys::new(), Keys::new());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let peer = Peer::spawn_curve(&["dealer", &port, "2000"], client.libzmq_client(&server.public));
+    let mut c = Conn::accept(&listener, server.our_server(Config { socket_type: socket_type::ROUTER, ..Config::default() }));
+    let h = c.handshake();
+    assert_eq!(h.peer_routing_id, b"libzmq-dealer");
+    let mut frames = 0;
+    loop {
+        let m = c.recv();
+        c.eng.send(&m).unwrap();
+        frames += 1;
+        if m.data() == b"END" && !m.more() {
+            break;
+        }
+        if frames % 256 == 0 {
+            c.flush();
+        }
+    }
+    assert_eq!(frames, 3 + 1 + 2000 + 1);
+    let end = Instant::now() + TIMEOUT;
+    while c.eng.wants_write() && Instant::now() < end {
+        c.pump(Duration::from_millis(10));
+    }
+    peer.finish();
+}
+
+/// SUBSCRIBE commands are boxed too.
+#[test]
+fn curve_our_sub_with_libzmq_xpub() {
+    let (server, client) = (Keys::new(), Keys::new());
+    let peer = Peer::spawn_curve(&["xpub"], server.libzmq_server());
+    let mut c = Conn::connect(peer.port, client.our_client(&server.public, Config { socket_type: socket_type::SUB, ..Config::default() }));
+    assert_eq!(c.handshake().peer_socket_type, Some(socket_type::XPUB));
+    c.eng.send_subscription(true, b"A").unwrap();
+    assert_eq!(c.recv().data(), b"A-1");
+    assert_eq!(c.recv().data(), b"A-END");
+    c.eng.send_subscription(false, b"A").unwrap();
+    let end = Instant::now() + TIMEOUT;
+    while c.eng.wants_write() && Instant::now() < end {
+        c.pump(Duration::from_millis(10));
+    }
+    peer.finish();
+}
+
+/// A libzmq client that has another server's key: our server cannot open its HELLO.
+#[test]
+fn curve_libzmq_client_with_wrong_server_key() {
+    let (server, client) = (Keys::new(), Keys::new());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let _peer = Peer::spawn_curve(&["dealer", &port, "1"], client.libzmq_client(&Keys::new().public));
+    let mut c = Conn::accept(&listener, server.our_server(Config { socket_type: socket_type::ROUTER, ..Config::default() }));
+    let f = c.failure();
+    assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
 }

@@ -15,6 +15,10 @@
  *                                     then "A-END"
  *   zmtp_peer plain-server            bind a ROUTER as PLAIN server; wait for a message
  *                                     (none comes: a NULL peer must fail the handshake)
+ *
+ * With ZMTP_PEER_CURVE set, the scenario's socket speaks CURVE:
+ *   "server SECRET"                   as CURVE server with that Z85 secret key
+ *   "client PUBLIC SECRET SERVER"     as CURVE client with its key pair and the server's
  */
 
 #include <zmq.h>
@@ -35,8 +39,33 @@ static void set_int (void *s, int opt, int value)
         FAIL ("setsockopt %d", opt);
 }
 
+static void set_curve_key (void *s, int opt, const char *z85)
+{
+    if (zmq_setsockopt (s, opt, z85, 40) != 0)
+        FAIL ("curve key option %d", opt);
+}
+
+/* Applies ZMTP_PEER_CURVE (see the top of the file), before bind or connect. */
+static void secure (void *s)
+{
+    const char *spec = getenv ("ZMTP_PEER_CURVE");
+    char pub[41], sec[41], server[41];
+    if (!spec)
+        return;
+    if (sscanf (spec, "server %40s", sec) == 1) {
+        set_int (s, ZMQ_CURVE_SERVER, 1);
+        set_curve_key (s, ZMQ_CURVE_SECRETKEY, sec);
+    } else if (sscanf (spec, "client %40s %40s %40s", pub, sec, server) == 3) {
+        set_curve_key (s, ZMQ_CURVE_PUBLICKEY, pub);
+        set_curve_key (s, ZMQ_CURVE_SECRETKEY, sec);
+        set_curve_key (s, ZMQ_CURVE_SERVERKEY, server);
+    } else
+        FAIL ("bad ZMTP_PEER_CURVE %s", spec);
+}
+
 static void bind_and_announce (void *s)
 {
+    secure (s);
     char endpoint[256];
     size_t len = sizeof endpoint;
     if (zmq_bind (s, "tcp://127.0.0.1:*") != 0)
@@ -51,6 +80,7 @@ static void connect_and_announce (void *s, const char *port)
 {
     char endpoint[64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%s", port);
+    secure (s);
     if (zmq_connect (s, endpoint) != 0)
         FAIL ("connect %s", endpoint);
     printf ("READY %s\n", port);

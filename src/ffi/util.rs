@@ -40,8 +40,8 @@ pub unsafe extern "C" fn zmq_has(capability: *const c_char) -> c_int {
         let has = match CStr::from_ptr(capability).to_bytes() {
             b"ipc" => true,
             b"draft" => cfg!(feature = "draft"),
-            // TODO(core): "curve" once CURVE is implemented. Never: pgm, tipc, norm, gssapi,
-            // vmci, WS, WSS.
+            b"curve" => true,
+            // Never: pgm, tipc, norm, gssapi, vmci, WS, WSS.
             _ => false,
         };
         Ok(has as c_int)
@@ -79,20 +79,41 @@ pub unsafe extern "C" fn zmq_z85_decode(dest: *mut u8, string: *const c_char) ->
     })
 }
 
-/// Generates a CURVE key pair as two 40-character Z85 strings.
+/// Generates a CURVE key pair as two 40-character Z85 strings (41 bytes with the NUL).
 #[no_mangle]
 pub unsafe extern "C" fn zmq_curve_keypair(z85_public_key: *mut c_char, z85_secret_key: *mut c_char) -> c_int {
-    // TODO(core): CURVE. Until then, what libzmq built without a CURVE library does.
-    let _ = (z85_public_key, z85_secret_key);
-    guard(|| Err(Error::NOTSUP))
+    guard(|| {
+        let (public, secret) = crate::zmtp::mechanism::curve::keypair();
+        write_z85_key(z85_public_key, &public)?;
+        write_z85_key(z85_secret_key, &secret)?;
+        Ok(0)
+    })
 }
 
-/// Derives the Z85 CURVE public key from a Z85 secret key.
+/// Derives the Z85 CURVE public key from a Z85 secret key; EINVAL if that is not Z85.
 #[no_mangle]
 pub unsafe extern "C" fn zmq_curve_public(z85_public_key: *mut c_char, z85_secret_key: *const c_char) -> c_int {
-    // TODO(core): CURVE, as zmq_curve_keypair.
-    let _ = (z85_public_key, z85_secret_key);
-    guard(|| Err(Error::NOTSUP))
+    guard(|| {
+        let text = CStr::from_ptr(non_null(z85_secret_key)?).to_bytes();
+        // libzmq decodes whatever length it is given into a 32-byte key: only 40
+        // characters fit.
+        if text.len() != 40 {
+            return Err(Error::INVAL);
+        }
+        let mut secret = [0u8; 32];
+        crate::z85::decode_into(&mut secret, text).ok_or(Error::INVAL)?;
+        write_z85_key(z85_public_key, &crate::zmtp::mechanism::curve::public_key(&secret))?;
+        Ok(0)
+    })
+}
+
+/// Writes a key as 40 Z85 characters and a NUL.
+unsafe fn write_z85_key(dest: *mut c_char, key: &[u8; 32]) -> Result<(), Error> {
+    let dest = non_null_mut(dest)?;
+    let text = crate::z85::encode(key).expect("32 is a multiple of 4");
+    std::ptr::copy_nonoverlapping(text.as_ptr(), dest as *mut u8, text.len());
+    *dest.add(text.len()) = 0;
+    Ok(())
 }
 
 /// Starts a stopwatch; free it with zmq_stopwatch_stop.
@@ -205,7 +226,7 @@ mod tests {
         unsafe {
             assert_eq!(zmq_has(c"ipc".as_ptr()), 1);
             assert_eq!(zmq_has(c"pgm".as_ptr()), 0);
-            assert_eq!(zmq_has(c"curve".as_ptr()), 0);
+            assert_eq!(zmq_has(c"curve".as_ptr()), 1);
             assert_eq!(zmq_has(c"draft".as_ptr()), cfg!(feature = "draft") as c_int);
             assert_eq!(zmq_has(std::ptr::null()), 0);
         }
@@ -239,12 +260,21 @@ mod tests {
     }
 
     #[test]
-    fn curve_not_supported_yet() {
-        let mut a = [0 as c_char; 41];
-        let mut b = [0 as c_char; 41];
+    fn curve_keys() {
+        let mut public = [0 as c_char; 41];
+        let mut secret = [0 as c_char; 41];
+        let mut derived = [0 as c_char; 41];
         unsafe {
-            assert_eq!(zmq_curve_keypair(a.as_mut_ptr(), b.as_mut_ptr()), -1);
-            assert_eq!(errno(), libc::ENOTSUP);
+            assert_eq!(zmq_has(c"curve".as_ptr()), 1);
+            assert_eq!(zmq_curve_keypair(public.as_mut_ptr(), secret.as_mut_ptr()), 0);
+            assert_eq!(CStr::from_ptr(public.as_ptr()).to_bytes().len(), 40);
+            assert_eq!(zmq_curve_public(derived.as_mut_ptr(), secret.as_ptr()), 0);
+            assert_eq!(derived, public);
+            // The server key pair of the zmq_curve(7) example.
+            assert_eq!(zmq_curve_public(derived.as_mut_ptr(), c"JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6".as_ptr()), 0);
+            assert_eq!(CStr::from_ptr(derived.as_ptr()).to_bytes(), b"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+            assert_eq!(zmq_curve_public(derived.as_mut_ptr(), c"not z85".as_ptr()), -1);
+            assert_eq!(errno(), libc::EINVAL);
         }
     }
 

@@ -246,8 +246,7 @@ impl Engine {
         self.check_active()?;
         if self.protocol == Some(Protocol::V3_1) && self.cfg.subscribe_commands {
             let body = if subscribe { commands::subscribe(topic) } else { commands::cancel(topic) };
-            self.write_command(&body);
-            Ok(())
+            self.write_active_command(body).map_err(|f| self.fail(f))
         } else {
             self.send(&commands::subscription_message(subscribe, topic))
         }
@@ -264,7 +263,10 @@ impl Engine {
             Due::Nothing => {}
             Due::SendPing => {
                 let ping = commands::ping(self.heartbeat.ttl_deciseconds(), &[]);
-                self.write_command(&ping);
+                if let Err(f) = self.write_active_command(ping) {
+                    self.fail(f);
+                    return None;
+                }
             }
             Due::Expired(detail) => {
                 self.fail(Failure::timeout(detail));
@@ -500,24 +502,27 @@ impl Engine {
     }
 
     fn on_active_frame(&mut self, frame: Msg) -> std::result::Result<(), Failure> {
-        if frame.is_command() {
-            // ZMTP 1.0/2.0 have no commands: drop such frames, as libzmq's session does.
-            if self.is_v3() {
-                self.on_command(&frame);
-            }
-            return Ok(());
-        }
-        let mut msg = match &mut self.mechanism {
+        // CURVE boxes every frame, commands included; its box says which is which (libzmq
+        // ignores the wire flags of a MESSAGE).
+        let frame = match &mut self.mechanism {
             Some(m) if m.wraps_messages() => m.decode(frame)?,
             _ => frame,
         };
+        if frame.is_command() {
+            // ZMTP 1.0/2.0 have no commands: drop such frames, as libzmq's session does.
+            if self.is_v3() {
+                self.on_command(&frame)?;
+            }
+            return Ok(());
+        }
+        let mut msg = frame;
         msg.set_metadata(self.metadata.clone());
         self.events.push_back(Event::Message(msg));
         Ok(())
     }
 
     /// Commands after the handshake. Unknown and malformed ones are ignored, as in libzmq.
-    fn on_command(&mut self, frame: &Msg) {
+    fn on_command(&mut self, frame: &Msg) -> std::result::Result<(), Failure> {
         match commands::parse(frame.data()) {
             Ok(Command::Ping { ttl, context }) => {
                 let written = self.out.written();
@@ -526,7 +531,7 @@ impl Engine {
                 }
                 if self.unwritten_pongs.len() < MAX_UNWRITTEN_PONGS {
                     let pong = commands::pong(context);
-                    self.write_command(&pong);
+                    self.write_active_command(pong)?;
                     self.unwritten_pongs.push_back(self.out.end_offset());
                 }
                 self.heartbeat.on_peer_ping(ttl);
@@ -535,6 +540,22 @@ impl Engine {
             Ok(Command::Cancel(topic)) => self.events.push_back(Event::Cancel(topic.to_vec())),
             _ => {}
         }
+        Ok(())
+    }
+
+    /// A command after the handshake (PING, PONG, SUBSCRIBE, CANCEL): boxed like any frame
+    /// when the mechanism wraps messages, as libzmq does.
+    fn write_active_command(&mut self, body: Vec<u8>) -> std::result::Result<(), Failure> {
+        match &mut self.mechanism {
+            Some(m) if m.wraps_messages() => {
+                let mut msg = Msg::from_vec(body);
+                msg.set_flags(crate::msg::flags::COMMAND);
+                let frame = m.encode(&msg)?;
+                self.write_frame(&frame, false);
+            }
+            _ => self.write_command(&body),
+        }
+        Ok(())
     }
 
     fn send_handshake_commands(&mut self) {

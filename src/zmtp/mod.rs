@@ -4,8 +4,8 @@
 //! writes the bytes it queues, and calls it on timers. It speaks ZMTP 3.1 (RFC 37) and, as
 //! libzmq 4.3 does, falls back to whatever an older peer speaks: ZMTP 3.0 (RFC 23), 2.0
 //! (RFC 15: libzmq 3.x, JeroMQ 0.3) and 1.0 (RFC 13: libzmq 2.x, with or without a
-//! greeting). Security mechanisms: NULL and PLAIN (CURVE plugs into `mechanism`), with ZAP
-//! requests surfaced as Event::ZapRequest for the I/O layer to answer.
+//! greeting). Security mechanisms: NULL, PLAIN and CURVE, with ZAP requests surfaced as
+//! Event::ZapRequest for the I/O layer to answer.
 //!
 //! # Driving an engine
 //!
@@ -59,7 +59,7 @@
 //! - `codec.rs`: frame decoding/encoding (1.0 and 2.0/3.x framing);
 //! - `commands.rs`: command bodies (READY, ERROR, PING, PONG, SUBSCRIBE, CANCEL) and
 //!   metadata properties;
-//! - `mechanism/`: the security handshake seam and the NULL and PLAIN mechanisms;
+//! - `mechanism/`: the security handshake seam and the NULL, PLAIN and CURVE mechanisms;
 //! - `zap.rs`: ZAP request frames and reply checks;
 //! - `heartbeat.rs`: PING/PONG timers; `outbuf.rs`: the output queue;
 //! - `socket_type.rs`: socket type names and libzmq's compatibility table;

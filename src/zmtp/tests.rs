@@ -596,3 +596,108 @@ fn null_with_zap_domain_waits_for_verdict() {
     assert!(handshake_of(&events(&mut server)).metadata.get("User-Id").is_none());
     handshake_of(&events(&mut client));
 }
+
+/// A CURVE client built on `client` and a CURVE server on `server`; with
+/// `server_key_ok` false the client has another server's key.
+fn curve_engines(client: Config, server: Config, server_key_ok: bool) -> (Engine, Engine) {
+    use super::mechanism::curve::keypair;
+    let (spub, ssec) = keypair();
+    let (cpub, csec) = keypair();
+    let server_key = if server_key_ok { spub } else { keypair().0 };
+    let client = Engine::new(Config { mechanism: MechanismConfig::Curve { public_key: cpub, secret_key: csec, server_key }, ..client });
+    let server = Engine::new(Config {
+        as_server: true,
+        mechanism: MechanismConfig::Curve { public_key: spub, secret_key: ssec, server_key: [0; 32] },
+        ..server
+    });
+    (client, server)
+}
+
+/// Runs a CURVE handshake, answering the server's ZAP request as "no handler bound";
+/// returns the server's other events.
+fn curve_handshake(client: &mut Engine, server: &mut Engine, max_piece: usize, rng: &mut Rng) -> Vec<Event> {
+    let mut seen = Vec::new();
+    loop {
+        pump(client, server, max_piece, rng);
+        let mut asked = false;
+        for ev in events(server) {
+            match ev {
+                Event::ZapRequest(_) => asked = true,
+                other => seen.push(other),
+            }
+        }
+        if !asked {
+            return seen;
+        }
+        server.zap_bypassed().unwrap();
+    }
+}
+
+fn curve_pair(client_type: i32, server_type: i32, server_key_ok: bool) -> (Engine, Engine) {
+    curve_engines(cfg(client_type, b"c"), cfg(server_type, b""), server_key_ok)
+}
+
+#[test]
+fn curve_between_engines() {
+    for max_piece in [1, 7, 100_000] {
+        let mut rng = Rng(max_piece as u64 + 11);
+        let (mut dealer, mut router) = curve_pair(DEALER, ROUTER, true);
+        let ev = curve_handshake(&mut dealer, &mut router, max_piece, &mut rng);
+        assert!(dealer.handshake_done() && router.handshake_done());
+        assert_eq!(handshake_of(&ev).peer_routing_id, b"c");
+        events(&mut dealer);
+        for (body, more) in sample_frames() {
+            dealer.send(&frame(&body, more)).unwrap();
+            router.send(&frame(&body, more)).unwrap();
+        }
+        // Nothing readable on the wire: every frame is a MESSAGE.
+        let wire: Vec<u8> = dealer.out_bytes().to_vec();
+        assert!(!wire.windows(5).any(|w| w == b"hello"));
+        pump(&mut dealer, &mut router, max_piece, &mut rng);
+        assert_eq!(messages(&events(&mut router)), sample_frames(), "piece {max_piece}");
+        assert_eq!(messages(&events(&mut dealer)), sample_frames());
+    }
+}
+
+#[test]
+fn curve_commands_are_boxed() {
+    const MS: Duration = Duration::from_millis(1);
+    let mut rng = Rng(9);
+    let (mut sub, mut publ) = curve_pair(SUB, XPUB, true);
+    curve_handshake(&mut sub, &mut publ, 1000, &mut rng);
+    events(&mut sub);
+    sub.send_subscription(true, b"topic").unwrap();
+    sub.send_subscription(false, b"topic").unwrap();
+    assert!(!sub.out_bytes().windows(9).any(|w| w == b"SUBSCRIBE"));
+    pump(&mut sub, &mut publ, 1000, &mut rng);
+    let ev = events(&mut publ);
+    assert!(matches!(&ev[0], Event::Subscribe(t) if t == b"topic"), "{ev:?}");
+    assert!(matches!(&ev[1], Event::Cancel(t) if t == b"topic"));
+
+    // PING and PONG go through the boxes as well.
+    let t0 = Instant::now();
+    let (mut c, mut s) = curve_engines(Config { heartbeat_ivl: 100 * MS, ..cfg(PAIR, b"") }, cfg(PAIR, b""), true);
+    curve_handshake(&mut c, &mut s, 1000, &mut rng);
+    events(&mut c);
+    c.tick(t0);
+    c.tick(t0 + 100 * MS);
+    let ping = take_out(&mut c);
+    assert!(!ping.windows(4).any(|w| w == b"PING"));
+    s.on_read(&ping).unwrap();
+    assert!(events(&mut s).is_empty(), "PING is not an event");
+    let pong = take_out(&mut s);
+    assert!(!pong.is_empty() && !pong.windows(4).any(|w| w == b"PONG"));
+    c.on_read(&pong).unwrap();
+    assert!(events(&mut c).is_empty());
+    assert!(c.failure().is_none() && s.failure().is_none());
+}
+
+#[test]
+fn curve_wrong_server_key_fails_handshake() {
+    let mut rng = Rng(13);
+    let (mut c, mut s) = curve_pair(DEALER, ROUTER, false);
+    pump(&mut c, &mut s, 1000, &mut rng);
+    assert!(!c.handshake_done() && !s.handshake_done());
+    let f = failure_of(&mut s);
+    assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
+}

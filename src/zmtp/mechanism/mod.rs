@@ -1,9 +1,12 @@
 //! Security mechanisms (RFC 23 §"Authentication and Confidentiality"): the handshake that
-//! follows a ZMTP 3.x greeting: NULL, PLAIN (RFC 24); CURVE plugs in the same way. The
-//! engine only moves command bodies in and out and asks for the status; it never looks
-//! inside a mechanism's commands. A server-side mechanism that must ask the ZAP handler
-//! (RFC 27) hands out a `ZapRequest` and waits for `zap_reply` (or `zap_bypassed`).
+//! follows a ZMTP 3.x greeting: NULL, PLAIN (RFC 24), CURVE (RFC 26). The engine only
+//! moves command bodies in and out and asks for the status; it never looks inside a
+//! mechanism's commands. A server-side mechanism that must ask the ZAP handler (RFC 27)
+//! hands out a `ZapRequest` and waits for `zap_reply` (or `zap_bypassed`). A mechanism
+//! that `wraps_messages` (CURVE) also has every later frame, commands included, pass
+//! through its encode/decode.
 
+pub mod curve;
 pub mod null;
 pub mod plain;
 
@@ -41,8 +44,13 @@ impl MechanismConfig {
             MechanismConfig::Plain { username, password } => {
                 Box::new(plain::PlainMechanism::new(local, username.clone(), password.clone()))
             }
-            // Filled in by the CURVE mechanism when it lands.
-            MechanismConfig::Curve { .. } => Box::new(Unsupported),
+            MechanismConfig::Curve { public_key, secret_key, server_key } => {
+                if local.as_server {
+                    Box::new(curve::CurveServer::new(local, *secret_key))
+                } else {
+                    Box::new(curve::CurveClient::new(local, *public_key, *secret_key, *server_key))
+                }
+            }
         }
     }
 }
@@ -168,26 +176,6 @@ pub fn error_received(reason: &[u8]) -> Failure {
         failure.event = Some(super::failure::MonitorEvent::HandshakeFailedAuth((d - b'0') as i32 * 100));
     }
     failure
-}
-
-/// Stands in for a mechanism that is not built yet: fails the handshake at once.
-struct Unsupported;
-
-impl Mechanism for Unsupported {
-    fn next_handshake_command(&mut self) -> Option<Vec<u8>> {
-        None
-    }
-    fn process_handshake_command(&mut self, _body: &[u8]) -> Result<(), Failure> {
-        Err(Failure::protocol("security mechanism not supported yet"))
-    }
-    fn status(&self) -> Status {
-        Status::Error
-    }
-    fn peer(&self) -> &PeerInfo {
-        static NONE: PeerInfo =
-            PeerInfo { socket_type: None, routing_id: Vec::new(), properties: Vec::new(), user_id: None };
-        &NONE
-    }
 }
 
 /// The properties libzmq 4.3 puts in READY (and INITIATE): Socket-Type; Identity for
