@@ -9,8 +9,10 @@
 //! which may be an I/O thread.
 
 mod metadata;
+mod recycle;
 
 pub use metadata::Metadata;
+use recycle::OwnedBuf;
 
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -91,7 +93,8 @@ impl Content {
 enum Body {
     Inline { len: u8, buf: [u8; INLINE_MAX] },
     /// A buffer we allocated for this message: one allocation, refcount and bytes together.
-    Owned(Arc<[u8]>),
+    /// Recycled when the last copy drops (see `recycle`).
+    Owned(OwnedBuf),
     /// A buffer adopted without copying (a Vec, the caller's memory, constant data).
     Shared(Arc<Content>),
 }
@@ -138,7 +141,7 @@ impl Msg {
             unsafe { std::ptr::write_bytes(slot.as_mut_ptr(), 0, len) };
             // SAFETY: every byte was just initialised.
             let buf = unsafe { buf.assume_init() };
-            Msg { body: Body::Owned(buf), ..Msg::new() }
+            Msg { body: Body::Owned(OwnedBuf::new(buf)), ..Msg::new() }
         }
     }
 
@@ -149,7 +152,14 @@ impl Msg {
             buf[..data.len()].copy_from_slice(data);
             Msg { body: Body::Inline { len: data.len() as u8, buf }, ..Msg::new() }
         } else {
-            Msg { body: Body::Owned(Arc::from(data)), ..Msg::new() }
+            let buf = match recycle::take(data.len()) {
+                Some(mut buf) => {
+                    Arc::get_mut(&mut buf).expect("recycled buffers are unique").copy_from_slice(data);
+                    buf
+                }
+                None => Arc::from(data),
+            };
+            Msg { body: Body::Owned(OwnedBuf::new(buf)), ..Msg::new() }
         }
     }
 
@@ -161,13 +171,16 @@ impl Msg {
         if len <= INLINE_MAX {
             return Some(Msg::with_size(len));
         }
-        let body = if len <= SINGLE_ALLOC_MAX {
+        let body = if let Some(buf) = recycle::take(len) {
+            // Its bytes are an earlier message's: as undefined to the caller as malloc's.
+            Body::Owned(OwnedBuf::new(buf))
+        } else if len <= SINGLE_ALLOC_MAX {
             // One allocation for refcount and bytes. Its failure would abort, but at this
             // size that only happens when the process is out of memory anyway.
             let buf = Arc::<[u8]>::new_uninit_slice(len);
             // SAFETY: u8 has no invalid bit patterns; the bytes are the C caller's to
             // fill, exactly like libzmq's malloc'd content.
-            Body::Owned(unsafe { buf.assume_init() })
+            Body::Owned(OwnedBuf::new(unsafe { buf.assume_init() }))
         } else {
             // Huge sizes: a fallible allocation, so the caller gets ENOMEM, not an abort.
             let mut v: Vec<std::mem::MaybeUninit<u8>> = Vec::new();
@@ -352,7 +365,7 @@ impl Clone for Msg {
     fn clone(&self) -> Msg {
         let body = match &self.body {
             Body::Inline { len, buf } => Body::Inline { len: *len, buf: *buf },
-            Body::Owned(a) => Body::Owned(Arc::clone(a)),
+            Body::Owned(a) => Body::Owned(OwnedBuf::new(Arc::clone(a))),
             Body::Shared(c) => Body::Shared(Arc::clone(c)),
         };
         Msg { magic: MAGIC, routing_id: self.routing_id, meta: self.meta.clone(), body, flags: self.flags }

@@ -1,0 +1,123 @@
+//! Recycling of message buffers.
+//!
+//! Why: a large message is allocated by the sending thread and freed by the receiving
+//! one, and glibc gives the freed memory back to the sender's arena. When the receiver
+//! catches up with a sender that ran ahead (up to the HWM), it frees the newest buffers
+//! last, everything above the oldest one merges with the arena's top, and glibc hands
+//! it back to the kernel (madvise): the sender then page-faults every fresh page again,
+//! is slowed down, the receiver runs dry more often, and both end up sleeping and waking
+//! every few messages. libzmq escapes this by accident (its pipe keeps the last chunk
+//! alive as a spare). Here the most recently freed buffers are kept in a small bounded
+//! pool and handed to the next messages of the same size: the newest allocations stay
+//! live, so the top never gets trimmed under a busy pipe, and a steady stream of one
+//! size skips malloc/free altogether.
+//!
+//! The pool is crossbeam's bounded MPMC queue: when full, the oldest buffer is freed to
+//! make room (so what stays is always the most recent). At most `SLOTS` buffers of at
+//! most `MAX_LEN` bytes each are held, a few MiB at worst.
+
+use crossbeam_queue::ArrayQueue;
+use std::sync::{Arc, OnceLock};
+
+/// Buffers up to this size are recycled (larger ones come from mmap in glibc anyway).
+const MAX_LEN: usize = 64 * 1024;
+/// How many freed buffers are kept.
+const SLOTS: usize = 32;
+
+fn pool() -> &'static ArrayQueue<Arc<[u8]>> {
+    static POOL: OnceLock<ArrayQueue<Arc<[u8]>>> = OnceLock::new();
+    POOL.get_or_init(|| ArrayQueue::new(SLOTS))
+}
+
+/// A recycled buffer of exactly `len` bytes (its content is an earlier message's).
+pub(super) fn take(len: usize) -> Option<Arc<[u8]>> {
+    take_from(pool(), len)
+}
+
+fn take_from(pool: &ArrayQueue<Arc<[u8]>>, len: usize) -> Option<Arc<[u8]>> {
+    if len > MAX_LEN {
+        return None;
+    }
+    // Another size at the head means the traffic is mixed: freeing it is what malloc
+    // would have done with it anyway.
+    pool.pop().filter(|buf| buf.len() == len)
+}
+
+/// Keep `buf` if it is the last reference to a small enough buffer; when the pool is
+/// full its oldest buffer is freed instead.
+fn give_to(pool: &ArrayQueue<Arc<[u8]>>, mut buf: Arc<[u8]>) {
+    // Only the last copy may recycle (get_mut: no other strong or weak reference).
+    // Two last copies dropped at once both see the other and just free: harmless.
+    if buf.len() <= MAX_LEN && Arc::get_mut(&mut buf).is_some() {
+        drop(pool.force_push(buf));
+    }
+}
+
+/// A shared message buffer that goes back to the pool when its last copy drops. The
+/// Option is only None inside `drop`.
+pub(super) struct OwnedBuf(Option<Arc<[u8]>>);
+
+impl OwnedBuf {
+    pub(super) fn new(buf: Arc<[u8]>) -> OwnedBuf {
+        OwnedBuf(Some(buf))
+    }
+}
+
+impl std::ops::Deref for OwnedBuf {
+    type Target = Arc<[u8]>;
+    fn deref(&self) -> &Arc<[u8]> {
+        self.0.as_ref().expect("OwnedBuf holds its buffer until dropped")
+    }
+}
+
+impl std::ops::DerefMut for OwnedBuf {
+    fn deref_mut(&mut self) -> &mut Arc<[u8]> {
+        self.0.as_mut().expect("OwnedBuf holds its buffer until dropped")
+    }
+}
+
+impl Drop for OwnedBuf {
+    fn drop(&mut self) {
+        if let Some(buf) = self.0.take() {
+            give_to(pool(), buf);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unshared_buffers_of_the_asked_size_come_back() {
+        // A private pool: the process-wide one is in use by other tests.
+        let pool = ArrayQueue::new(2);
+        let a: Arc<[u8]> = Arc::from(&[1u8; 100][..]);
+        let copy = Arc::clone(&a);
+        give_to(&pool, a);
+        assert!(pool.is_empty(), "a buffer still shared must not be recycled");
+        give_to(&pool, copy);
+        assert_eq!(pool.len(), 1);
+        assert!(take_from(&pool, 99).is_none(), "wrong size: freed, not handed out");
+        assert!(pool.is_empty());
+        give_to(&pool, Arc::from(&[2u8; 100][..]));
+        assert_eq!(&take_from(&pool, 100).expect("recycled")[..], &[2u8; 100][..]);
+        give_to(&pool, Arc::from(vec![0u8; MAX_LEN + 1]));
+        assert!(pool.is_empty(), "large buffers are not kept");
+        for fill in 3..6 {
+            give_to(&pool, Arc::from(&[fill; 100][..]));
+        }
+        assert_eq!(pool.len(), 2);
+        assert_eq!(take_from(&pool, 100).expect("recycled")[0], 4, "the oldest made room");
+    }
+
+    #[test]
+    fn messages_recycle_through_the_pool() {
+        let big = crate::msg::Msg::from_slice(&[9u8; 1000]);
+        let copy = big.clone();
+        drop(big);
+        assert_eq!(copy.data(), &[9u8; 1000][..], "a shared buffer stays intact");
+        let again = crate::msg::Msg::from_slice(&[8u8; 1000]);
+        assert_eq!(again.data(), &[8u8; 1000][..]);
+    }
+}
