@@ -253,6 +253,30 @@ impl Conn {
         self.flush();
     }
 
+    /// Echoes every frame back as it comes, until a final "END" frame; returns how many.
+    fn echo_until_end(&mut self) -> usize {
+        let mut frames = 0;
+        loop {
+            let m = self.recv();
+            self.eng.send(&m).unwrap();
+            frames += 1;
+            if m.data() == b"END" && !m.more() {
+                return frames;
+            }
+            if frames % 256 == 0 {
+                self.flush();
+            }
+        }
+    }
+
+    /// Writes out what the engine still has queued (up to the test timeout).
+    fn write_out(&mut self) {
+        let end = Instant::now() + TIMEOUT;
+        while self.eng.wants_write() && Instant::now() < end {
+            self.pump(Duration::from_millis(10));
+        }
+    }
+
     /// Keeps the connection serviced (heartbeats) for `d`, expecting no events.
     fn idle(&mut self, d: Duration) {
         let end = Instant::now() + d;
@@ -316,23 +340,9 @@ fn libzmq_dealer_with_our_router() {
     assert_eq!(h.metadata.get("Identity").unwrap().to_bytes(), b"libzmq-dealer");
 
     // Echo every frame back as it comes, until "END"; the peer checks what it gets.
-    let mut frames = 0;
-    loop {
-        let m = c.recv();
-        c.eng.send(&m).unwrap();
-        frames += 1;
-        if m.data() == b"END" && !m.more() {
-            break;
-        }
-        if frames % 256 == 0 {
-            c.flush();
-        }
-    }
+    let frames = c.echo_until_end();
     assert_eq!(frames, 3 + 1 + 10_000 + 1);
-    let end = Instant::now() + TIMEOUT;
-    while c.eng.wants_write() && Instant::now() < end {
-        c.pump(Duration::from_millis(10));
-    }
+    c.write_out();
     peer.finish();
 }
 
@@ -347,10 +357,7 @@ fn our_sub_with_libzmq_xpub() {
     assert_eq!(c.recv().data(), b"A-1");
     assert_eq!(c.recv().data(), b"A-END");
     c.eng.send_subscription(false, b"A").unwrap();
-    let end = Instant::now() + TIMEOUT;
-    while c.eng.wants_write() && Instant::now() < end {
-        c.pump(Duration::from_millis(10));
-    }
+    c.write_out();
     peer.finish();
 }
 
@@ -567,23 +574,9 @@ fn curve_libzmq_dealer_with_our_router() {
     let mut c = Conn::accept(&listener, server.our_server(Config { socket_type: socket_type::ROUTER, ..Config::default() }));
     let h = c.handshake();
     assert_eq!(h.peer_routing_id, b"libzmq-dealer");
-    let mut frames = 0;
-    loop {
-        let m = c.recv();
-        c.eng.send(&m).unwrap();
-        frames += 1;
-        if m.data() == b"END" && !m.more() {
-            break;
-        }
-        if frames % 256 == 0 {
-            c.flush();
-        }
-    }
+    let frames = c.echo_until_end();
     assert_eq!(frames, 3 + 1 + 2000 + 1);
-    let end = Instant::now() + TIMEOUT;
-    while c.eng.wants_write() && Instant::now() < end {
-        c.pump(Duration::from_millis(10));
-    }
+    c.write_out();
     peer.finish();
 }
 
@@ -598,10 +591,7 @@ fn curve_our_sub_with_libzmq_xpub() {
     assert_eq!(c.recv().data(), b"A-1");
     assert_eq!(c.recv().data(), b"A-END");
     c.eng.send_subscription(false, b"A").unwrap();
-    let end = Instant::now() + TIMEOUT;
-    while c.eng.wants_write() && Instant::now() < end {
-        c.pump(Duration::from_millis(10));
-    }
+    c.write_out();
     peer.finish();
 }
 
