@@ -48,3 +48,37 @@ fn null_refuses_a_zap_bypass_without_a_request() {
     e.zap_bypassed().unwrap();
     assert!(e.zap_reply(&ZapReply { status_code: b"200".to_vec(), ..ZapReply::default() }).is_err());
 }
+
+/// ci/abuse metadata_flood: a READY carrying 40000 properties (about 1 MiB) took seconds
+/// of the I/O thread (metadata was built with a lookup per property, quadratic), so 16
+/// such peers kept a server from answering anyone for half a minute. The handshake must
+/// take time linear in the properties.
+#[test]
+fn a_ready_with_many_properties_is_linear() {
+    let mut ready = b"\x05READY".to_vec();
+    let mut add = |name: &[u8], value: &[u8]| {
+        ready.push(name.len() as u8);
+        ready.extend_from_slice(name);
+        ready.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        ready.extend_from_slice(value);
+    };
+    add(b"Socket-Type", b"DEALER");
+    for i in 0..40_000 {
+        add(format!("X-{i:05}").as_bytes(), b"vvvvvvvvvvvvvvvv");
+    }
+    add(b"X-00000", b"a later duplicate is ignored");
+    let mut wire = null_greeting();
+    wire.push(0x06); // long command frame
+    wire.extend_from_slice(&(ready.len() as u64).to_be_bytes());
+    wire.extend_from_slice(&ready);
+
+    let start = std::time::Instant::now();
+    let mut e = Engine::new(Config { socket_type: zmq::zmtp::socket_type::ROUTER, ..Config::default() });
+    e.on_read(&wire).unwrap();
+    let elapsed = start.elapsed();
+    let evs = events(&mut e);
+    let [Event::HandshakeDone(h)] = evs.as_slice() else { panic!("{evs:?}") };
+    assert_eq!(h.metadata.iter().count(), 40_001);
+    assert_eq!(h.metadata.get("X-00000").unwrap().to_bytes(), b"vvvvvvvvvvvvvvvv");
+    assert!(elapsed < std::time::Duration::from_secs(2), "40000 properties took {elapsed:?}");
+}
