@@ -16,12 +16,25 @@ impl Metadata {
 
     /// Add or replace a property. Interior NULs in the value truncate it.
     pub fn set(&mut self, name: &str, value: &[u8]) {
-        let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
-        let value = CString::new(&value[..end]).expect("NULs removed above");
+        let value = c_value(value);
         match self.props.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value,
             None => self.props.push((name.to_string(), value)),
         }
+    }
+
+    /// Properties in order, the first of each name winning (libzmq's property map keeps the
+    /// first too). Linear in their number: a peer's READY may carry tens of thousands, and
+    /// a `get` + `set` per property made that quadratic (seconds of an I/O thread each).
+    pub fn first_wins<'a>(props: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Metadata {
+        let mut seen = std::collections::HashSet::new();
+        let mut md = Metadata::new();
+        for (name, value) in props {
+            if seen.insert(name) {
+                md.props.push((name.to_string(), c_value(value)));
+            }
+        }
+        md
     }
 
     /// Look a property up. libzmq matches names case-sensitively.
@@ -32,4 +45,10 @@ impl Metadata {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &CStr)> {
         self.props.iter().map(|(n, v)| (n.as_str(), v.as_c_str()))
     }
+}
+
+/// A value as C sees it: up to its first NUL.
+fn c_value(value: &[u8]) -> CString {
+    let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
+    CString::new(&value[..end]).expect("cut at the first NUL")
 }

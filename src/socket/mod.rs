@@ -16,7 +16,7 @@ mod rep;
 mod req;
 mod router;
 mod stream;
-mod subscriptions;
+pub mod subscriptions;
 mod xpub;
 mod xsub;
 

@@ -584,14 +584,9 @@ impl Engine {
     /// Connection properties, then the ZAP reply's (User-Id, metadata), then the peer's;
     /// the first of a name wins, as in libzmq.
     fn build_metadata(&self, user_id: Option<&[u8]>, peer: &[(String, Vec<u8>)]) -> Arc<Metadata> {
-        let mut md = Metadata::new();
         let user = user_id.map(|u| ("User-Id".to_string(), u.to_vec()));
         let zap = self.zap_properties.iter().chain(user.iter());
-        for (name, value) in self.cfg.connection_properties.iter().chain(zap).chain(peer) {
-            if md.get(name).is_none() {
-                md.set(name, value);
-            }
-        }
-        Arc::new(md)
+        let all = self.cfg.connection_properties.iter().chain(zap).chain(peer);
+        Arc::new(Metadata::first_wins(all.map(|(name, value)| (name.as_str(), value.as_slice()))))
     }
 }

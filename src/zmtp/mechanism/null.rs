@@ -132,6 +132,10 @@ impl Mechanism for NullMechanism {
     }
 
     fn zap_bypassed(&mut self) -> Result<(), Failure> {
+        // Only an outstanding request may be bypassed, as PLAIN and CURVE check too.
+        if self.zap != Zap::Asked {
+            return Err(Failure::protocol("ZAP bypass without a request"));
+        }
         self.zap = Zap::Accepted;
         Ok(())
     }
