@@ -17,8 +17,19 @@
 //! Nodes live in an arena (`Vec`) and refer to each other by index, so every walk is a
 //! loop, never recursion: a hostile peer subscribing to "a", "aa", "aaa", ... makes a deep
 //! trie but cannot overflow the stack.
+//!
+//! Matching with many subscriptions is mostly cache misses (two per trie level). Most
+//! applications subscribe with topics of a few distinct lengths, so the trie also keeps
+//! its subscribed keys in a hash map: while there are at most `FAST_LENGTHS` distinct
+//! lengths, a match is one hash lookup per length instead of a walk. (SipHash with a
+//! random key, as std's map has: a peer cannot choose colliding topics.)
+
+use std::collections::{BTreeMap, HashMap};
 
 type Idx = u32;
+
+/// Up to this many distinct subscribed key lengths, matching uses `PrefixTrie::exact`.
+const FAST_LENGTHS: usize = 4;
 const ROOT: Idx = 0;
 /// `parent` of a freed node (and of the root, which is never freed).
 const NONE: Idx = Idx::MAX;
@@ -26,6 +37,48 @@ const NONE: Idx = Idx::MAX;
 /// Topics longer than this are not indexed (label offsets are 32-bit); nobody
 /// subscribes with a gigabyte.
 pub const MAX_TOPIC: usize = 1 << 30;
+
+/// A key of `PrefixTrie::exact`: most topics are short and live in the map's own slot,
+/// without an allocation of their own.
+#[derive(Eq)]
+enum ExactKey {
+    Short { len: u8, bytes: [u8; 22] },
+    Long(Box<[u8]>),
+}
+
+impl ExactKey {
+    fn new(key: &[u8]) -> ExactKey {
+        if key.len() <= 22 {
+            let mut bytes = [0; 22];
+            bytes[..key.len()].copy_from_slice(key);
+            ExactKey::Short { len: key.len() as u8, bytes }
+        } else {
+            ExactKey::Long(key.into())
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for ExactKey {
+    fn borrow(&self) -> &[u8] {
+        match self {
+            ExactKey::Short { len, bytes } => &bytes[..*len as usize],
+            ExactKey::Long(b) => b,
+        }
+    }
+}
+
+// Hash and equality are the key bytes', as `Borrow` requires.
+impl std::hash::Hash for ExactKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        std::borrow::Borrow::<[u8]>::borrow(self).hash(h)
+    }
+}
+
+impl PartialEq for ExactKey {
+    fn eq(&self, other: &Self) -> bool {
+        std::borrow::Borrow::<[u8]>::borrow(self) == std::borrow::Borrow::<[u8]>::borrow(other)
+    }
+}
 
 /// An edge label: up to 4 bytes in place, else `len` bytes at offset `at` of the arena.
 #[derive(Clone, Copy, Default)]
@@ -61,11 +114,16 @@ pub struct PrefixTrie {
     bytes: Vec<u8>,
     /// How many of `bytes` live labels use; the rest is garbage.
     live_bytes: usize,
+    /// Every key whose node holds a value, with its node (such a node keeps its index:
+    /// only value-less nodes are split off, merged away or freed).
+    exact: HashMap<ExactKey, Idx>,
+    /// How many of those keys have each length.
+    lengths: BTreeMap<usize, usize>,
 }
 
 impl Default for PrefixTrie {
     fn default() -> Self {
-        PrefixTrie { nodes: vec![Node { children: Box::new([]), label: Label::default(), parent: NONE, value: 0 }], free: Vec::new(), bytes: Vec::new(), live_bytes: 0 }
+        PrefixTrie { nodes: vec![Node { children: Box::new([]), label: Label::default(), parent: NONE, value: 0 }], free: Vec::new(), bytes: Vec::new(), live_bytes: 0, exact: HashMap::new(), lengths: BTreeMap::new() }
     }
 }
 
@@ -202,7 +260,24 @@ impl PrefixTrie {
             n = if l < self.nodes[c as usize].label.len as usize { self.split(n, c, l) } else { c };
             pos += l;
         }
+        if self.nodes[n as usize].value == 0 {
+            // A new key (the caller gives it a value).
+            self.exact.insert(ExactKey::new(key), n);
+            *self.lengths.entry(key.len()).or_default() += 1;
+        }
         Some(&mut self.nodes[n as usize].value)
+    }
+
+    /// `key`'s value went to 0: it leaves the exact index.
+    fn forget_key(&mut self, key: &[u8]) {
+        if self.exact.remove(key).is_some() {
+            if let Some(n) = self.lengths.get_mut(&key.len()) {
+                *n -= 1;
+                if *n == 0 {
+                    self.lengths.remove(&key.len());
+                }
+            }
+        }
     }
 
     /// Cut the edge from `parent` to `c` after `l` bytes of its label: a new node takes
@@ -246,8 +321,12 @@ impl PrefixTrie {
     /// left 0. Returns what `f` returned.
     pub fn update<R>(&mut self, key: &[u8], f: impl FnOnce(&mut u32) -> R) -> Option<R> {
         let n = self.find(key)?;
+        let was = self.nodes[n as usize].value;
         let r = f(&mut self.nodes[n as usize].value);
         if self.nodes[n as usize].value == 0 {
+            if was != 0 {
+                self.forget_key(key);
+            }
             self.prune(n);
             self.maybe_compact();
         }
@@ -271,7 +350,31 @@ impl PrefixTrie {
     /// Walk the nodes whose keys are prefixes of `data`, shortest first, calling `stop`
     /// with each non-zero value until it says true; returns whether it did.
     #[inline]
-    fn walk_prefixes(&self, data: &[u8], mut stop: impl FnMut(u32) -> bool) -> bool {
+    fn walk_prefixes(&self, data: &[u8], stop: impl FnMut(u32) -> bool) -> bool {
+        if self.lengths.len() <= FAST_LENGTHS {
+            self.lookup_prefixes(data, stop)
+        } else {
+            self.trie_prefixes(data, stop)
+        }
+    }
+
+    /// `walk_prefixes` by one hash lookup per subscribed key length.
+    #[inline]
+    fn lookup_prefixes(&self, data: &[u8], mut stop: impl FnMut(u32) -> bool) -> bool {
+        for &len in self.lengths.keys() {
+            let Some(key) = data.get(..len) else { break };
+            if let Some(&n) = self.exact.get(key) {
+                if stop(self.nodes[n as usize].value) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// `walk_prefixes` down the trie.
+    #[inline]
+    fn trie_prefixes(&self, data: &[u8], mut stop: impl FnMut(u32) -> bool) -> bool {
         let mut n = ROOT;
         let mut pos = 0;
         loop {
@@ -301,15 +404,16 @@ impl PrefixTrie {
             key.truncate(depth);
             let label = self.nodes[n as usize].label;
             key.extend_from_slice(self.label_of(&label));
-            let node = &mut self.nodes[n as usize];
-            if node.value != 0 {
-                f(&key, &mut node.value);
-                if node.value == 0 {
+            let value = &mut self.nodes[n as usize].value;
+            if *value != 0 {
+                f(&key, value);
+                if *value == 0 {
                     emptied.push(n);
+                    self.forget_key(&key);
                 }
             }
             // Reversed, so that the smallest child is visited first.
-            stack.extend(node.children.iter().rev().map(|&(_, c)| (c, key.len())));
+            stack.extend(self.nodes[n as usize].children.iter().rev().map(|&(_, c)| (c, key.len())));
         }
         for n in emptied {
             // An earlier prune may have removed or merged this node away already.
@@ -401,10 +505,20 @@ mod tests {
         t.get(k)
     }
 
+    /// The sum of the values of the prefixes of `data`, checking that the hash lookups
+    /// and the trie walk agree (whichever `for_each_prefix` would use).
     fn prefixes(t: &PrefixTrie, data: &[u8]) -> u32 {
-        let mut n = 0;
-        t.for_each_prefix(data, |v| n += v);
-        n
+        let (mut by_lookup, mut by_walk) = (Vec::new(), Vec::new());
+        t.lookup_prefixes(data, |v| {
+            by_lookup.push(v);
+            false
+        });
+        t.trie_prefixes(data, |v| {
+            by_walk.push(v);
+            false
+        });
+        assert_eq!(by_lookup, by_walk, "lookup and walk disagree on {data:?}");
+        by_walk.iter().sum()
     }
 
     #[test]
