@@ -310,14 +310,18 @@ impl Pipe {
             Item::Many(frames)
         };
         self.written += 1;
+        self.unflushed = true;
         if self.out.conflate.load(Ordering::Relaxed) {
             // Conflating pipes have no HWM, so the read count does not matter here.
             let old = self.out.latest.lock().unwrap_or_else(|e| e.into_inner()).replace(item);
             drop(old);
+            // The newest message is for the reader now, not at the end of the writer's
+            // batch (a session decoding a flood would otherwise wake it once per read,
+            // with a message as old as that read).
+            self.flush();
         } else {
             self.tx.push(item);
         }
-        self.unflushed = true;
         Ok(())
     }
 

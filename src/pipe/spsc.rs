@@ -1,27 +1,33 @@
 //! The queue inside each pipe direction: one writer, one reader, unbounded, lock-free,
-//! safe Rust over crossbeam's SegQueue.
+//! safe Rust over `rtrb` ring buffers (a well-kept single-producer/single-consumer ring:
+//! a push or pop is a slot write and one release store, no allocation).
 //!
-//! The writer stages items and `publish` hands them over as one batch: a single item as
-//! it is (no allocation), several as one Vec, so a session that decoded a whole read pays
-//! one queue operation for all of it. A shared counter of published items is what the
-//! reader checks (and what the pipe's wake-up handshake orders against, see
-//! `Pipe::flush`); the reader looks at it only when it has taken everything it saw before.
+//! Unbounded: when the writer's ring is full it starts a ring twice as large (up to
+//! `MAX_RING`) and hands it to the reader through a side queue, touched once per ring; the
+//! reader moves to the next ring once its ring is empty while published items remain.
+//!
+//! The writer pushes items and `publish` makes everything pushed so far visible at once,
+//! with one SeqCst store of a shared count: what the reader checks (and what the pipe's
+//! wake-up handshake orders against, see `Pipe::flush`); the reader looks at it only when
+//! it has taken everything it saw before. So a session that decoded a whole read hands it
+//! over in one step, and the reader never sees part of what was not published.
 //!
 //! Ownership enforces the single writer / single reader rule: `channel` returns one
 //! `Producer` and one `Consumer`, and only they touch their side.
 
 use crossbeam_queue::SegQueue;
-use std::collections::VecDeque;
+use rtrb::RingBuffer;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-enum Batch<T> {
-    One(T),
-    Many(Vec<T>),
-}
+/// The first ring's size: most pipes carry a few messages at a time.
+const FIRST_RING: usize = 32;
+/// Rings grow by doubling up to this many items; beyond, the queue is a chain of them.
+const MAX_RING: usize = 8192;
 
 struct Shared<T> {
-    batches: SegQueue<Batch<T>>,
+    /// Rings the writer started, oldest first, for the reader to move to.
+    next_rings: SegQueue<rtrb::Consumer<T>>,
     /// Items published so far (only grows). Aligned to its own cache line: the writer
     /// stores it on every publish, the reader loads it when it runs dry.
     published: Padded<AtomicUsize>,
@@ -32,15 +38,14 @@ struct Padded<T>(T);
 
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
-    /// Pushed, not yet published.
-    staged: Vec<T>,
+    ring: rtrb::Producer<T>,
+    /// Items pushed, published or not.
     written: usize,
 }
 
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
-    /// The rest of a batch taken from the queue.
-    ready: VecDeque<T>,
+    ring: rtrb::Consumer<T>,
     taken: usize,
     /// The writer's count as we last saw it: items up to here can be taken without
     /// looking at the shared counter.
@@ -48,30 +53,38 @@ pub struct Consumer<T> {
 }
 
 pub fn channel<T: Send>() -> (Producer<T>, Consumer<T>) {
-    let shared = Arc::new(Shared { batches: SegQueue::new(), published: Padded(AtomicUsize::new(0)) });
-    (
-        Producer { shared: shared.clone(), staged: Vec::new(), written: 0 },
-        Consumer { shared, ready: VecDeque::new(), taken: 0, seen: 0 },
-    )
+    let shared = Arc::new(Shared { next_rings: SegQueue::new(), published: Padded(AtomicUsize::new(0)) });
+    let (tx, rx) = RingBuffer::new(FIRST_RING);
+    (Producer { shared: shared.clone(), ring: tx, written: 0 }, Consumer { shared, ring: rx, taken: 0, seen: 0 })
 }
 
 impl<T> Producer<T> {
     /// Append an item; the reader sees it after the next `publish`.
     pub fn push(&mut self, item: T) {
-        self.staged.push(item);
+        let item = match self.ring.push(item) {
+            Ok(()) => {
+                self.written += 1;
+                return;
+            }
+            Err(rtrb::PushError::Full(item)) => item,
+        };
+        // Full: continue in a larger ring, which the reader reaches after this one.
+        let size = (self.ring.buffer().capacity() * 2).min(MAX_RING);
+        let (tx, rx) = RingBuffer::new(size);
+        self.shared.next_rings.push(rx);
+        self.ring = tx;
+        if self.ring.push(item).is_err() {
+            unreachable!("a new ring has room");
+        }
         self.written += 1;
     }
 
     /// Make every item pushed so far visible to the reader. SeqCst: the pipe's wake-up
     /// handshake relies on it (see `Pipe::flush`).
     pub fn publish(&mut self) {
-        match self.staged.len() {
-            0 => return,
-            // The common case (an application send) keeps the staging Vec's buffer.
-            1 => self.shared.batches.push(Batch::One(self.staged.pop().expect("one staged item"))),
-            _ => self.shared.batches.push(Batch::Many(std::mem::take(&mut self.staged))),
+        if self.shared.published.0.load(Ordering::Relaxed) != self.written {
+            self.shared.published.0.store(self.written, Ordering::SeqCst);
         }
-        self.shared.published.0.store(self.written, Ordering::SeqCst);
     }
 }
 
@@ -84,19 +97,16 @@ impl<T> Consumer<T> {
                 return None;
             }
         }
-        let item = match self.ready.pop_front() {
-            Some(item) => item,
-            // The batch was pushed before the count that covers it was stored.
-            None => match self.shared.batches.pop()? {
-                Batch::One(item) => item,
-                Batch::Many(items) => {
-                    self.ready = items.into();
-                    self.ready.pop_front()?
-                }
-            },
-        };
-        self.taken += 1;
-        Some(item)
+        // A published item is in this ring or, if this one is empty, in a later one: the
+        // writer moved on only after filling this ring, and queued the next ring before
+        // publishing anything it holds.
+        loop {
+            if let Ok(item) = self.ring.pop() {
+                self.taken += 1;
+                return Some(item);
+            }
+            self.ring = self.shared.next_rings.pop()?;
+        }
     }
 
     /// Nothing published is left to take.

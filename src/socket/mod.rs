@@ -16,6 +16,7 @@ mod rep;
 mod req;
 mod router;
 mod stream;
+mod prefix_trie;
 pub mod subscriptions;
 mod xpub;
 mod xsub;

@@ -18,12 +18,19 @@
 //!
 //! ZMQ_XPUB_WELCOME_MSG is sent to each peer when it attaches.
 
-use super::subscriptions::Subscriptions;
+use super::subscriptions::{Subscribers, Subscriptions};
 use super::{Core, Pattern};
 use crate::error::{Error, Result};
 use crate::msg::{flags, Msg};
 use crate::pipe::{PipeId, PipeMap};
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// How long one batch of peers' messages may take before a send goes on.
+const FLOOD_BATCH: Duration = Duration::from_micros(250);
+/// After a batch that did not read everything, sends skip subscriptions this long: a
+/// publisher sending without pause spends at most a third of its time on a flood.
+const FLOOD_PAUSE: Duration = Duration::from_micros(500);
 
 /// A message waiting for XPUB recv.
 struct Pending {
@@ -36,16 +43,16 @@ struct Pending {
 pub struct XPub {
     /// XPUB (true) passes subscriptions up; PUB (false) cannot recv.
     expose: bool,
-    /// The subscriptions in force, per pipe (a set of topics each).
-    per_pipe: PipeMap<Subscriptions>,
-    /// How many pipes have each topic, to tell first subscriber / last unsubscriber.
-    all: Subscriptions,
+    /// The subscriptions in force: each topic with the set of pipes subscribed to it.
+    subscribers: Subscribers,
     /// Manual mode: what each pipe asked for, to unsubscribe it when the pipe goes.
     requested: PipeMap<Subscriptions>,
     /// Manual mode: the pipe the last received (un)subscription came from.
     last_pipe: Option<PipeId>,
     /// Pipes whose incoming subscriptions have not been read yet.
-    unread: Vec<PipeId>,
+    unread: VecDeque<PipeId>,
+    /// A subscription flood is being absorbed: sends do not read subscriptions until then.
+    flood_pause_until: Option<Instant>,
     pending: VecDeque<Pending>,
     /// The last frame read from a peer had MORE set.
     more_in: bool,
@@ -70,11 +77,11 @@ impl XPub {
     pub fn new(expose: bool) -> XPub {
         XPub {
             expose,
-            per_pipe: PipeMap::default(),
-            all: Subscriptions::default(),
+            subscribers: Subscribers::default(),
             requested: PipeMap::default(),
             last_pipe: None,
-            unread: Vec::new(),
+            unread: VecDeque::new(),
+            flood_pause_until: None,
             pending: VecDeque::new(),
             more_in: false,
             process_subscribe: false,
@@ -83,12 +90,72 @@ impl XPub {
         }
     }
 
-    /// Read every message waiting in every pipe that has some.
-    fn read_subscriptions(&mut self, core: &mut Core) {
-        while let Some(id) = self.unread.pop() {
-            while let Some(msg) = core.read(id) {
+    /// Take in what peers sent (subscriptions, or messages for XPUB recv), pipe by pipe,
+    /// for at most `budget` (but never stopping inside a multipart message, which must
+    /// not interleave with another pipe's). A pipe with more left goes to the back of the
+    /// queue, so one flooding peer cannot hold back another's subscriptions. Returns
+    /// whether everything waiting was read.
+    fn read_peers(&mut self, core: &mut Core, budget: Duration) -> bool {
+        let start = Instant::now();
+        let mut read = 0u32;
+        while let Some(id) = self.unread.pop_front() {
+            loop {
+                if !self.more_in {
+                    read += 1;
+                    if read % 32 == 0 && start.elapsed() >= budget {
+                        self.unread.push_front(id);
+                        return false;
+                    }
+                }
+                let Some(msg) = core.read(id) else { break };
                 self.on_peer_message(core, id, msg);
             }
+        }
+        true
+    }
+
+    /// Before a send: take in new subscriptions, unless a flood is being absorbed, in
+    /// which case one bounded batch runs, then none for `FLOOD_PAUSE` (libzmq's sockets
+    /// likewise take in commands at most once a millisecond while sending), so subscribers keep
+    /// getting messages while a peer subscribes to a million topics.
+    fn read_subscriptions_before_send(&mut self, core: &mut Core) {
+        if self.unread.is_empty() || self.flood_pause_until.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        self.flood_pause_until = None;
+        if !self.read_peers(core, FLOOD_BATCH) {
+            self.flood_pause_until = Some(Instant::now() + FLOOD_PAUSE);
+        }
+    }
+
+    /// For XPUB recv: read until something is there for the application, or nothing is left.
+    fn read_for_recv(&mut self, core: &mut Core) {
+        while self.pending.is_empty() && !self.unread.is_empty() {
+            self.read_peers(core, FLOOD_BATCH);
+        }
+    }
+
+    /// The pipes a new message goes to: those subscribed to a prefix of it (with
+    /// ZMQ_INVERT_MATCHING, those subscribed to none), restricted to `only` if given.
+    fn match_targets(&mut self, data: &[u8], invert: bool, only: Option<PipeId>) {
+        self.targets.clear();
+        let targets = &mut self.targets;
+        let mut prefixes = 0;
+        self.subscribers.for_each_match(data, |pipes| {
+            prefixes += 1;
+            targets.extend_from_slice(pipes);
+        });
+        if prefixes > 1 {
+            // A pipe subscribed to two prefixes of the message gets it once.
+            targets.sort_unstable();
+            targets.dedup();
+        }
+        if invert {
+            let matched = std::mem::take(&mut self.targets);
+            self.targets = self.subscribers.pipes().filter(|p| matched.binary_search(p).is_err()).collect();
+        }
+        if let Some(p) = only {
+            self.targets.retain(|&t| t == p);
         }
     }
 
@@ -112,7 +179,7 @@ impl XPub {
             }
             return;
         };
-        if !self.per_pipe.contains_key(&id) {
+        if !self.subscribers.has_pipe(id) {
             return;
         }
         if core.options.xpub_manual {
@@ -145,15 +212,13 @@ impl XPub {
 
     /// Subscribe a pipe to a topic; true if it is the topic's first subscriber.
     fn subscribe_pipe(&mut self, id: PipeId, topic: &[u8]) -> bool {
-        let new = self.per_pipe.get_mut(&id).is_some_and(|subs| subs.insert(topic));
-        new && self.all.add(topic)
+        self.subscribers.add(topic, id) == Some(true)
     }
 
     /// Unsubscribe a pipe from a topic: None if it was not subscribed, else whether it
     /// was the topic's last subscriber.
     fn unsubscribe_pipe(&mut self, id: PipeId, topic: &[u8]) -> Option<bool> {
-        let removed = self.per_pipe.get_mut(&id).is_some_and(|subs| subs.remove(topic));
-        removed.then(|| self.all.remove(topic))
+        self.subscribers.remove(topic, id)
     }
 
     fn notify_unsubscribe(&mut self, topic: &[u8], manual: bool) {
@@ -166,12 +231,12 @@ impl XPub {
 
 impl Pattern for XPub {
     fn attach(&mut self, core: &mut Core, id: PipeId) {
-        self.per_pipe.insert(id, Subscriptions::default());
+        self.subscribers.attach(id);
         if !core.options.xpub_welcome_msg.is_empty() {
             let welcome = Msg::from_slice(&core.options.xpub_welcome_msg);
             let _ = core.write(id, welcome);
         }
-        self.unread.push(id);
+        self.unread.push_back(id);
     }
 
     fn detach(&mut self, core: &mut Core, id: PipeId) {
@@ -189,28 +254,29 @@ impl Pattern for XPub {
                 }
             }
         }
-        if let Some(mut subs) = self.per_pipe.remove(&id) {
-            // A vanished subscriber cancels its subscriptions.
-            let verboser = core.options.xpub_verbose_unsubs;
-            for (topic, _) in subs.drain() {
-                let last = self.all.remove(&topic);
-                if !manual && (last || verboser) {
-                    self.notify_unsubscribe(&topic, false);
-                }
+        // A vanished subscriber cancels its subscriptions.
+        let verboser = core.options.xpub_verbose_unsubs;
+        let mut gone = Vec::new();
+        self.subscribers.detach(id, |topic, last| {
+            if !manual && (last || verboser) {
+                gone.push(topic.to_vec());
             }
+        });
+        for topic in gone {
+            self.notify_unsubscribe(&topic, false);
         }
     }
 
     fn read_activated(&mut self, _core: &mut Core, id: PipeId) {
         if !self.unread.contains(&id) {
-            self.unread.push(id);
+            self.unread.push_back(id);
         }
     }
 
     fn write_activated(&mut self, _core: &mut Core, _id: PipeId) {}
 
     fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<()> {
-        self.read_subscriptions(core);
+        self.read_subscriptions_before_send(core);
         if !self.more_out {
             let data = msg.data();
             let invert = core.options.invert_matching;
@@ -218,12 +284,7 @@ impl Pattern for XPub {
                 Some(p) if core.options.xpub_manual && core.options.xpub_send_last_pipe => Some(p),
                 _ => None,
             };
-            self.targets = self
-                .per_pipe
-                .iter()
-                .filter(|(id, s)| only.is_none_or(|p| p == **id) && s.matches(data) != invert)
-                .map(|(&id, _)| id)
-                .collect();
+            self.match_targets(data, invert, only);
             if core.options.xpub_nodrop && self.targets.iter().any(|&id| !core.check_write(id)) {
                 return Err(Error::AGAIN);
             }
@@ -253,7 +314,7 @@ impl Pattern for XPub {
         if !self.expose {
             return Err(Error::NOTSUP);
         }
-        self.read_subscriptions(core);
+        self.read_for_recv(core);
         let p = self.pending.pop_front().ok_or(Error::AGAIN)?;
         if let Some(origin) = p.origin {
             self.last_pipe = origin;
@@ -265,13 +326,13 @@ impl Pattern for XPub {
         if !self.expose {
             return false;
         }
-        self.read_subscriptions(core);
+        self.read_for_recv(core);
         !self.pending.is_empty()
     }
 
     fn has_out(&mut self, core: &mut Core) -> bool {
         if core.options.xpub_nodrop {
-            let ids: Vec<PipeId> = self.per_pipe.keys().copied().collect();
+            let ids: Vec<PipeId> = self.subscribers.pipes().collect();
             return ids.into_iter().all(|id| core.check_write(id));
         }
         true

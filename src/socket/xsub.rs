@@ -114,8 +114,7 @@ impl Pattern for XSub {
 
     /// A new (or reconnected) publisher learns every current subscription.
     fn hiccuped(&mut self, core: &mut Core, id: PipeId) {
-        let topics: Vec<Vec<u8>> = self.subs.topics().map(|t| t.to_vec()).collect();
-        for t in topics {
+        for t in self.subs.topics() {
             if core.check_write(id) {
                 let _ = core.write(id, Self::subscription_msg(true, &t));
             }

@@ -1,0 +1,644 @@
+//! A radix (path-compressed) prefix trie over byte strings, the index behind
+//! subscriptions: SUB/XSUB keep a count per topic, PUB/XPUB the pipes subscribed to it.
+//! Each node holds one `u32` (0: nothing subscribed there); what it means is the
+//! caller's (a count, or the index of a set of pipes).
+//!
+//! Why a trie: matching a message asks "which subscribed topics are prefixes of these
+//! bytes?", which a trie answers by walking the message's bytes once, whatever the number
+//! of subscriptions; adding or removing a topic costs O(topic length). Each topic adds at
+//! most two nodes (a split and a leaf), and nodes whose value empties are pruned (and
+//! single-child chains merged back), so memory stays proportional to what is subscribed.
+//!
+//! With many subscriptions, matching time is cache misses, so nodes are small (32 bytes,
+//! two per cache line): labels of up to 4 bytes (every branch of a set of numbered topics)
+//! are stored in the node, longer ones as a range of one shared byte arena, which splits
+//! reuse without copying and which is compacted when half of it is garbage.
+//!
+//! Nodes live in an arena (`Vec`) and refer to each other by index, so every walk is a
+//! loop, never recursion: a hostile peer subscribing to "a", "aa", "aaa", ... makes a deep
+//! trie but cannot overflow the stack.
+//!
+//! Matching with many subscriptions is mostly cache misses (two per trie level). Most
+//! applications subscribe with topics of a few distinct lengths, so the trie also keeps
+//! its subscribed keys in a hash map: while there are at most `FAST_LENGTHS` distinct
+//! lengths, a match is one hash lookup per length instead of a walk. (SipHash with a
+//! random key, as std's map has: a peer cannot choose colliding topics.)
+
+use std::collections::{BTreeMap, HashMap};
+
+type Idx = u32;
+
+/// Up to this many distinct subscribed key lengths, matching uses `PrefixTrie::exact`.
+const FAST_LENGTHS: usize = 4;
+const ROOT: Idx = 0;
+/// `parent` of a freed node (and of the root, which is never freed).
+const NONE: Idx = Idx::MAX;
+
+/// Topics longer than this are not indexed (label offsets are 32-bit); nobody
+/// subscribes with a gigabyte.
+pub const MAX_TOPIC: usize = 1 << 30;
+
+/// A key of `PrefixTrie::exact`: most topics are short and live in the map's own slot,
+/// without an allocation of their own.
+#[derive(Eq)]
+enum ExactKey {
+    Short { len: u8, bytes: [u8; 22] },
+    Long(Box<[u8]>),
+}
+
+impl ExactKey {
+    fn new(key: &[u8]) -> ExactKey {
+        if key.len() <= 22 {
+            let mut bytes = [0; 22];
+            bytes[..key.len()].copy_from_slice(key);
+            ExactKey::Short { len: key.len() as u8, bytes }
+        } else {
+            ExactKey::Long(key.into())
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for ExactKey {
+    fn borrow(&self) -> &[u8] {
+        match self {
+            ExactKey::Short { len, bytes } => &bytes[..*len as usize],
+            ExactKey::Long(b) => b,
+        }
+    }
+}
+
+// Hash and equality are the key bytes', as `Borrow` requires.
+impl std::hash::Hash for ExactKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        std::borrow::Borrow::<[u8]>::borrow(self).hash(h)
+    }
+}
+
+impl PartialEq for ExactKey {
+    fn eq(&self, other: &Self) -> bool {
+        std::borrow::Borrow::<[u8]>::borrow(self) == std::borrow::Borrow::<[u8]>::borrow(other)
+    }
+}
+
+/// An edge label: up to 4 bytes in place, else `len` bytes at offset `at` of the arena.
+#[derive(Clone, Copy, Default)]
+struct Label {
+    len: u32,
+    at: [u8; 4],
+}
+
+impl Label {
+    fn offset(&self) -> usize {
+        u32::from_le_bytes(self.at) as usize
+    }
+
+    fn is_inline(&self) -> bool {
+        self.len <= 4
+    }
+}
+
+struct Node {
+    /// Children by the first byte of their label, sorted.
+    children: Box<[(u8, Idx)]>,
+    /// The bytes on the edge from the parent (empty for the root).
+    label: Label,
+    parent: Idx,
+    value: u32,
+}
+
+pub struct PrefixTrie {
+    nodes: Vec<Node>,
+    /// Freed slots, reused by the next insertions.
+    free: Vec<Idx>,
+    /// Bytes of the labels longer than 4 (see `Label`).
+    bytes: Vec<u8>,
+    /// How many of `bytes` live labels use; the rest is garbage.
+    live_bytes: usize,
+    /// Every key whose node holds a value, with its node (such a node keeps its index:
+    /// only value-less nodes are split off, merged away or freed).
+    exact: HashMap<ExactKey, Idx>,
+    /// How many of those keys have each length.
+    lengths: BTreeMap<usize, usize>,
+}
+
+impl Default for PrefixTrie {
+    fn default() -> Self {
+        PrefixTrie { nodes: vec![Node { children: Box::new([]), label: Label::default(), parent: NONE, value: 0 }], free: Vec::new(), bytes: Vec::new(), live_bytes: 0, exact: HashMap::new(), lengths: BTreeMap::new() }
+    }
+}
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// `data` starts with `label`. A byte loop: labels are short, and a call to memcmp
+/// per trie level cost more than the comparison itself.
+#[inline]
+fn starts_with(data: &[u8], label: &[u8]) -> bool {
+    data.len() >= label.len() && data.iter().zip(label).all(|(a, b)| a == b)
+}
+
+impl PrefixTrie {
+    #[inline]
+    fn label_of<'a>(&'a self, l: &'a Label) -> &'a [u8] {
+        if l.is_inline() {
+            // The bytes are in the label itself; borrow them from the node that holds it.
+            &l.at[..l.len as usize]
+        } else {
+            &self.bytes[l.offset()..l.offset() + l.len as usize]
+        }
+    }
+
+    #[inline]
+    fn label(&self, n: Idx) -> &[u8] {
+        self.label_of(&self.nodes[n as usize].label)
+    }
+
+    fn new_label(&mut self, b: &[u8]) -> Label {
+        if b.len() <= 4 {
+            let mut at = [0; 4];
+            at[..b.len()].copy_from_slice(b);
+            return Label { len: b.len() as u32, at };
+        }
+        let at = (self.bytes.len() as u32).to_le_bytes();
+        self.bytes.extend_from_slice(b);
+        self.live_bytes += b.len();
+        Label { len: b.len() as u32, at }
+    }
+
+    /// Bytes `from..to` of an existing label, as a label of their own (no copy into
+    /// the arena: a range of a live label stays live).
+    fn sub_label(&mut self, l: Label, from: usize, to: usize) -> Label {
+        if l.is_inline() || to - from <= 4 {
+            let part = self.label_of(&l)[from..to].to_vec();
+            if !l.is_inline() {
+                // Bytes that leave the arena for an inline label.
+                self.live_bytes -= to - from;
+            }
+            return self.new_label(&part);
+        }
+        Label { len: (to - from) as u32, at: ((l.offset() + from) as u32).to_le_bytes() }
+    }
+
+    fn drop_label(&mut self, l: Label) {
+        if !l.is_inline() {
+            self.live_bytes -= l.len as usize;
+        }
+    }
+
+    /// Rewrite the arena without garbage once garbage is most of it.
+    fn maybe_compact(&mut self) {
+        if self.bytes.len() <= 2 * self.live_bytes + 4096 {
+            return;
+        }
+        let mut bytes = Vec::with_capacity(self.live_bytes);
+        for node in self.nodes.iter_mut().filter(|n| !n.label.is_inline()) {
+            let (at, len) = (node.label.offset(), node.label.len as usize);
+            node.label.at = (bytes.len() as u32).to_le_bytes();
+            bytes.extend_from_slice(&self.bytes[at..at + len]);
+        }
+        self.bytes = bytes;
+    }
+
+    fn child(&self, n: Idx, byte: u8) -> Result<usize, usize> {
+        self.nodes[n as usize].children.binary_search_by_key(&byte, |&(b, _)| b)
+    }
+
+    fn set_child(&mut self, parent: Idx, byte: u8, c: Idx) {
+        if let Ok(slot) = self.child(parent, byte) {
+            self.nodes[parent as usize].children[slot].1 = c;
+        }
+    }
+
+    fn alloc(&mut self, label: Label, parent: Idx) -> Idx {
+        let node = Node { children: Box::new([]), label, parent, value: 0 };
+        match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = node;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as Idx
+            }
+        }
+    }
+
+    fn release(&mut self, i: Idx) {
+        let n = &mut self.nodes[i as usize];
+        n.children = Box::new([]);
+        n.parent = NONE;
+        n.value = 0;
+        let label = std::mem::take(&mut n.label);
+        self.drop_label(label);
+        self.free.push(i);
+    }
+
+    /// The value at exactly `key`, its node created if missing; the caller must leave
+    /// it non-zero (a zero-valued leaf is only removed by `update`/`visit_mut`). None for
+    /// a key over `MAX_TOPIC`.
+    pub fn entry(&mut self, key: &[u8]) -> Option<&mut u32> {
+        if key.len() > MAX_TOPIC {
+            return None;
+        }
+        let mut n = ROOT;
+        let mut pos = 0;
+        while pos < key.len() {
+            let c = match self.child(n, key[pos]) {
+                Ok(slot) => self.nodes[n as usize].children[slot].1,
+                Err(slot) => {
+                    let label = self.new_label(&key[pos..]);
+                    let leaf = self.alloc(label, n);
+                    let mut children = std::mem::take(&mut self.nodes[n as usize].children).into_vec();
+                    children.insert(slot, (key[pos], leaf));
+                    self.nodes[n as usize].children = children.into_boxed_slice();
+                    n = leaf;
+                    break;
+                }
+            };
+            let l = common_prefix(self.label(c), &key[pos..]);
+            n = if l < self.nodes[c as usize].label.len as usize { self.split(n, c, l) } else { c };
+            pos += l;
+        }
+        if self.nodes[n as usize].value == 0 {
+            // A new key (the caller gives it a value).
+            self.exact.insert(ExactKey::new(key), n);
+            *self.lengths.entry(key.len()).or_default() += 1;
+        }
+        Some(&mut self.nodes[n as usize].value)
+    }
+
+    /// `key`'s value went to 0: it leaves the exact index.
+    fn forget_key(&mut self, key: &[u8]) {
+        if self.exact.remove(key).is_some() {
+            if let Some(n) = self.lengths.get_mut(&key.len()) {
+                *n -= 1;
+                if *n == 0 {
+                    self.lengths.remove(&key.len());
+                }
+            }
+        }
+    }
+
+    /// Cut the edge from `parent` to `c` after `l` bytes of its label: a new node takes
+    /// those bytes and `c` hangs below it with the rest. Returns the new node.
+    fn split(&mut self, parent: Idx, c: Idx, l: usize) -> Idx {
+        let label = self.nodes[c as usize].label;
+        let (first, next) = (self.label_of(&label)[0], self.label_of(&label)[l]);
+        let head = self.sub_label(label, 0, l);
+        let tail = self.sub_label(label, l, label.len as usize);
+        let mid = self.alloc(head, parent);
+        self.nodes[c as usize].label = tail;
+        self.nodes[c as usize].parent = mid;
+        self.nodes[mid as usize].children = Box::new([(next, c)]);
+        self.set_child(parent, first, mid);
+        mid
+    }
+
+    /// The node at exactly `key`, if there is one.
+    fn find(&self, key: &[u8]) -> Option<Idx> {
+        let mut n = ROOT;
+        let mut pos = 0;
+        while pos < key.len() {
+            let slot = self.child(n, key[pos]).ok()?;
+            let c = self.nodes[n as usize].children[slot].1;
+            let label = self.label(c);
+            if !starts_with(&key[pos..], label) {
+                return None;
+            }
+            pos += label.len();
+            n = c;
+        }
+        Some(n)
+    }
+
+    /// The value at exactly `key` (0 if none).
+    pub fn get(&self, key: &[u8]) -> u32 {
+        self.find(key).map_or(0, |n| self.nodes[n as usize].value)
+    }
+
+    /// Change the value at `key` (if its node exists); the node is pruned if the value is
+    /// left 0. Returns what `f` returned.
+    pub fn update<R>(&mut self, key: &[u8], f: impl FnOnce(&mut u32) -> R) -> Option<R> {
+        let n = self.find(key)?;
+        let was = self.nodes[n as usize].value;
+        let r = f(&mut self.nodes[n as usize].value);
+        if self.nodes[n as usize].value == 0 {
+            if was != 0 {
+                self.forget_key(key);
+            }
+            self.prune(n);
+            self.maybe_compact();
+        }
+        Some(r)
+    }
+
+    /// Call `f` with the value of every node whose key is a prefix of `data` (shortest
+    /// first), non-zero values only.
+    pub fn for_each_prefix(&self, data: &[u8], mut f: impl FnMut(u32)) {
+        self.walk_prefixes(data, |v| {
+            f(v);
+            false
+        });
+    }
+
+    /// Whether some non-zero value's key is a prefix of `data` (stops at the first).
+    pub fn any_prefix(&self, data: &[u8]) -> bool {
+        self.walk_prefixes(data, |_| true)
+    }
+
+    /// Walk the nodes whose keys are prefixes of `data`, shortest first, calling `stop`
+    /// with each non-zero value until it says true; returns whether it did.
+    #[inline]
+    fn walk_prefixes(&self, data: &[u8], stop: impl FnMut(u32) -> bool) -> bool {
+        if self.lengths.len() <= FAST_LENGTHS {
+            self.lookup_prefixes(data, stop)
+        } else {
+            self.trie_prefixes(data, stop)
+        }
+    }
+
+    /// `walk_prefixes` by one hash lookup per subscribed key length.
+    #[inline]
+    fn lookup_prefixes(&self, data: &[u8], mut stop: impl FnMut(u32) -> bool) -> bool {
+        for &len in self.lengths.keys() {
+            let Some(key) = data.get(..len) else { break };
+            if let Some(&n) = self.exact.get(key) {
+                if stop(self.nodes[n as usize].value) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// `walk_prefixes` down the trie.
+    #[inline]
+    fn trie_prefixes(&self, data: &[u8], mut stop: impl FnMut(u32) -> bool) -> bool {
+        let mut n = ROOT;
+        let mut pos = 0;
+        loop {
+            let node = &self.nodes[n as usize];
+            if node.value != 0 && stop(node.value) {
+                return true;
+            }
+            let Some(&byte) = data.get(pos) else { return false };
+            let Ok(slot) = node.children.binary_search_by_key(&byte, |&(b, _)| b) else { return false };
+            let c = node.children[slot].1;
+            let label = self.label(c);
+            if !starts_with(&data[pos..], label) {
+                return false;
+            }
+            pos += label.len();
+            n = c;
+        }
+    }
+
+    /// Visit every non-zero value with its key (in byte order), letting `f` change it;
+    /// nodes left 0 are pruned afterwards.
+    pub fn visit_mut(&mut self, mut f: impl FnMut(&[u8], &mut u32)) {
+        let mut key = Vec::new();
+        let mut emptied = Vec::new();
+        let mut stack: Vec<(Idx, usize)> = vec![(ROOT, 0)];
+        while let Some((n, depth)) = stack.pop() {
+            key.truncate(depth);
+            let label = self.nodes[n as usize].label;
+            key.extend_from_slice(self.label_of(&label));
+            let value = &mut self.nodes[n as usize].value;
+            if *value != 0 {
+                f(&key, value);
+                if *value == 0 {
+                    emptied.push(n);
+                    self.forget_key(&key);
+                }
+            }
+            // Reversed, so that the smallest child is visited first.
+            stack.extend(self.nodes[n as usize].children.iter().rev().map(|&(_, c)| (c, key.len())));
+        }
+        for n in emptied {
+            // An earlier prune may have removed or merged this node away already.
+            if self.nodes[n as usize].parent != NONE || n == ROOT {
+                self.prune(n);
+            }
+        }
+        self.maybe_compact();
+    }
+
+    /// Every non-zero value's key, in byte order.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut key = Vec::new();
+        let mut stack: Vec<(Idx, usize)> = vec![(ROOT, 0)];
+        while let Some((n, depth)) = stack.pop() {
+            key.truncate(depth);
+            key.extend_from_slice(self.label(n));
+            let node = &self.nodes[n as usize];
+            if node.value != 0 {
+                out.push(key.clone());
+            }
+            stack.extend(node.children.iter().rev().map(|&(_, c)| (c, key.len())));
+        }
+        out
+    }
+
+    /// Nodes in use, the root included (for tests and memory checks).
+    #[cfg(test)]
+    pub fn node_count(&self) -> usize {
+        self.nodes.len() - self.free.len()
+    }
+
+    /// Forget everything.
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Node `n` has value 0: drop it if it has no children, merge it into its only
+    /// child if it has one, and go on upwards while that leaves an empty parent behind.
+    fn prune(&mut self, mut n: Idx) {
+        while n != ROOT && self.nodes[n as usize].value == 0 {
+            let parent = self.nodes[n as usize].parent;
+            match self.nodes[n as usize].children.len() {
+                0 => {
+                    let first = self.label(n)[0];
+                    if let Ok(slot) = self.child(parent, first) {
+                        let mut children = std::mem::take(&mut self.nodes[parent as usize].children).into_vec();
+                        children.remove(slot);
+                        self.nodes[parent as usize].children = children.into_boxed_slice();
+                    }
+                    self.release(n);
+                    n = parent;
+                }
+                1 => {
+                    // Merge: the child takes this node's label in front of its own.
+                    let (_, c) = self.nodes[n as usize].children[0];
+                    let (a, b) = (self.nodes[n as usize].label, self.nodes[c as usize].label);
+                    let merged = if !a.is_inline() && !b.is_inline() && a.offset() + a.len as usize == b.offset() {
+                        // Still side by side in the arena, as a split left them.
+                        Label { len: a.len + b.len, at: a.at }
+                    } else {
+                        let mut bytes = self.label_of(&a).to_vec();
+                        bytes.extend_from_slice(self.label_of(&b));
+                        self.drop_label(a);
+                        self.drop_label(b);
+                        self.new_label(&bytes)
+                    };
+                    self.nodes[n as usize].label = Label::default();
+                    self.nodes[c as usize].label = merged;
+                    self.nodes[c as usize].parent = parent;
+                    let first = self.label(c)[0];
+                    self.set_child(parent, first, c);
+                    self.release(n);
+                    return;
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn count_at(t: &PrefixTrie, k: &[u8]) -> u32 {
+        t.get(k)
+    }
+
+    /// The sum of the values of the prefixes of `data`, checking that the hash lookups
+    /// and the trie walk agree (whichever `for_each_prefix` would use).
+    fn prefixes(t: &PrefixTrie, data: &[u8]) -> u32 {
+        let (mut by_lookup, mut by_walk) = (Vec::new(), Vec::new());
+        t.lookup_prefixes(data, |v| {
+            by_lookup.push(v);
+            false
+        });
+        t.trie_prefixes(data, |v| {
+            by_walk.push(v);
+            false
+        });
+        assert_eq!(by_lookup, by_walk, "lookup and walk disagree on {data:?}");
+        by_walk.iter().sum()
+    }
+
+    #[test]
+    fn split_merge_and_prune() {
+        let mut t = PrefixTrie::default();
+        *t.entry(b"abcd").unwrap() += 1;
+        *t.entry(b"ab").unwrap() += 1; // splits "abcd"
+        *t.entry(b"abxy").unwrap() += 1;
+        *t.entry(b"").unwrap() += 1; // the root itself
+        assert_eq!(t.keys(), vec![b"".to_vec(), b"ab".to_vec(), b"abcd".to_vec(), b"abxy".to_vec()]);
+        assert_eq!(prefixes(&t, b"abcdef"), 3);
+        assert_eq!(prefixes(&t, b"abc"), 2);
+        assert_eq!(prefixes(&t, b"a"), 1);
+        assert_eq!(count_at(&t, b"abc"), 0);
+        t.update(b"ab", |v| *v -= 1);
+        assert_eq!(prefixes(&t, b"abxyz"), 2);
+        t.update(b"abcd", |v| *v -= 1);
+        t.update(b"abxy", |v| *v -= 1);
+        t.update(b"", |v| *v -= 1);
+        assert!(t.keys().is_empty());
+        assert_eq!(t.node_count(), 1, "everything pruned back to the root");
+    }
+
+    #[test]
+    fn binary_keys_and_keys_that_prefix_each_other() {
+        let mut t = PrefixTrie::default();
+        let keys: [&[u8]; 5] = [b"\0", b"\0\0", b"\xff\0\xff", b"\xff", b"\0\xff"];
+        for k in keys {
+            *t.entry(k).unwrap() += 1;
+        }
+        assert_eq!(prefixes(&t, b"\0\0\0"), 2);
+        assert_eq!(prefixes(&t, b"\xff\0\xff\x01"), 2);
+        assert_eq!(prefixes(&t, b"\x01"), 0);
+        for k in keys {
+            assert_eq!(count_at(&t, k), 1);
+            t.update(k, |v| *v -= 1);
+        }
+        assert_eq!(t.node_count(), 1);
+    }
+
+    #[test]
+    fn deep_trie_is_walked_without_recursion() {
+        let mut t = PrefixTrie::default();
+        let long = vec![b'a'; 100_000];
+        for n in (1..=long.len()).step_by(7) {
+            *t.entry(&long[..n]).unwrap() += 1;
+        }
+        assert_eq!(prefixes(&t, &long) as usize, long.len().div_ceil(7));
+        t.visit_mut(|_, v| *v = 0);
+        assert_eq!(t.node_count(), 1);
+    }
+
+    /// xorshift64*: a fixed, dependency-free pseudo-random sequence.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn key(&mut self) -> Vec<u8> {
+            // Short keys over a 3-letter alphabet: many shared prefixes and exact repeats;
+            // half of them behind a long common prefix (labels kept in the byte arena).
+            let len = (self.next() % 6) as usize;
+            let mut k: Vec<u8> = if self.next() % 2 == 0 { b"a-long/shared\0prefix/".to_vec() } else { Vec::new() };
+            k.extend((0..len).map(|_| b"ab\0"[(self.next() % 3) as usize]));
+            k
+        }
+    }
+
+    /// Random adds, removes and matches against a map of counts with a linear scan.
+    #[test]
+    fn matches_a_simple_model() {
+        for seed in 1..40u64 {
+            let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
+            let mut t = PrefixTrie::default();
+            let mut model = BTreeMap::<Vec<u8>, u32>::new();
+            for _ in 0..400 {
+                let k = rng.key();
+                match rng.next() % 4 {
+                    0 | 1 => {
+                        *t.entry(&k).unwrap() += 1;
+                        *model.entry(k).or_default() += 1;
+                    }
+                    2 => {
+                        let had = model.get(&k).copied().unwrap_or(0);
+                        let r = t.update(&k, |v| {
+                            if *v > 0 {
+                                *v -= 1
+                            }
+                        });
+                        if had > 0 {
+                            assert!(r.is_some());
+                            *model.get_mut(&k).unwrap() -= 1;
+                            if model[&k] == 0 {
+                                model.remove(&k);
+                            }
+                        }
+                    }
+                    _ => {
+                        let want: u32 = model.iter().filter(|(m, _)| k.starts_with(m)).map(|(_, c)| c).sum();
+                        assert_eq!(prefixes(&t, &k), want, "seed {seed} data {k:?}");
+                    }
+                }
+                assert_eq!(t.keys(), model.keys().cloned().collect::<Vec<_>>(), "seed {seed}");
+            }
+            // Only nodes that hold a value or branch survive pruning.
+            let mut branching = 0;
+            t.visit_mut(|_, _| {});
+            for n in &t.nodes {
+                if n.parent != NONE && n.value == 0 {
+                    assert!(n.children.len() >= 2, "seed {seed}: an empty node with < 2 children survived");
+                    branching += 1;
+                }
+            }
+            assert!(t.node_count() <= 1 + model.len() + branching);
+            assert!(t.bytes.len() <= 2 * t.live_bytes + 4096, "seed {seed}: arena not compacted");
+            t.visit_mut(|_, v| *v = 0);
+            assert_eq!(t.node_count(), 1, "seed {seed}");
+        }
+    }
+}
