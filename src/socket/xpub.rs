@@ -31,6 +31,8 @@ const FLOOD_BATCH: Duration = Duration::from_micros(250);
 /// After a batch that did not read everything, sends skip subscriptions this long: a
 /// publisher sending without pause spends at most a third of its time on a flood.
 const FLOOD_PAUSE: Duration = Duration::from_micros(500);
+/// The longest batch, for a publisher that was idle after the pause.
+const FLOOD_BATCH_MAX: Duration = Duration::from_millis(5);
 
 /// A message waiting for XPUB recv.
 struct Pending {
@@ -116,14 +118,27 @@ impl XPub {
 
     /// Before a send: take in new subscriptions, unless a flood is being absorbed, in
     /// which case one bounded batch runs, then none for `FLOOD_PAUSE` (libzmq's sockets
-    /// likewise take in commands at most once a millisecond while sending), so subscribers keep
-    /// getting messages while a peer subscribes to a million topics.
+    /// likewise take in commands at most once a millisecond while sending), so
+    /// subscribers keep getting messages while a peer subscribes to a million topics.
+    /// A publisher that came back only well after the pause was not busy sending: the
+    /// batch may take that extra time too (up to `FLOOD_BATCH_MAX`), so a big backlog of
+    /// subscriptions is not stretched out over a slow publisher's sends.
     fn read_subscriptions_before_send(&mut self, core: &mut Core) {
-        if self.unread.is_empty() || self.flood_pause_until.is_some_and(|t| Instant::now() < t) {
+        if self.unread.is_empty() {
             return;
         }
+        let budget = match self.flood_pause_until {
+            None => FLOOD_BATCH,
+            Some(until) => {
+                let now = Instant::now();
+                if now < until {
+                    return;
+                }
+                (FLOOD_BATCH + (now - until)).min(FLOOD_BATCH_MAX)
+            }
+        };
         self.flood_pause_until = None;
-        if !self.read_peers(core, FLOOD_BATCH) {
+        if !self.read_peers(core, budget) {
             self.flood_pause_until = Some(Instant::now() + FLOOD_PAUSE);
         }
     }
