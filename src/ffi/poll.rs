@@ -52,6 +52,10 @@ unsafe fn optional_socket<'a>(p: *mut c_void) -> Result<Option<&'a mut Socket>> 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_proxy_steerable(frontend: *mut c_void, backend: *mut c_void, capture: *mut c_void, control: *mut c_void) -> c_int {
     guard(|| {
+        // libzmq's first check: EFAULT for a missing frontend or backend (not ENOTSOCK).
+        if frontend.is_null() || backend.is_null() {
+            return Err(Error::FAULT);
+        }
         // Distinct sockets only (a frontend may double as its own backend).
         let others = [capture, control];
         if others.iter().any(|&p| !p.is_null() && (p == frontend || p == backend)) || (!capture.is_null() && capture == control) {

@@ -157,11 +157,14 @@ pub unsafe extern "C" fn zmq_send_const(s: *mut c_void, buf: *const c_void, len:
 pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, flags: c_int) -> c_int {
     guard(|| {
         let sock = socket_mut(s)?;
-        if buf.is_null() && len > 0 {
-            return Err(Error::FAULT);
-        }
+        // libzmq receives first and checks the buffer only when there is something to copy
+        // (EAGAIN, ENOTSUP, ETERM win over a NULL buffer); where it would then crash on a
+        // NULL buffer we refuse with EFAULT, and the message is dropped.
         let msg = sock.recv(flags)?;
         let n = msg.len().min(len);
+        if n > 0 && buf.is_null() {
+            return Err(Error::FAULT);
+        }
         if n > 0 {
             std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf as *mut u8, n);
         }
