@@ -105,11 +105,8 @@ pub fn poll(sockets: &mut [&mut Socket], items: &mut [PollItem], timeout_ms: i64
                 return Ok(0);
             }
         }
-        if items.is_empty() && deadline.is_none() {
-            // Nothing to wait for, forever: libzmq sleeps too; avoid a busy loop.
-            std::thread::sleep(Duration::from_millis(100));
-            continue;
-        }
+        // Nothing to wait for, forever: poll(2) on no fds sleeps until a signal handler
+        // runs (EINTR), as libzmq's long usleep does.
         first = false;
     }
 }

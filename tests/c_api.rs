@@ -40,3 +40,10 @@ fn c_message_api() {
 fn c_errno_order() {
     check_c_program("test_errno_order", &["gcc"]);
 }
+
+/// A signal handler interrupts blocking calls (EINTR) without losing a message, and our
+/// background threads block signals.
+#[test]
+fn c_signals_interrupt_blocking_calls() {
+    check_c_program("test_signals", &["gcc"]);
+}

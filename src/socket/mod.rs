@@ -20,7 +20,7 @@ mod subscriptions;
 mod xpub;
 mod xsub;
 
-use crate::ctx::mailbox::{deadline_after, Command, Mailbox};
+use crate::ctx::mailbox::{deadline_after, Command, Mailbox, Wake};
 use crate::ctx::{Ctx, Endpoint};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
@@ -356,8 +356,11 @@ impl Socket {
             if dontwait || timeout_ms == 0 {
                 return Err(Error::AGAIN);
             }
-            if !self.mailbox.wait(deadline) {
-                return Err(Error::AGAIN);
+            match self.mailbox.wait(deadline) {
+                Wake::Ready => {}
+                Wake::TimedOut => return Err(Error::AGAIN),
+                // Nothing was taken or given: the call can simply be made again.
+                Wake::Interrupted => return Err(Error::INTR),
             }
             self.process_commands()?;
         }
