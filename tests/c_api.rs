@@ -47,3 +47,31 @@ fn c_errno_order() {
 fn c_signals_interrupt_blocking_calls() {
     check_c_program("test_signals", &["gcc"]);
 }
+
+/// Threads sharing one socket (send/send, send/recv, setsockopt/send, poll/recv, close
+/// racing a send, with 2 and 4 threads): ours only (libzmq corrupts its heap), then again
+/// under valgrind's memcheck when it is installed, which must report no error.
+#[test]
+fn c_threads_share_a_socket() {
+    if !have_tools(&["gcc"]) {
+        eprintln!("skipped: gcc not found");
+        return;
+    }
+    let dir = tmp_dir("c_api_test_threads");
+    let libdir = soname_dir(&dir);
+    let exe = build_c(&dir, "test_threads", "gcc", false);
+    let lib = libdir.join("libzmq.so.5");
+    let out = run(Command::new(&exe).arg(&lib).arg("20000").env("LD_LIBRARY_PATH", &libdir));
+    assert!(out.contains(" passed, 0 failed"), "{out}");
+    if have_tools(&["valgrind"]) {
+        let out = run(Command::new("valgrind")
+            .args(["-q", "--error-exitcode=99"])
+            .arg(&exe)
+            .arg(&lib)
+            .arg("2000")
+            .env("LD_LIBRARY_PATH", &libdir));
+        assert!(out.contains(" passed, 0 failed"), "{out}");
+    } else {
+        eprintln!("valgrind not installed: ran without it");
+    }
+}

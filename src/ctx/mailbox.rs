@@ -72,6 +72,15 @@ impl Mailbox {
         }
     }
 
+    /// Wakes whoever sleeps on the eventfd (even after close), with no command: they look
+    /// at their socket again.
+    pub fn wake(&self) {
+        self.signaled.store(true, Ordering::SeqCst);
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
+        unsafe { libc::write(self.efd.as_raw_fd(), &one as *const u64 as *const _, 8) };
+    }
+
     /// The owner is gone: drop every queued and future command.
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
