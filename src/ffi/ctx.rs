@@ -61,6 +61,7 @@ pub unsafe extern "C" fn zmq_ctx_term(context: *mut c_void) -> c_int {
 /// (valgrind's "still reachable", as with libzmq).
 fn release_global_state() {
     super::socket::free_closed_handles();
+    crate::msg::release_recycled_buffers();
 }
 
 #[no_mangle]
