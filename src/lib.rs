@@ -24,3 +24,4 @@ pub mod ffi;
 pub mod zmtp;
 pub mod ctx_options;
 pub mod z85;
+pub mod thread;

@@ -6,7 +6,8 @@
 //! poll(2) on the eventfds and plain fds, then check again.
 
 use crate::error::Result;
-use crate::socket::{Socket, POLLIN, POLLOUT};
+use crate::socket::shared::SharedSocket;
+use crate::socket::{POLLIN, POLLOUT};
 use std::time::{Duration, Instant};
 
 pub const POLLERR: i16 = 4;
@@ -22,12 +23,15 @@ pub struct PollItem {
 
 /// Returns how many items have events. `timeout_ms` < 0 waits forever.
 /// Each socket appears once in `sockets`; several items may name the same one.
-pub fn poll(sockets: &mut [&mut Socket], items: &mut [PollItem], timeout_ms: i64) -> Result<usize> {
+/// Each socket is locked only while its events are read: other threads may use it meanwhile.
+pub fn poll(sockets: &[&SharedSocket], items: &mut [PollItem], timeout_ms: i64) -> Result<usize> {
     let deadline = (timeout_ms >= 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
+    // Kept alive while poll(2) watches their eventfds.
+    let mailboxes = sockets.iter().map(|s| s.mailbox()).collect::<Result<Vec<_>>>()?;
     let mut fds: Vec<libc::pollfd> = items
         .iter()
         .map(|it| match it.socket {
-            Some(i) => libc::pollfd { fd: sockets[i].mailbox().fd(), events: libc::POLLIN, revents: 0 },
+            Some(i) => libc::pollfd { fd: mailboxes[i].fd(), events: libc::POLLIN, revents: 0 },
             None => {
                 let mut ev = 0;
                 if it.events & POLLIN as i16 != 0 {
@@ -62,6 +66,11 @@ pub fn poll(sockets: &mut [&mut Socket], items: &mut [PollItem], timeout_ms: i64
             }
         };
         if !fds.is_empty() || wait_ms != 0 {
+            // Other threads blocked on these sockets must know we sleep on their eventfds.
+            let _sleeping: Vec<_> = match wait_ms {
+                0 => Vec::new(),
+                _ => sockets.iter().map(|s| s.sleeping_guard()).collect(),
+            };
             // SAFETY: fds is a valid array of pollfd of the given length.
             let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
             if rc < 0 {
@@ -105,11 +114,8 @@ pub fn poll(sockets: &mut [&mut Socket], items: &mut [PollItem], timeout_ms: i64
                 return Ok(0);
             }
         }
-        if items.is_empty() && deadline.is_none() {
-            // Nothing to wait for, forever: libzmq sleeps too; avoid a busy loop.
-            std::thread::sleep(Duration::from_millis(100));
-            continue;
-        }
+        // Nothing to wait for, forever: poll(2) on no fds sleeps until a signal handler
+        // runs (EINTR), as libzmq's long usleep does.
         first = false;
     }
 }

@@ -5,24 +5,22 @@
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::poll::{poll, PollItem};
-use crate::socket::{Socket, DONTWAIT, POLLIN, POLLOUT, SNDMORE};
+use crate::socket::shared::SharedSocket;
+use crate::socket::{DONTWAIT, POLLIN, POLLOUT, SNDMORE};
 
 /// Move one whole message from `from` to `to` (`None`: back to `from`), with a copy to
 /// `capture`. `stats` counts messages and bytes.
-fn forward(from: &mut Socket, mut to: Option<&mut Socket>, capture: &mut Option<&mut Socket>, stats: &mut [u64; 2]) -> Result<()> {
+fn forward(from: &SharedSocket, to: Option<&SharedSocket>, capture: Option<&SharedSocket>, stats: &mut [u64; 2]) -> Result<()> {
     loop {
         let mut msg = from.recv(DONTWAIT)?;
         let more = msg.more();
         stats[1] += msg.len() as u64;
-        if let Some(c) = capture.as_deref_mut() {
+        if let Some(c) = capture {
             let mut copy = msg.clone();
             c.send(&mut copy, if more { SNDMORE } else { 0 })?;
         }
         let flags = if more { SNDMORE } else { 0 };
-        match to.as_deref_mut() {
-            Some(to) => to.send(&mut msg, flags)?,
-            None => from.send(&mut msg, flags)?,
-        }
+        to.unwrap_or(from).send(&mut msg, flags)?;
         if !more {
             // Messages count whole (all their frames), bytes count every frame.
             stats[0] += 1;
@@ -34,10 +32,10 @@ fn forward(from: &mut Socket, mut to: Option<&mut Socket>, capture: &mut Option<
 /// Runs until a socket fails (ETERM when the context ends) or TERMINATE arrives.
 /// `backend` None means the frontend is its own backend (libzmq allows the same socket).
 pub fn proxy(
-    frontend: &mut Socket,
-    mut backend: Option<&mut Socket>,
-    mut capture: Option<&mut Socket>,
-    mut control: Option<&mut Socket>,
+    frontend: &SharedSocket,
+    backend: Option<&SharedSocket>,
+    capture: Option<&SharedSocket>,
+    control: Option<&SharedSocket>,
 ) -> Result<()> {
     let mut paused = false;
     let mut front_stats = [0u64; 2];
@@ -49,7 +47,7 @@ pub fn proxy(
         // it to become writable (a PUSH backend with no peer must not block the proxy,
         // so TERMINATE still gets through).
         let front_ev = frontend.events()?;
-        let back_ev = match backend.as_deref_mut() {
+        let back_ev = match backend {
             Some(b) => b.events()?,
             None => front_ev,
         };
@@ -60,24 +58,24 @@ pub fn proxy(
             let want = |readable_ok: bool, other_blocked: bool| {
                 (if readable_ok { POLLIN } else { 0 } | if other_blocked { POLLOUT } else { 0 }) as i16
             };
-            let mut socks: Vec<&mut Socket> = vec![&mut *frontend];
+            let mut socks: Vec<&SharedSocket> = vec![frontend];
             let mut items = vec![PollItem { socket: Some(0), fd: -1, events: want(front_can, !back_can), revents: 0 }];
-            if let Some(b) = backend.as_deref_mut() {
+            if let Some(b) = backend {
                 socks.push(b);
                 items.push(PollItem { socket: Some(1), fd: -1, events: want(back_can, !front_can), revents: 0 });
             }
-            if let Some(c) = control.as_deref_mut() {
+            if let Some(c) = control {
                 socks.push(c);
                 items.push(PollItem { socket: Some(socks.len() - 1), fd: -1, events: POLLIN as i16, revents: 0 });
             }
-            poll(&mut socks, &mut items, -1)?;
+            poll(&socks, &mut items, -1)?;
             let front_in = items[0].revents & POLLIN as i16 != 0;
             let back_in = !same && items[1].revents & POLLIN as i16 != 0;
             let ctl_in = has_control && items[items.len() - 1].revents != 0;
             (front_in, back_in, ctl_in)
         };
         if ctl_in {
-            let ctl = control.as_deref_mut().ok_or(Error::FAULT)?;
+            let ctl = control.ok_or(Error::FAULT)?;
             let cmd = ctl.recv(DONTWAIT)?;
             match cmd.data() {
                 b"PAUSE" => paused = true,
@@ -99,10 +97,10 @@ pub fn proxy(
             continue;
         }
         if front_in {
-            forward(frontend, backend.as_deref_mut(), &mut capture, &mut front_stats).or_else(again_ok)?;
+            forward(frontend, backend, capture, &mut front_stats).or_else(again_ok)?;
         }
-        if let (true, Some(b)) = (back_in, backend.as_deref_mut()) {
-            forward(b, Some(&mut *frontend), &mut capture, &mut back_stats).or_else(again_ok)?;
+        if let (true, Some(b)) = (back_in, backend) {
+            forward(b, Some(frontend), capture, &mut back_stats).or_else(again_ok)?;
         }
     }
 }

@@ -1,51 +1,128 @@
-//! Builds tests/c/test_msg.c against include/zmq.h and the cdylib (as C and as C++) and runs
-//! it with LD_LIBRARY_PATH pointing at our libzmq.so.5; the program checks via dladdr that
-//! it really loaded ours. When the real libzmq is installed, the same program also runs
-//! against it, to keep the test's expectations honest. Skipped (with a note) without gcc/g++.
+//! Builds the C programs in tests/c against include/zmq.h and the cdylib and runs them with
+//! LD_LIBRARY_PATH pointing at our libzmq.so.5; each program checks via dladdr that it really
+//! loaded ours. When the real libzmq is installed, the same program also runs against it
+//! (built with -DREFERENCE_LIBZMQ), to keep the test's expectations honest. Skipped (with a
+//! note) without gcc/g++.
 
 mod common;
 
-use common::{cdylib, have_tools, run, soname_dir, tmp_dir};
-use std::path::Path;
+use common::{build_c, have_reference, have_tools, run, soname_dir, tmp_dir, REFERENCE};
 use std::process::Command;
 
-#[test]
-fn c_message_api() {
-    if !have_tools(&["gcc", "g++"]) {
-        eprintln!("skipped: gcc/g++ not found");
+/// Runs tests/c/NAME.c on our library (compiled by each of `compilers`) and on the
+/// reference; each run must report "N passed, 0 failed".
+fn check_c_program(name: &str, compilers: &[&str]) {
+    if !have_tools(compilers) {
+        eprintln!("skipped: {compilers:?} not found");
         return;
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tmp_dir("c_api");
+    let dir = tmp_dir(&format!("c_api_{name}"));
     let libdir = soname_dir(&dir);
-    let source = root.join("tests/c/test_msg.c");
-    for (compiler, lang, std) in [("gcc", "c", "-std=c99"), ("g++", "c++", "-std=c++11")] {
-        let exe = dir.join(format!("test_msg_{compiler}"));
-        run(Command::new(compiler)
-            .args([std, "-Wall", "-Wextra", "-Werror", "-pthread", "-x", lang])
-            .arg("-I")
-            .arg(root.join("include"))
-            .arg(&source)
-            .args(["-x", "none"])
-            .arg(cdylib())
-            .arg("-ldl")
-            .arg("-o")
-            .arg(&exe));
+    for compiler in compilers {
+        let exe = build_c(&dir, name, compiler, false);
         let out = run(Command::new(&exe).arg(libdir.join("libzmq.so.5")).env("LD_LIBRARY_PATH", &libdir));
         assert!(out.contains(" passed, 0 failed"), "{out}");
     }
-
-    let reference = Path::new("/usr/lib/x86_64-linux-gnu/libzmq.so.5");
-    if reference.exists() && Path::new("/usr/include/zmq.h").exists() {
-        let exe = dir.join("test_msg_reference");
-        run(Command::new("gcc")
-            .args(["-std=c99", "-Wall", "-Werror", "-pthread", "-DREFERENCE_LIBZMQ", "-I/usr/include"])
-            .arg(&source)
-            .arg(reference)
-            .arg("-ldl")
-            .arg("-o")
-            .arg(&exe));
-        let out = run(Command::new(&exe).arg(reference).env_remove("LD_LIBRARY_PATH"));
+    if have_reference() {
+        let exe = build_c(&dir, name, "gcc", true);
+        let out = run(Command::new(&exe).arg(REFERENCE).env_remove("LD_LIBRARY_PATH"));
         assert!(out.contains(" passed, 0 failed"), "against libzmq: {out}");
+    }
+}
+
+#[test]
+fn c_message_api() {
+    check_c_program("test_msg", &["gcc", "g++"]);
+}
+
+/// Which errno wins when a call has several faults (libzmq's order of checks).
+#[test]
+fn c_errno_order() {
+    check_c_program("test_errno_order", &["gcc"]);
+}
+
+/// A signal handler interrupts blocking calls (EINTR) without losing a message, and our
+/// background threads block signals.
+#[test]
+fn c_signals_interrupt_blocking_calls() {
+    check_c_program("test_signals", &["gcc"]);
+}
+
+/// Threads sharing one socket (send/send, send/recv, setsockopt/send, poll/recv, close
+/// racing a send, with 2 and 4 threads): ours only (libzmq corrupts its heap), then again
+/// under valgrind's memcheck when it is installed, which must report no error.
+#[test]
+fn c_threads_share_a_socket() {
+    if !have_tools(&["gcc"]) {
+        eprintln!("skipped: gcc not found");
+        return;
+    }
+    let dir = tmp_dir("c_api_test_threads");
+    let libdir = soname_dir(&dir);
+    let exe = build_c(&dir, "test_threads", "gcc", false);
+    let lib = libdir.join("libzmq.so.5");
+    let out = run(Command::new(&exe).arg(&lib).arg("20000").env("LD_LIBRARY_PATH", &libdir));
+    assert!(out.contains(" passed, 0 failed"), "{out}");
+    if have_tools(&["valgrind"]) {
+        let out = run(Command::new("valgrind")
+            .args(["-q", "--error-exitcode=99"])
+            .arg(&exe)
+            .arg(&lib)
+            .arg("2000")
+            .env("LD_LIBRARY_PATH", &libdir));
+        assert!(out.contains(" passed, 0 failed"), "{out}");
+    } else {
+        eprintln!("valgrind not installed: ran without it");
+    }
+}
+
+/// Blocks valgrind says are still allocated when the program exits ("in use at exit").
+fn valgrind_in_use_at_exit(cmd: &mut Command) -> (u64, u64, String) {
+    let out = cmd.output().expect("run valgrind");
+    let report = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && report.contains(" passed, 0 failed"), "{report}");
+    let line = report.lines().find(|l| l.contains("in use at exit:")).unwrap_or_else(|| panic!("{report}"));
+    let nums: Vec<u64> = line
+        .split("in use at exit:")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .filter_map(|w| w.replace(',', "").parse().ok())
+        .collect();
+    (nums[0], nums[1], report)
+}
+
+/// A program that creates a context and a socket, closes it and terminates the context
+/// leaves nothing allocated (as with libzmq); with traffic, at most the recycling pool's
+/// fixed queue stays (its buffers are freed by the last zmq_ctx_term).
+#[test]
+fn c_clean_exit_under_valgrind() {
+    if !have_tools(&["gcc", "valgrind"]) {
+        eprintln!("skipped: gcc or valgrind not found");
+        return;
+    }
+    let dir = tmp_dir("c_api_test_clean_exit");
+    let libdir = soname_dir(&dir);
+    let exe = build_c(&dir, "test_clean_exit", "gcc", false);
+    let lib = libdir.join("libzmq.so.5");
+    let valgrind = |exe: &std::path::Path, lib: &std::path::Path, mode: &str, libdir: Option<&std::path::Path>| {
+        let mut cmd = Command::new("valgrind");
+        cmd.args(["--leak-check=full", "--show-leak-kinds=all"]).arg(exe).arg(lib).arg(mode);
+        match libdir {
+            Some(d) => cmd.env("LD_LIBRARY_PATH", d),
+            None => cmd.env_remove("LD_LIBRARY_PATH"),
+        };
+        valgrind_in_use_at_exit(&mut cmd)
+    };
+    let (bytes, _, report) = valgrind(&exe, &lib, "plain", Some(&libdir));
+    assert_eq!(bytes, 0, "{report}");
+    let (_, blocks, report) = valgrind(&exe, &lib, "traffic", Some(&libdir));
+    assert!(blocks <= 1, "{report}");
+    if have_reference() {
+        let exe = build_c(&dir, "test_clean_exit", "gcc", true);
+        for mode in ["plain", "traffic"] {
+            let (bytes, _, report) = valgrind(&exe, std::path::Path::new(REFERENCE), mode, None);
+            assert_eq!(bytes, 0, "libzmq, {mode}: {report}");
+        }
     }
 }

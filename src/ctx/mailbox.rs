@@ -22,6 +22,16 @@ pub enum Command {
     Wake,
 }
 
+/// Why [`Mailbox::wait`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// A command may be waiting.
+    Ready,
+    TimedOut,
+    /// A signal handler ran.
+    Interrupted,
+}
+
 pub struct Mailbox {
     queue: SegQueue<Command>,
     efd: OwnedFd,
@@ -62,6 +72,15 @@ impl Mailbox {
         }
     }
 
+    /// Wakes whoever sleeps on the eventfd (even after close), with no command: they look
+    /// at their socket again.
+    pub fn wake(&self) {
+        self.signaled.store(true, Ordering::SeqCst);
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
+        unsafe { libc::write(self.efd.as_raw_fd(), &one as *const u64 as *const _, 8) };
+    }
+
     /// The owner is gone: drop every queued and future command.
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
@@ -87,18 +106,20 @@ impl Mailbox {
         }
     }
 
-    /// Block until a command may be waiting or the deadline passes. Returns false on timeout.
-    pub fn wait(&self, deadline: Option<Instant>) -> bool {
+    /// Block until a command may be waiting, the deadline passes, or a signal handler runs
+    /// (poll(2) fails with EINTR: the caller returns EINTR, as libzmq's blocking calls do,
+    /// which is how Ctrl-C reaches a program blocked in recv).
+    pub fn wait(&self, deadline: Option<Instant>) -> Wake {
         loop {
             if self.pending() {
-                return true;
+                return Wake::Ready;
             }
             let timeout = match deadline {
                 None => -1,
                 Some(d) => {
                     let now = Instant::now();
                     if d <= now {
-                        return false;
+                        return Wake::TimedOut;
                     }
                     // Round up so we never wake before the deadline.
                     let left = d - now;
@@ -109,10 +130,14 @@ impl Mailbox {
             // SAFETY: one valid pollfd.
             let rc = unsafe { libc::poll(&mut pfd, 1, timeout) };
             if rc > 0 {
-                return true;
+                return Wake::Ready;
             }
-            if rc < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-                return true;
+            if rc < 0 {
+                return match std::io::Error::last_os_error().raw_os_error() {
+                    Some(libc::EINTR) => Wake::Interrupted,
+                    // Cannot happen with one valid pollfd; look at the mailbox again.
+                    _ => Wake::Ready,
+                };
             }
         }
     }

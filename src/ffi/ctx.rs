@@ -4,7 +4,12 @@ use super::{guard, guard_ptr};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// Contexts created and not yet terminated: when the last one ends, the library's global
+/// state goes too (see `release_global_state`).
+static LIVE_CONTEXTS: AtomicUsize = AtomicUsize::new(0);
 
 const CTX_TAG: u32 = 0xabad_cafe;
 const DEAD_TAG: u32 = 0xdead_cafe;
@@ -29,7 +34,11 @@ pub(crate) unsafe fn ctx_ref<'a>(p: *mut c_void) -> Result<&'a CtxHandle> {
 
 #[no_mangle]
 pub extern "C" fn zmq_ctx_new() -> *mut c_void {
-    guard_ptr(|| Ok(Box::into_raw(Box::new(CtxHandle { tag: CTX_TAG, ctx: Ctx::new() })) as *mut c_void))
+    guard_ptr(|| {
+        let h = Box::into_raw(Box::new(CtxHandle { tag: CTX_TAG, ctx: Ctx::new() }));
+        LIVE_CONTEXTS.fetch_add(1, Ordering::SeqCst);
+        Ok(h as *mut c_void)
+    })
 }
 
 #[no_mangle]
@@ -40,8 +49,19 @@ pub unsafe extern "C" fn zmq_ctx_term(context: *mut c_void) -> c_int {
         let h = context as *mut CtxHandle;
         (*h).tag = DEAD_TAG;
         drop(Box::from_raw(h));
+        if LIVE_CONTEXTS.fetch_sub(1, Ordering::SeqCst) == 1 {
+            release_global_state();
+        }
         Ok(0)
     })
+}
+
+/// The last context is gone, so is every socket: free what the library keeps between
+/// calls, so a program that terminates its contexts leaves nothing allocated behind
+/// (valgrind's "still reachable", as with libzmq).
+fn release_global_state() {
+    super::socket::free_closed_handles();
+    crate::msg::release_recycled_buffers();
 }
 
 #[no_mangle]

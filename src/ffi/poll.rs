@@ -1,10 +1,10 @@
 //! zmq_poll, zmq_proxy, zmq_proxy_steerable, zmq_device.
 
-use super::socket::socket_mut;
+use super::socket::socket_ref;
 use super::{guard, zmq_pollitem_t};
 use crate::error::{Error, Result};
 use crate::poll::{poll, PollItem};
-use crate::socket::Socket;
+use crate::socket::shared::SharedSocket;
 use std::ffi::{c_int, c_long, c_void};
 
 #[no_mangle]
@@ -14,14 +14,14 @@ pub unsafe extern "C" fn zmq_poll(items: *mut zmq_pollitem_t, nitems: c_int, tim
             return Err(Error::FAULT);
         }
         let items: &mut [zmq_pollitem_t] = if nitems == 0 { &mut [] } else { std::slice::from_raw_parts_mut(items, nitems as usize) };
-        // Each distinct socket once, so no two &mut alias.
+        // Each distinct socket once.
         let mut ptrs: Vec<*mut c_void> = Vec::new();
         let mut core_items = Vec::with_capacity(items.len());
         for it in items.iter() {
             let socket = if it.socket.is_null() {
                 None
             } else {
-                socket_mut(it.socket)?;
+                socket_ref(it.socket)?;
                 Some(match ptrs.iter().position(|&p| p == it.socket) {
                     Some(i) => i,
                     None => {
@@ -32,8 +32,8 @@ pub unsafe extern "C" fn zmq_poll(items: *mut zmq_pollitem_t, nitems: c_int, tim
             };
             core_items.push(PollItem { socket, fd: it.fd, events: it.events, revents: 0 });
         }
-        let mut sockets: Vec<&mut Socket> = ptrs.iter().map(|&p| socket_mut(p)).collect::<Result<_>>()?;
-        let n = poll(&mut sockets, &mut core_items, timeout as i64)?;
+        let sockets: Vec<&SharedSocket> = ptrs.iter().map(|&p| socket_ref(p)).collect::<Result<_>>()?;
+        let n = poll(&sockets, &mut core_items, timeout as i64)?;
         for (it, ci) in items.iter_mut().zip(core_items.iter()) {
             it.revents = ci.revents;
         }
@@ -41,24 +41,28 @@ pub unsafe extern "C" fn zmq_poll(items: *mut zmq_pollitem_t, nitems: c_int, tim
     })
 }
 
-unsafe fn optional_socket<'a>(p: *mut c_void) -> Result<Option<&'a mut Socket>> {
+unsafe fn optional_socket<'a>(p: *mut c_void) -> Result<Option<&'a SharedSocket>> {
     if p.is_null() {
         Ok(None)
     } else {
-        socket_mut(p).map(Some)
+        socket_ref(p).map(Some)
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_proxy_steerable(frontend: *mut c_void, backend: *mut c_void, capture: *mut c_void, control: *mut c_void) -> c_int {
     guard(|| {
+        // libzmq's first check: EFAULT for a missing frontend or backend (not ENOTSOCK).
+        if frontend.is_null() || backend.is_null() {
+            return Err(Error::FAULT);
+        }
         // Distinct sockets only (a frontend may double as its own backend).
         let others = [capture, control];
         if others.iter().any(|&p| !p.is_null() && (p == frontend || p == backend)) || (!capture.is_null() && capture == control) {
             return Err(Error::INVAL);
         }
-        let front = socket_mut(frontend)?;
-        let back = if backend == frontend { socket_mut(backend)?; None } else { Some(socket_mut(backend)?) };
+        let front = socket_ref(frontend)?;
+        let back = if backend == frontend { socket_ref(backend)?; None } else { Some(socket_ref(backend)?) };
         crate::proxy::proxy(front, back, optional_socket(capture)?, optional_socket(control)?)?;
         Ok(0)
     })

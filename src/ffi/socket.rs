@@ -4,29 +4,40 @@ use super::ctx::ctx_ref;
 use super::{bytes, guard, guard_ptr, msg_mut, zmq_msg_t};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::socket::{Socket, SNDMORE};
+use crate::socket::shared::SharedSocket;
+use crate::socket::SNDMORE;
 use std::ffi::{c_char, c_int, c_void, CStr};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 
 const SOCKET_TAG: u32 = 0xba5e_ba11;
 const DEAD_TAG: u32 = 0xdead_ba11;
 
 /// What a `void *socket` points to. The tag lets us answer ENOTSOCK for anything else
-/// (czmq passes its own objects to probe them).
+/// (czmq passes its own objects to probe them). Handles are never freed while a context
+/// lives: zmq_close empties one and keeps it for the next zmq_socket, so a call racing
+/// zmq_close (or made after it) still reads a valid handle and fails with ENOTSOCK
+/// instead of touching freed memory. The last zmq_ctx_term frees them.
 #[repr(C)]
 pub(crate) struct SocketHandle {
-    tag: u32,
-    pub socket: Socket,
+    tag: AtomicU32,
+    pub socket: SharedSocket,
 }
 
-pub(crate) unsafe fn socket_mut<'a>(p: *mut c_void) -> Result<&'a mut Socket> {
-    if p.is_null() || (p as usize) % std::mem::align_of::<u32>() != 0 {
+/// Closed handles, ready for reuse (addresses of leaked boxes).
+static CLOSED_HANDLES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+pub(crate) unsafe fn socket_ref<'a>(p: *mut c_void) -> Result<&'a SharedSocket> {
+    if p.is_null() || (p as usize) % std::mem::align_of::<SocketHandle>() != 0 {
         return Err(Error::NOTSOCK);
     }
-    let h = p as *mut SocketHandle;
-    if std::ptr::read(h as *const u32) != SOCKET_TAG {
+    // SAFETY: as libzmq, a non-NULL aligned pointer is taken to be readable (the caller's
+    // contract); only the tag says whether it is one of our handles.
+    let h = &*(p as *const SocketHandle);
+    if h.tag.load(Ordering::Acquire) != SOCKET_TAG {
         return Err(Error::NOTSOCK);
     }
-    Ok(&mut (*h).socket)
+    Ok(&h.socket)
 }
 
 #[no_mangle]
@@ -34,25 +45,57 @@ pub unsafe extern "C" fn zmq_socket(context: *mut c_void, type_: c_int) -> *mut 
     guard_ptr(|| {
         let ctx = ctx_ref(context)?;
         let socket = ctx.ctx.socket(type_)?;
-        Ok(Box::into_raw(Box::new(SocketHandle { tag: SOCKET_TAG, socket })) as *mut c_void)
+        let reused = CLOSED_HANDLES.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let h: &SocketHandle = match reused {
+            // SAFETY: addresses in CLOSED_HANDLES are leaked boxes only the last
+            // zmq_ctx_term frees, and it takes them out of the list first.
+            Some(addr) => {
+                let h = &*(addr as *const SocketHandle);
+                h.socket.reopen(socket);
+                h
+            }
+            None => Box::leak(Box::new(SocketHandle { tag: AtomicU32::new(DEAD_TAG), socket: SharedSocket::new(socket) })),
+        };
+        h.tag.store(SOCKET_TAG, Ordering::Release);
+        Ok(h as *const SocketHandle as *mut c_void)
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_close(s: *mut c_void) -> c_int {
     guard(|| {
-        socket_mut(s)?;
-        let h = s as *mut SocketHandle;
-        (*h).tag = DEAD_TAG;
-        drop(Box::from_raw(h));
+        socket_ref(s)?;
+        let h = &*(s as *const SocketHandle);
+        // Of two racing closes, one wins; the other gets ENOTSOCK.
+        h.tag.compare_exchange(SOCKET_TAG, DEAD_TAG, Ordering::AcqRel, Ordering::Acquire).map_err(|_| Error::NOTSOCK)?;
+        h.socket.close()?;
+        CLOSED_HANDLES.lock().unwrap_or_else(|e| e.into_inner()).push(s as usize);
         Ok(0)
     })
+}
+
+/// Frees the closed handles no call is still sleeping in (the last zmq_ctx_term: every
+/// socket is closed by then). A handle a call still sleeps in (woken by its close, it is
+/// about to leave) stays allocated.
+pub(crate) fn free_closed_handles() {
+    let mut list = CLOSED_HANDLES.lock().unwrap_or_else(|e| e.into_inner());
+    list.retain(|&addr| {
+        // SAFETY: each address is a leaked Box<SocketHandle>, removed from the list here
+        // before it is freed, so no zmq_socket can take it again.
+        let h = unsafe { &*(addr as *const SocketHandle) };
+        if h.socket.sleeping() > 0 {
+            return true;
+        }
+        drop(unsafe { Box::from_raw(addr as *mut SocketHandle) });
+        false
+    });
+    list.shrink_to_fit();
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_setsockopt(s: *mut c_void, option: c_int, optval: *const c_void, optvallen: usize) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
+        let sock = socket_ref(s)?;
         // NULL with a length is garbage (libzmq would crash); NULL with 0 means "none".
         let v = if optval.is_null() {
             if optvallen != 0 {
@@ -62,7 +105,7 @@ pub unsafe extern "C" fn zmq_setsockopt(s: *mut c_void, option: c_int, optval: *
         } else {
             Some(bytes(optval, optvallen)?)
         };
-        sock.set_option(option, v)?;
+        sock.with(|s| s.set_option(option, v))?;
         Ok(0)
     })
 }
@@ -70,7 +113,7 @@ pub unsafe extern "C" fn zmq_setsockopt(s: *mut c_void, option: c_int, optval: *
 #[no_mangle]
 pub unsafe extern "C" fn zmq_getsockopt(s: *mut c_void, option: c_int, optval: *mut c_void, optvallen: *mut usize) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
+        let sock = socket_ref(s)?;
         if optvallen.is_null() {
             return Err(Error::FAULT);
         }
@@ -79,7 +122,7 @@ pub unsafe extern "C" fn zmq_getsockopt(s: *mut c_void, option: c_int, optval: *
             return Err(Error::FAULT);
         }
         let out: &mut [u8] = if len == 0 { &mut [] } else { std::slice::from_raw_parts_mut(optval as *mut u8, len) };
-        let n = sock.get_option(option, out)?;
+        let n = sock.with(|s| s.get_option(option, out))?;
         *optvallen = n;
         Ok(0)
     })
@@ -95,8 +138,9 @@ unsafe fn endpoint<'a>(addr: *const c_char) -> Result<&'a str> {
 #[no_mangle]
 pub unsafe extern "C" fn zmq_bind(s: *mut c_void, addr: *const c_char) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
-        sock.bind(endpoint(addr)?)?;
+        let sock = socket_ref(s)?;
+        let addr = endpoint(addr)?;
+        sock.with(|s| s.bind(addr))?;
         Ok(0)
     })
 }
@@ -104,8 +148,9 @@ pub unsafe extern "C" fn zmq_bind(s: *mut c_void, addr: *const c_char) -> c_int 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_connect(s: *mut c_void, addr: *const c_char) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
-        sock.connect(endpoint(addr)?)?;
+        let sock = socket_ref(s)?;
+        let addr = endpoint(addr)?;
+        sock.with(|s| s.connect(addr))?;
         Ok(0)
     })
 }
@@ -113,8 +158,9 @@ pub unsafe extern "C" fn zmq_connect(s: *mut c_void, addr: *const c_char) -> c_i
 #[no_mangle]
 pub unsafe extern "C" fn zmq_unbind(s: *mut c_void, addr: *const c_char) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
-        sock.unattach(endpoint(addr)?, true)?;
+        let sock = socket_ref(s)?;
+        let addr = endpoint(addr)?;
+        sock.with(|s| s.unattach(addr, true))?;
         Ok(0)
     })
 }
@@ -122,8 +168,9 @@ pub unsafe extern "C" fn zmq_unbind(s: *mut c_void, addr: *const c_char) -> c_in
 #[no_mangle]
 pub unsafe extern "C" fn zmq_disconnect(s: *mut c_void, addr: *const c_char) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
-        sock.unattach(endpoint(addr)?, false)?;
+        let sock = socket_ref(s)?;
+        let addr = endpoint(addr)?;
+        sock.with(|s| s.unattach(addr, false))?;
         Ok(0)
     })
 }
@@ -135,7 +182,7 @@ fn size_result(n: usize) -> Result<c_int> {
 #[no_mangle]
 pub unsafe extern "C" fn zmq_send(s: *mut c_void, buf: *const c_void, len: usize, flags: c_int) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
+        let sock = socket_ref(s)?;
         let mut msg = Msg::from_slice(bytes(buf, len)?);
         sock.send(&mut msg, flags)?;
         size_result(len)
@@ -145,7 +192,7 @@ pub unsafe extern "C" fn zmq_send(s: *mut c_void, buf: *const c_void, len: usize
 #[no_mangle]
 pub unsafe extern "C" fn zmq_send_const(s: *mut c_void, buf: *const c_void, len: usize, flags: c_int) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
+        let sock = socket_ref(s)?;
         bytes(buf, len)?;
         let mut msg = Msg::from_const(buf as *const u8, len);
         sock.send(&mut msg, flags)?;
@@ -156,12 +203,15 @@ pub unsafe extern "C" fn zmq_send_const(s: *mut c_void, buf: *const c_void, len:
 #[no_mangle]
 pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, flags: c_int) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
-        if buf.is_null() && len > 0 {
-            return Err(Error::FAULT);
-        }
+        let sock = socket_ref(s)?;
+        // libzmq receives first and checks the buffer only when there is something to copy
+        // (EAGAIN, ENOTSUP, ETERM win over a NULL buffer); where it would then crash on a
+        // NULL buffer we refuse with EFAULT, and the message is dropped.
         let msg = sock.recv(flags)?;
         let n = msg.len().min(len);
+        if n > 0 && buf.is_null() {
+            return Err(Error::FAULT);
+        }
         if n > 0 {
             std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf as *mut u8, n);
         }
@@ -173,7 +223,7 @@ pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
+        let sock = socket_ref(s)?;
         let mut m = msg_mut(msg)?;
         let len = m.len();
         // On success the message is sent and `m` left empty, as libzmq leaves it.
@@ -185,7 +235,7 @@ pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_recv(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
+        let sock = socket_ref(s)?;
         let mut m = msg_mut(msg)?;
         let got = sock.recv(flags)?;
         let len = got.len();
@@ -208,7 +258,7 @@ pub unsafe extern "C" fn zmq_recvmsg(s: *mut c_void, msg: *mut zmq_msg_t, flags:
 #[no_mangle]
 pub unsafe extern "C" fn zmq_sendiov(s: *mut c_void, iov: *mut libc::iovec, count: usize, flags: c_int) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
+        let sock = socket_ref(s)?;
         if count == 0 || iov.is_null() {
             return Err(Error::INVAL);
         }
@@ -230,7 +280,7 @@ pub unsafe extern "C" fn zmq_sendiov(s: *mut c_void, iov: *mut libc::iovec, coun
 #[no_mangle]
 pub unsafe extern "C" fn zmq_recviov(s: *mut c_void, iov: *mut libc::iovec, count: *mut usize, flags: c_int) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
+        let sock = socket_ref(s)?;
         if iov.is_null() || count.is_null() || *count == 0 {
             return Err(Error::INVAL);
         }
@@ -258,9 +308,9 @@ pub unsafe extern "C" fn zmq_recviov(s: *mut c_void, iov: *mut libc::iovec, coun
 #[no_mangle]
 pub unsafe extern "C" fn zmq_socket_monitor(s: *mut c_void, addr: *const c_char, events: c_int) -> c_int {
     guard(|| {
-        let sock = socket_mut(s)?;
+        let sock = socket_ref(s)?;
         let addr = if addr.is_null() { None } else { Some(endpoint(addr)?) };
-        sock.monitor(addr, events)?;
+        sock.with(|s| s.monitor(addr, events))?;
         Ok(0)
     })
 }

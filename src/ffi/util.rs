@@ -170,15 +170,12 @@ pub unsafe extern "C" fn zmq_threadstart(func: ThreadFnPtr, arg: *mut c_void) ->
     guard_ptr(|| {
         let func = func.ok_or(Error::FAULT)?;
         let arg = SendPtr(arg);
-        let handle = std::thread::Builder::new()
-            .name("ZMQapp".into())
-            .stack_size(THREAD_STACK)
-            .spawn(move || {
-                block_signals();
-                // SAFETY: the caller's contract: `func` is callable with `arg` on any thread.
-                unsafe { func(arg.get()) }
-            })
-            .map_err(Error::from)?;
+        let builder = std::thread::Builder::new().name("ZMQapp".into()).stack_size(THREAD_STACK);
+        let handle = crate::thread::spawn_blocking_signals(builder, move || {
+            // SAFETY: the caller's contract: `func` is callable with `arg` on any thread.
+            unsafe { func(arg.get()) }
+        })
+        .map_err(Error::from)?;
         Ok(Box::into_raw(Box::new(handle)) as *mut c_void)
     })
 }
@@ -192,16 +189,6 @@ pub unsafe extern "C" fn zmq_threadclose(thread: *mut c_void) {
         let _ = handle.join();
         Ok(())
     })
-}
-
-/// Signals go to the application's own threads, never to ours (libzmq does the same).
-pub(crate) fn block_signals() {
-    // SAFETY: plain libc calls on a local, fully initialised signal set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut set);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
 }
 
 #[cfg(test)]

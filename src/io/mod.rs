@@ -97,9 +97,8 @@ impl IoPool {
                 next_token: AtomicUsize::new(1),
             });
             let s = shared.clone();
-            let join = std::thread::Builder::new()
-                .name(format!("ZMQbg/IO/{i}"))
-                .spawn(move || IoThread::new(poll, s).run())?;
+            let builder = std::thread::Builder::new().name(format!("ZMQbg/IO/{i}"));
+            let join = crate::thread::spawn_blocking_signals(builder, move || IoThread::new(poll, s).run())?;
             threads.push((shared, Mutex::new(Some(join))));
         }
         Ok(IoPool { threads, next: AtomicUsize::new(0), pid: std::process::id() })

@@ -501,7 +501,11 @@ impl Session {
                     self.protocol_error = f.kind == zmtp::FailureKind::Protocol;
                     let event = match f.event {
                         Some(ev) => Some(ev),
-                        None if !engine.handshake_done() => Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(f.errno.errno())),
+                        // Protocol errors report their event where they happen, or none
+                        // (libzmq: a bad Socket-Type, malformed metadata, a bad greeting).
+                        None if !engine.handshake_done() && f.kind != zmtp::FailureKind::Protocol => {
+                            Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(f.errno.errno()))
+                        }
                         None => None,
                     };
                     self.fail_handshake(event);

@@ -12,6 +12,7 @@ mod metadata;
 mod recycle;
 
 pub use metadata::Metadata;
+pub use recycle::release as release_recycled_buffers;
 use recycle::OwnedBuf;
 
 use std::ffi::c_void;

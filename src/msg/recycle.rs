@@ -24,9 +24,19 @@ const MAX_LEN: usize = 64 * 1024;
 /// How many freed buffers are kept.
 const SLOTS: usize = 32;
 
+static POOL: OnceLock<ArrayQueue<Arc<[u8]>>> = OnceLock::new();
+
 fn pool() -> &'static ArrayQueue<Arc<[u8]>> {
-    static POOL: OnceLock<ArrayQueue<Arc<[u8]>>> = OnceLock::new();
     POOL.get_or_init(|| ArrayQueue::new(SLOTS))
+}
+
+/// Frees every pooled buffer (the last zmq_ctx_term: a program that ends its contexts
+/// leaves no buffer of ours allocated). The pool itself (a small fixed queue) stays for
+/// messages the application still holds.
+pub fn release() {
+    if let Some(pool) = POOL.get() {
+        while pool.pop().is_some() {}
+    }
 }
 
 /// A recycled buffer of exactly `len` bytes (its content is an earlier message's).

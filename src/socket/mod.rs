@@ -13,6 +13,7 @@ mod pair;
 mod pull;
 mod push;
 mod rep;
+pub mod shared;
 mod req;
 mod router;
 mod stream;
@@ -21,7 +22,7 @@ pub mod subscriptions;
 mod xpub;
 mod xsub;
 
-use crate::ctx::mailbox::{deadline_after, Command, Mailbox};
+use crate::ctx::mailbox::{deadline_after, Command, Mailbox, Wake};
 use crate::ctx::{Ctx, Endpoint};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
@@ -218,6 +219,9 @@ pub struct Socket {
     rcvmore: bool,
     /// The context is terminating: every call fails with ETERM.
     stopped: bool,
+    /// How many commands were handled so far (SharedSocket wakes other waiting threads
+    /// when a call handled some: they may concern them).
+    commands_handled: u64,
     attachments: Vec<(String, Attachment)>,
     monitor: monitor::MonitorSlot,
 }
@@ -237,6 +241,7 @@ impl Socket {
             mailbox,
             rcvmore: false,
             stopped: false,
+            commands_handled: 0,
             attachments: Vec::new(),
             monitor: monitor::MonitorSlot::default(),
         })
@@ -263,6 +268,7 @@ impl Socket {
         if self.mailbox.pending() {
             let mut cmds = Vec::new();
             self.mailbox.drain(|c| cmds.push(c));
+            self.commands_handled += cmds.len() as u64;
             for c in cmds {
                 self.handle(c);
             }
@@ -338,49 +344,41 @@ impl Socket {
         }
     }
 
-    /// Run a pattern operation, blocking (up to `timeout_ms`, -1 = forever) while it says EAGAIN.
-    fn blocking<T>(
-        &mut self,
-        dontwait: bool,
-        timeout_ms: i32,
-        mut op: impl FnMut(&mut dyn Pattern, &mut Core) -> Result<T>,
-    ) -> Result<T> {
+    /// One try at a pattern operation, after taking in what other threads told us.
+    fn attempt<T>(&mut self, op: impl FnOnce(&mut dyn Pattern, &mut Core) -> Result<T>) -> Result<T> {
         self.process_commands()?;
-        let deadline = if dontwait { None } else { deadline_after(timeout_ms) };
-        loop {
-            let r = op(self.pattern.as_mut(), &mut self.core);
-            self.reap();
-            match r {
-                Err(e) if e == Error::AGAIN => {}
-                other => return other,
-            }
-            if dontwait || timeout_ms == 0 {
-                return Err(Error::AGAIN);
-            }
-            if !self.mailbox.wait(deadline) {
-                return Err(Error::AGAIN);
-            }
-            self.process_commands()?;
-        }
+        let r = op(self.pattern.as_mut(), &mut self.core);
+        self.reap();
+        r
     }
 
-    /// zmq_msg_send: on success the message is taken (left empty).
-    pub fn send(&mut self, msg: &mut Msg, flags: i32) -> Result<()> {
+    /// One try at sending (EAGAIN: not now). On success the message is taken.
+    pub(crate) fn try_send(&mut self, msg: &mut Msg, flags: i32) -> Result<()> {
         msg.set_more(flags & SNDMORE != 0);
-        let timeout = self.core.options.sndtimeo;
-        let r = self.blocking(flags & DONTWAIT != 0, timeout, |p, core| p.send(core, msg));
+        let r = self.attempt(|p, core| p.send(core, msg));
         if r.is_err() {
             msg.set_more(false);
         }
         r
     }
 
-    /// zmq_msg_recv.
-    pub fn recv(&mut self, flags: i32) -> Result<Msg> {
-        let timeout = self.core.options.rcvtimeo;
-        let msg = self.blocking(flags & DONTWAIT != 0, timeout, |p, core| p.recv(core))?;
+    /// One try at receiving (EAGAIN: nothing now).
+    pub(crate) fn try_recv(&mut self) -> Result<Msg> {
+        let msg = self.attempt(|p, core| p.recv(core))?;
         self.rcvmore = msg.more();
         Ok(msg)
+    }
+
+    /// zmq_msg_send: on success the message is taken (left empty).
+    pub fn send(&mut self, msg: &mut Msg, flags: i32) -> Result<()> {
+        let (mailbox, timeout) = (self.mailbox.clone(), self.core.options.sndtimeo);
+        retry_blocking(&*mailbox, flags, || timeout, || self.try_send(msg, flags))
+    }
+
+    /// zmq_msg_recv.
+    pub fn recv(&mut self, flags: i32) -> Result<Msg> {
+        let (mailbox, timeout) = (self.mailbox.clone(), self.core.options.rcvtimeo);
+        retry_blocking(&*mailbox, flags, || timeout, || self.try_recv())
     }
 
     /// ZMQ_EVENTS: what the socket can do right now.
@@ -562,6 +560,58 @@ impl Socket {
 
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    pub(crate) fn commands_handled(&self) -> u64 {
+        self.commands_handled
+    }
+}
+
+/// Where a blocked call sleeps.
+pub(crate) trait Waiter {
+    fn wait(&self, deadline: Option<std::time::Instant>) -> Wake;
+}
+
+impl Waiter for Mailbox {
+    fn wait(&self, deadline: Option<std::time::Instant>) -> Wake {
+        Mailbox::wait(self, deadline)
+    }
+}
+
+/// Runs `attempt` until it gives anything but EAGAIN, sleeping on `mailbox` in between,
+/// up to the socket's timeout (`timeout_ms`, asked for at the first EAGAIN, as libzmq
+/// computes its deadline; -1 = forever). ZMQ_DONTWAIT or a 0 timeout: one try. A signal
+/// handler running during the sleep ends it with EINTR: nothing was taken or given, so
+/// the call can simply be made again.
+pub(crate) fn retry_blocking<T>(
+    mailbox: &impl Waiter,
+    flags: i32,
+    timeout_ms: impl FnOnce() -> i32,
+    mut attempt: impl FnMut() -> Result<T>,
+) -> Result<T> {
+    let r = attempt();
+    if r.as_ref().err() != Some(&Error::AGAIN) || flags & DONTWAIT != 0 {
+        return r;
+    }
+    let timeout_ms = timeout_ms();
+    if timeout_ms == 0 {
+        return r;
+    }
+    wait_and_retry(mailbox, deadline_after(timeout_ms), attempt)
+}
+
+/// The waiting half of [`retry_blocking`], for a caller that made the first attempt.
+pub(crate) fn wait_and_retry<T>(mailbox: &impl Waiter, deadline: Option<std::time::Instant>, mut attempt: impl FnMut() -> Result<T>) -> Result<T> {
+    loop {
+        match mailbox.wait(deadline) {
+            Wake::Ready => {}
+            Wake::TimedOut => return Err(Error::AGAIN),
+            Wake::Interrupted => return Err(Error::INTR),
+        }
+        match attempt() {
+            Err(e) if e == Error::AGAIN => {}
+            other => return other,
+        }
     }
 }
 

@@ -14,6 +14,7 @@
 use crate::msg::{flags, Msg, INLINE_MAX};
 
 use super::failure::Failure;
+use std::sync::OnceLock;
 
 /// How frames are laid out on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,10 +38,42 @@ pub const MAX_HEADER: usize = 10;
 /// never sends (with max_msg_size unlimited, as by default).
 const RESERVE_AHEAD: usize = 8 << 20;
 
+/// The longest command a ZMTP 3.x security handshake may carry. The handshake commands
+/// (HELLO, WELCOME, INITIATE, READY, ERROR) are a few hundred bytes: fixed-size keys and
+/// boxes, names and passwords of at most 255 bytes, an identity of at most 255, and the
+/// socket's ZMQ_METADATA properties, which are short strings in practice. 64 KiB leaves
+/// two orders of magnitude for application metadata, and bounds what a peer that never
+/// finishes its handshake can make us hold. (Commands after the handshake are bounded like
+/// messages: SUBSCRIBE carries a topic of any length, CURVE's MESSAGE a whole message.)
+pub const MAX_HANDSHAKE_COMMAND: u64 = 64 << 10;
+
+/// The longest body this process could ever hold: beyond isize::MAX no allocation can
+/// exist, and beyond the machine's RAM and swap (what Linux's overcommit heuristic refuses
+/// to malloc, which is how libzmq ends up refusing such frames) it could never be filled.
+/// A frame announcing more is refused at its header, before any byte of it is buffered.
+pub fn longest_possible_frame() -> u64 {
+    static LONGEST: OnceLock<u64> = OnceLock::new();
+    *LONGEST.get_or_init(|| {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let kib = |key: &str| -> Option<u64> {
+            let line = meminfo.lines().find(|l| l.starts_with(key))?;
+            line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+        };
+        let address_space = isize::MAX as u64;
+        match (kib("MemTotal:"), kib("SwapTotal:")) {
+            (Some(ram), swap) => ram.saturating_add(swap.unwrap_or(0)).saturating_mul(1024).min(address_space),
+            (None, _) => address_space,
+        }
+    })
+}
+
 pub struct Decoder {
     framing: Framing,
     /// Largest body accepted; negative for no limit (ZMQ_MAXMSGSIZE).
     max_msg_size: i64,
+    /// In a ZMTP 3.x handshake every frame is taken for a command (as libzmq does, whatever
+    /// its flags say), so none may exceed MAX_HANDSHAKE_COMMAND bytes.
+    handshake: bool,
     header: [u8; MAX_HEADER],
     header_len: usize,
     /// The frame whose body is being read, once its header is complete.
@@ -60,7 +93,12 @@ enum BodyBuf {
 
 impl Decoder {
     pub fn new(framing: Framing, max_msg_size: i64) -> Decoder {
-        Decoder { framing, max_msg_size, header: [0; MAX_HEADER], header_len: 0, body: None }
+        Decoder { framing, max_msg_size, handshake: false, header: [0; MAX_HEADER], header_len: 0, body: None }
+    }
+
+    /// Frames from now on belong to a ZMTP 3.x handshake (true) or follow it (false).
+    pub fn set_handshake(&mut self, handshake: bool) {
+        self.handshake = handshake;
     }
 
     /// Decodes at most one frame from the front of `data`. Returns the number of bytes
@@ -145,11 +183,17 @@ impl Decoder {
                 (size - 1, wire_flags & FLAG_MORE != 0, false)
             }
         };
+        // No monitor event: libzmq reports none for a frame it cannot take.
+        if self.handshake && len > MAX_HANDSHAKE_COMMAND {
+            return Err(Failure::protocol("handshake command too long"));
+        }
         if self.max_msg_size >= 0 && len > self.max_msg_size as u64 {
             return Err(Failure::protocol("frame larger than max_msg_size").with_errno(libc::EMSGSIZE));
         }
-        let len = usize::try_from(len)
-            .map_err(|_| Failure::protocol("frame larger than the address space").with_errno(libc::EMSGSIZE))?;
+        if len > longest_possible_frame() {
+            return Err(out_of_memory());
+        }
+        let len = usize::try_from(len).map_err(|_| out_of_memory())?;
         let mut msg_flags = 0;
         if more {
             msg_flags |= flags::MORE;
@@ -364,19 +408,65 @@ mod tests {
     fn huge_length_does_not_allocate_it() {
         for framing in [Framing::V1, Framing::V2] {
             let hdr: &[u8] = match framing {
-                Framing::V2 => &[2, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3],
-                Framing::V1 => &[0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 1, 2, 3],
+                // 1 GiB: possible, but we hold only what arrives.
+                Framing::V2 => &[2, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3],
+                Framing::V1 => &[0xFF, 0, 0, 0, 0, 0x40, 0, 0, 1, 0, 1, 2, 3],
             };
             let mut d = Decoder::new(framing, -1);
             let (n, msg) = d.decode(hdr).unwrap();
             assert_eq!((n, msg.is_none()), (hdr.len(), true));
             assert!(!d.at_frame_boundary());
         }
-        // Beyond the address space.
-        let mut d = Decoder::new(Framing::V2, -1);
-        if usize::BITS < 64 {
-            assert!(d.decode(&[2, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn impossible_lengths_fail_at_the_header() {
+        let longest = longest_possible_frame();
+        assert!(longest <= isize::MAX as u64 && longest >= 1 << 20, "{longest}");
+        for len in [longest + 1, 1 << 40, isize::MAX as u64 + 1, u64::MAX - 1] {
+            if len <= longest {
+                continue;
+            }
+            let mut v2 = vec![FLAG_LONG];
+            v2.extend_from_slice(&len.to_be_bytes());
+            let mut v1 = vec![0xFF];
+            v1.extend_from_slice(&(len + 1).to_be_bytes());
+            v1.push(0);
+            for (framing, hdr) in [(Framing::V2, v2.clone()), (Framing::V1, v1)] {
+                let f = Decoder::new(framing, -1).decode(&hdr).unwrap_err();
+                assert_eq!(f.errno.0, libc::ENOMEM, "{framing:?} {len}");
+            }
+            // A command too (ZMTP 3.x, after the handshake), and with a MAXMSGSIZE set, that wins.
+            v2[0] |= FLAG_COMMAND;
+            assert_eq!(Decoder::new(Framing::V2, -1).decode(&v2).unwrap_err().errno.0, libc::ENOMEM);
+            assert_eq!(Decoder::new(Framing::V2, 1000).decode(&v2).unwrap_err().errno.0, libc::EMSGSIZE);
         }
+    }
+
+    #[test]
+    fn handshake_takes_short_commands_only() {
+        let mut d = Decoder::new(Framing::V2, -1);
+        d.set_handshake(true);
+        let ok = frame(Framing::V2, &vec![7; MAX_HANDSHAKE_COMMAND as usize], false, true);
+        let (n, msg) = d.decode(&ok).unwrap();
+        assert_eq!((n, msg.map(|m| m.len())), (ok.len(), Some(MAX_HANDSHAKE_COMMAND as usize)));
+        let mut hdr = vec![FLAG_LONG | FLAG_COMMAND];
+        hdr.extend_from_slice(&(MAX_HANDSHAKE_COMMAND + 1).to_be_bytes());
+        let f = d.decode(&hdr).unwrap_err();
+        assert_eq!((f.event, f.errno.0), (None, libc::EPROTO));
+        // A message frame is held to the same bound.
+        hdr[0] = FLAG_LONG;
+        assert!(Decoder::new(Framing::V2, -1).decode(&hdr).is_ok());
+        let mut d = Decoder::new(Framing::V2, -1);
+        d.set_handshake(true);
+        assert!(d.decode(&hdr).is_err());
+        hdr[0] |= FLAG_COMMAND;
+        // After the handshake the same header only waits for its body.
+        let mut d = Decoder::new(Framing::V2, -1);
+        d.set_handshake(true);
+        d.set_handshake(false);
+        let (n, msg) = d.decode(&hdr).unwrap();
+        assert_eq!((n, msg.is_none()), (hdr.len(), true));
     }
 
     #[test]

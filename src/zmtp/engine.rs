@@ -349,6 +349,7 @@ impl Engine {
         self.protocol = Some(protocol);
         self.decoder = Some(Decoder::new(protocol.framing(), self.cfg.max_msg_size));
         if protocol.is_v3() {
+            self.decoder.as_mut().expect("just set").set_handshake(true);
             let mut ours = [0u8; MECHANISM_LEN];
             let name = self.cfg.mechanism.wire_name();
             ours[..name.len()].copy_from_slice(name);
@@ -419,10 +420,10 @@ impl Engine {
         }
     }
 
+    /// libzmq hands every handshake frame to its mechanism as a command, whatever its
+    /// flags: a message frame is judged by its content (UNEXPECTED_COMMAND for NULL,
+    /// MALFORMED_COMMAND_UNSPECIFIED for a PLAIN server when it does not parse, ...).
     fn on_handshake_frame(&mut self, frame: Msg) -> std::result::Result<(), Failure> {
-        if !frame.is_command() {
-            return Err(Failure::handshake(protocol_error::ZMTP_UNEXPECTED_COMMAND, "message before handshake"));
-        }
         let mechanism = self.mechanism.as_mut().expect("3.x handshake has a mechanism");
         let processed = mechanism.process_handshake_command(frame.data());
         self.handshake_step(processed)
@@ -496,6 +497,9 @@ impl Engine {
     }
 
     fn finish_handshake(&mut self, handshake: Handshake) {
+        if let Some(d) = self.decoder.as_mut() {
+            d.set_handshake(false);
+        }
         self.metadata = Some(handshake.metadata.clone());
         self.events.push_back(Event::HandshakeDone(handshake));
         self.phase = Phase::Active;

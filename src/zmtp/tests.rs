@@ -493,12 +493,62 @@ fn huge_announced_frame_fails_or_waits_without_allocating() {
     let mut e = Engine::new(cfg(DEALER, b""));
     e.on_read(&v3_peer_greeting(b"NULL")).unwrap();
     e.on_read(&ready_frame(b"ROUTER")).unwrap();
-    // 2^63-1 bytes announced with max_msg_size unlimited: reserve fails (ENOMEM) or the
-    // engine waits for data holding at most a bounded buffer; either way no abort.
-    let r = e.on_read(&[0x02, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3]);
-    if r.is_err() {
+    // 2^63-1 bytes announced with max_msg_size unlimited: refused at the header (ENOMEM,
+    // as libzmq's failed allocation), before the body's first bytes.
+    assert!(e.on_read(&[0x02, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3]).is_err());
+    let f = failure_of(&mut e);
+    assert_eq!((f.errno.0, f.kind), (libc::ENOMEM, FailureKind::Protocol));
+}
+
+/// Every framing, messages and commands: a length no machine could hold ends the
+/// connection at the header; a long handshake command too.
+#[test]
+fn impossible_lengths_end_the_connection_at_the_header() {
+    let huge = 1u64 << 62;
+    let long_header = |flags: u8| {
+        let mut h = vec![flags];
+        h.extend_from_slice(&huge.to_be_bytes());
+        h
+    };
+    // ZMTP 3.x, after the handshake: a message and a command.
+    for flags in [0x02, 0x06] {
+        let mut e = Engine::new(cfg(DEALER, b""));
+        e.on_read(&v3_peer_greeting(b"NULL")).unwrap();
+        e.on_read(&ready_frame(b"ROUTER")).unwrap();
+        assert!(e.on_read(&long_header(flags)).is_err(), "flags {flags}");
         assert_eq!(failure_of(&mut e).errno.0, libc::ENOMEM);
     }
+    // ZMTP 3.x, in the handshake: a command over MAX_HANDSHAKE_COMMAND, and a message
+    // frame (taken for a command there): no monitor event, as libzmq.
+    for flags in [0x06, 0x02] {
+        let mut e = Engine::new(cfg(DEALER, b""));
+        e.on_read(&v3_peer_greeting(b"NULL")).unwrap();
+        let mut h = vec![flags];
+        h.extend_from_slice(&(codec::MAX_HANDSHAKE_COMMAND + 1).to_be_bytes());
+        assert!(e.on_read(&h).is_err());
+        let f = failure_of(&mut e);
+        assert_eq!((f.event, f.kind), (None, FailureKind::Protocol));
+    }
+    // ZMTP 2.0: the identity frame and a message after it.
+    let mut e = Engine::new(cfg(DEALER, b""));
+    e.on_read(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 1, ROUTER as u8]).unwrap();
+    assert!(e.on_read(&long_header(0x02)).is_err());
+    assert_eq!(failure_of(&mut e).errno.0, libc::ENOMEM);
+    let mut e = Engine::new(cfg(DEALER, b""));
+    e.on_read(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 1, ROUTER as u8, 0, 0]).unwrap();
+    assert!(e.on_read(&long_header(0x02)).is_err());
+    assert_eq!(failure_of(&mut e).errno.0, libc::ENOMEM);
+    // ZMTP 1.0 (unversioned): the identity frame, then a message.
+    let mut e = Engine::new(cfg(DEALER, b""));
+    let mut v1 = vec![0xFF];
+    v1.extend_from_slice(&huge.to_be_bytes());
+    v1.push(0);
+    assert!(e.on_read(&v1).is_err());
+    assert_eq!(failure_of(&mut e).errno.0, libc::ENOMEM);
+    let mut e = Engine::new(cfg(DEALER, b""));
+    e.on_read(&[1, 0]).unwrap();
+    assert!(e.on_read(&v1).is_err());
+    assert_eq!(failure_of(&mut e).errno.0, libc::ENOMEM);
 }
 
 #[test]

@@ -4,38 +4,7 @@
  * libzmq's; checks of cases where libzmq aborts or leaves errno alone are ours only.
  * Usage: test_msg EXPECTED_LIBRARY_PATH */
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* dladdr */
-#endif
-#include <zmq.h>
-
-#include <dlfcn.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        if (cond) {                                                                 \
-            passed++;                                                               \
-        } else {                                                                    \
-            failed++;                                                               \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed (errno %d: %s)\n", __FILE__,  \
-                    __LINE__, #cond, zmq_errno(), zmq_strerror(zmq_errno()));       \
-        }                                                                           \
-    } while (0)
-
-/* The test must run against our library, not an installed libzmq. */
-static void test_library_is_ours(const char *expected) {
-    Dl_info info;
-    char a[PATH_MAX], b[PATH_MAX];
-    CHECK(dladdr((void *)&zmq_msg_init, &info) != 0);
-    CHECK(realpath(info.dli_fname, a) != NULL && realpath(expected, b) != NULL);
-    CHECK(strcmp(a, b) == 0);
-}
+#include "check.h"
 
 static void test_version(void) {
     int major = 0, minor = 0, patch = 0;

@@ -54,3 +54,30 @@ pub fn soname_dir(dir: &Path) -> PathBuf {
     std::os::unix::fs::symlink(cdylib(), &link).unwrap();
     libdir
 }
+
+/// The real libzmq (Debian's libzmq5), for tests that compare with it.
+pub const REFERENCE: &str = "/usr/lib/x86_64-linux-gnu/libzmq.so.5";
+
+/// Compiles tests/c/NAME.c with `compiler` against our header and cdylib, or against the
+/// reference library when `reference` is set.
+pub fn build_c(dir: &Path, name: &str, compiler: &str, reference: bool) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (lang, std) = if compiler == "g++" { ("c++", "-std=c++11") } else { ("c", "-std=gnu99") };
+    let exe = dir.join(format!("{name}_{compiler}{}", if reference { "_reference" } else { "" }));
+    let mut cmd = Command::new(compiler);
+    cmd.args([std, "-Wall", "-Wextra", "-Werror", "-pthread", "-g", "-x", lang]).arg("-I").arg(root.join("tests/c"));
+    if reference {
+        cmd.args(["-DREFERENCE_LIBZMQ", "-I/usr/include"]);
+    } else {
+        cmd.arg("-I").arg(root.join("include"));
+    }
+    cmd.arg(root.join(format!("tests/c/{name}.c"))).args(["-x", "none"]);
+    cmd.arg(if reference { PathBuf::from(REFERENCE) } else { cdylib() });
+    run(cmd.args(["-ldl", "-o"]).arg(&exe));
+    exe
+}
+
+/// Whether the real libzmq (library and header) is installed to compare with.
+pub fn have_reference() -> bool {
+    Path::new(REFERENCE).exists() && Path::new("/usr/include/zmq.h").exists()
+}

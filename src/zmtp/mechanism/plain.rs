@@ -13,9 +13,22 @@
 //! fails the connection (HANDSHAKE_FAILED_NO_DETAIL, EFAULT). Monitor event codes follow
 //! libzmq's plain_client/plain_server.
 
-use super::super::commands::{self, Command, Malformed};
+use super::super::commands::{self, Command};
 use super::super::failure::{protocol_error as pe, Failure};
 use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
+
+/// How libzmq 4.3.4's PLAIN names its ERROR command: its source writes the prefix as the C
+/// string "\x05ERROR", where the hex escape swallows the 'E' (0x5E, '^'), so the command
+/// goes out as "^RROR", reason length, reason; and its client recognises only that form
+/// (an RFC 24 "\x05ERROR" is an unexpected command to it). We speak libzmq's form both ways,
+/// so a refusal reaches a libzmq client as HANDSHAKE_FAILED_AUTH, and a libzmq server's
+/// refusal reaches ours the same way (NULL and CURVE spell ERROR correctly).
+const LIBZMQ_ERROR: &[u8] = b"^RROR";
+
+fn libzmq_error(reason: &[u8]) -> Vec<u8> {
+    let reason = &reason[..reason.len().min(255)];
+    [LIBZMQ_ERROR, &[reason.len() as u8], reason].concat()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -67,6 +80,16 @@ impl PlainMechanism {
 
     fn client_command(&mut self, body: &[u8]) -> Result<(), Failure> {
         let unexpected = || Failure::handshake(pe::ZMTP_UNEXPECTED_COMMAND, "unexpected command");
+        if let Some(data) = body.strip_prefix(LIBZMQ_ERROR) {
+            if !matches!(self.state, State::WaitingForWelcome | State::WaitingForReady) {
+                return Err(unexpected());
+            }
+            let malformed = || Failure::handshake(pe::ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR");
+            let (&len, reason) = data.split_first().ok_or_else(malformed)?;
+            let reason = reason.get(..len as usize).ok_or_else(malformed)?;
+            self.state = State::ErrorReceived;
+            return Err(error_received(reason));
+        }
         match commands::parse(body) {
             Ok(Command::Other { name: b"WELCOME", data }) => {
                 if self.state != State::WaitingForWelcome {
@@ -87,13 +110,7 @@ impl PlainMechanism {
                 self.state = State::Ready;
                 Ok(())
             }
-            Ok(Command::Error(reason)) if matches!(self.state, State::WaitingForWelcome | State::WaitingForReady) => {
-                self.state = State::ErrorReceived;
-                Err(error_received(reason))
-            }
-            Err(Malformed::ErrorReason) if matches!(self.state, State::WaitingForWelcome | State::WaitingForReady) => {
-                Err(Failure::handshake(pe::ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR"))
-            }
+            // An RFC-shaped ERROR ("\x05ERROR") is not one to libzmq's PLAIN client.
             _ => Err(unexpected()),
         }
     }
@@ -142,7 +159,7 @@ impl Mechanism for PlainMechanism {
             State::SendingInitiate => (commands::build(b"INITIATE", &basic_properties(&self.local)), State::WaitingForReady),
             State::SendingWelcome => (commands::build(b"WELCOME", &[]), State::WaitingForInitiate),
             State::SendingReady => (commands::build(b"READY", &basic_properties(&self.local)), State::Ready),
-            State::SendingError => (commands::error(&self.error_status), State::ErrorSent),
+            State::SendingError => (libzmq_error(&self.error_status), State::ErrorSent),
             _ => return None,
         };
         self.state = next;
@@ -268,7 +285,7 @@ mod tests {
             assert_eq!(error.is_some(), sends_error);
             assert_eq!(s.status(), Status::Error);
             if let Some(error) = error {
-                assert_eq!(error, commands::error(status));
+                assert_eq!(error, [&b"^RROR\x03"[..], status].concat());
                 let f = c.process_handshake_command(&error).unwrap_err();
                 assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedAuth(code)));
                 assert_eq!(c.status(), Status::Error);
@@ -317,7 +334,10 @@ mod tests {
         assert_eq!(code(c.process_handshake_command(b"\x05READY").unwrap_err()), pe::ZMTP_UNEXPECTED_COMMAND);
         let mut c = client();
         c.next_handshake_command();
-        assert_eq!(code(c.process_handshake_command(b"\x05ERROR\x05ab").unwrap_err()), pe::ZMTP_MALFORMED_COMMAND_ERROR);
+        assert_eq!(code(c.process_handshake_command(b"^RROR\x05ab").unwrap_err()), pe::ZMTP_MALFORMED_COMMAND_ERROR);
+        let mut c = client();
+        c.next_handshake_command();
+        assert_eq!(code(c.process_handshake_command(b"\x05ERROR\x03400").unwrap_err()), pe::ZMTP_UNEXPECTED_COMMAND);
         let mut c = client();
         c.next_handshake_command();
         c.process_handshake_command(b"\x07WELCOME").unwrap();
@@ -328,6 +348,6 @@ mod tests {
         // An ERROR that is not a ZAP status code gives no event.
         let mut c = client();
         c.next_handshake_command();
-        assert_eq!(c.process_handshake_command(&commands::error(b"nope")).unwrap_err().event, None);
+        assert_eq!(c.process_handshake_command(&libzmq_error(b"nope")).unwrap_err().event, None);
     }
 }
