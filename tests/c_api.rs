@@ -64,8 +64,11 @@ fn c_threads_share_a_socket() {
     let out = run(Command::new(&exe).arg(&lib).arg("20000").env("LD_LIBRARY_PATH", &libdir));
     assert!(out.contains(" passed, 0 failed"), "{out}");
     if have_tools(&["valgrind"]) {
+        // Fair scheduling: valgrind runs one thread at a time, and by default a thread
+        // spinning on setsockopt can keep the others (the I/O threads) off the CPU for
+        // longer than the test's send/recv timeouts on a loaded machine.
         let out = run(Command::new("valgrind")
-            .args(["-q", "--error-exitcode=99"])
+            .args(["-q", "--error-exitcode=99", "--fair-sched=yes"])
             .arg(&exe)
             .arg(&lib)
             .arg("2000")

@@ -156,3 +156,30 @@ fn messages_from_a_peer_that_hangs_up_at_once_are_delivered() {
     drop(pull);
     ctx.terminate();
 }
+
+/// ZMQ_SNDHWM changed between sends on a live tcp PUSH, one thread, each message received
+/// before the next is sent: the I/O session has always drained the pipe, so no send may
+/// wait. Before the fix, a lowered HWM stranded the sender (its pipe's reader had published
+/// its count only at the old low-water mark) within a few hundred sends.
+#[test]
+fn sndhwm_changes_between_sends_never_stall_a_push() {
+    let ctx = Ctx::new();
+    let mut pull = ctx.socket(kind::PULL).unwrap();
+    with_timeout(&mut pull);
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = last_endpoint(&mut pull);
+    let mut push = ctx.socket(kind::PUSH).unwrap();
+    push.set_option(28, Some(&5000i32.to_ne_bytes())).unwrap(); // ZMQ_SNDTIMEO
+    push.connect(&ep).unwrap();
+    let hwms = [1000i32, 1, 50, 2, 7, 0, 3, 400, 1];
+    for i in 0..3000u32 {
+        let hwm = hwms[i as usize % hwms.len()];
+        push.set_option(23, Some(&hwm.to_ne_bytes())).unwrap(); // ZMQ_SNDHWM
+        let sent = push.send(&mut Msg::from_slice(&i.to_le_bytes()), 0);
+        assert!(sent.is_ok(), "send {i} (SNDHWM {hwm}) stalled: {sent:?}");
+        assert_eq!(recv(&mut pull), i.to_le_bytes());
+    }
+    drop(push);
+    drop(pull);
+    ctx.terminate();
+}

@@ -161,6 +161,8 @@ pub struct Pipe {
     written: u64,
     /// Local count of whole messages read (published to the writer the same way).
     read: u64,
+    /// The read count as last published to the writer.
+    published: u64,
     /// The peer's read count as this writer last took it in (see `check_write`).
     peer_read: u64,
     /// When `peer_read` was last taken in.
@@ -201,7 +203,8 @@ const PEER_READ_DELAY: std::time::Duration = std::time::Duration::from_millis(1)
 
 /// How many reads between publications of the read count: libzmq's low-water mark,
 /// half the HWM. Without a HWM every read is published, so that a limit set later
-/// (ZMQ_SNDHWM on a live pipe) starts from the exact count.
+/// (ZMQ_SNDHWM on a live pipe) starts from the exact count. The mark follows the HWM
+/// as it is now; a reader that runs dry publishes whatever it still owes (`fetch`).
 fn low_water_mark(hwm: u64) -> u64 {
     hwm.div_ceil(2).max(1)
 }
@@ -218,6 +221,7 @@ impl Pipe {
             reading: Default::default(),
             written: 0,
             read: 0,
+            published: 0,
             peer_read: 0,
             peer_read_at: std::time::Instant::now(),
             refused: false,
@@ -348,9 +352,12 @@ impl Pipe {
     pub fn set_hwms(&self, out: u64, inn: u64) {
         self.out.hwm.store(out, Ordering::Relaxed);
         self.inn.hwm.store(inn, Ordering::Relaxed);
-        // A writer blocked on the old limit may proceed now.
-        if self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
-            self.inn.tell_writer(PipeEvent::Writable);
+        // A writer blocked on the old limit may proceed now: the peer in our incoming
+        // direction, and our own (another thread may be blocked in a send on it).
+        for q in [&self.inn, &self.out] {
+            if q.writer_asleep.swap(false, Ordering::SeqCst) {
+                q.tell_writer(PipeEvent::Writable);
+            }
         }
     }
 
@@ -418,6 +425,12 @@ impl Pipe {
         if let Some(item) = self.next_item() {
             return Some(item);
         }
+        // Run dry: the writer must not wait for a count we hold back. Publishing only at
+        // the low-water mark leaves up to a mark's worth of reads untold, which is fine
+        // while the HWM stays put (the writer still has room) but not once it is lowered
+        // below that (ZMQ_SNDHWM on a live pipe): the writer would sleep on an empty pipe
+        // and we, with nothing left to read, would never tell it more.
+        self.publish_read();
         self.inn.reader_asleep.store(true, Ordering::SeqCst);
         // See `flush`: SeqCst store then SeqCst load of the count needs no fence.
         if self.inn.conflate.load(Ordering::Relaxed) {
@@ -455,10 +468,23 @@ impl Pipe {
         // send activate_write: a full pipe reopens once half of it was read (not one slot
         // at a time), the reader touches the shared line rarely, and the number of
         // messages a blocked chain of pipes lets through matches libzmq's.
-        if self.read % low_water_mark(self.inn.hwm.load(Ordering::Relaxed)) != 0 {
+        // Counted from the last publication, not as multiples of the mark: the mark
+        // moves with the HWM, and a lowered HWM must be answered at the next read.
+        if self.read - self.published < low_water_mark(self.inn.hwm.load(Ordering::Relaxed)) {
             return;
         }
-        // Only we read this queue, so a plain store publishes the count (no RMW).
+        self.publish_read();
+    }
+
+    /// Tell the writer how many messages we have read, and wake it if it sleeps on that.
+    fn publish_read(&mut self) {
+        if self.read == self.published {
+            return;
+        }
+        self.published = self.read;
+        // Only we read this queue, so a plain store publishes the count (no RMW). SeqCst
+        // store then SeqCst load of writer_asleep, against the writer's store of
+        // writer_asleep then load of the count in `check_write`: no wake-up is lost.
         self.inn.read.store(self.read, Ordering::SeqCst);
         if self.inn.writer_asleep.load(Ordering::SeqCst) && self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
             self.inn.tell_writer(PipeEvent::Writable);
@@ -550,6 +576,89 @@ mod tests {
         assert_eq!(b.read().unwrap().data(), b"2");
         assert_eq!(alog.0.lock().unwrap().as_slice(), &[PipeEvent::Writable(a.id())]);
         assert!(a.check_write());
+    }
+
+    /// Whether the writer `a` gets to write: `check_write` says yes, or says no and leaves
+    /// a `Writable` event to come back on. A "no" with no event is a writer asleep for good.
+    fn writer_proceeds(a: &mut Pipe, log: &Log) -> bool {
+        for _ in 0..4 {
+            if a.check_write() {
+                return true;
+            }
+            let woken = std::mem::take(&mut *log.0.lock().unwrap()).contains(&PipeEvent::Writable(a.id()));
+            if !woken {
+                return false;
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn lowering_the_hwm_under_an_idle_reader_does_not_strand_the_writer() {
+        // The reader took in 7 messages under a HWM of 10, so it published its count
+        // only at 5 (the low-water mark). A HWM of 2 now must still let the writer go on:
+        // the pipe is empty.
+        let (mut a, mut b) = pair(10, 10);
+        let alog = Arc::new(Log::default());
+        a.set_owner(alog.clone());
+        for i in 0..7u8 {
+            assert!(a.check_write());
+            a.write(frame(&[i], false)).unwrap();
+        }
+        for i in 0..7u8 {
+            assert_eq!(b.read().unwrap().data(), &[i]);
+        }
+        assert!(b.read().is_none());
+        a.set_hwms(2, 10);
+        assert!(writer_proceeds(&mut a, &alog), "writer stalled on an empty pipe");
+    }
+
+    #[test]
+    fn hwm_changes_never_strand_a_writer_over_a_drained_pipe() {
+        // Random writes, reads and HWM changes (a small LCG keeps it reproducible). Each
+        // time the reader has drained the pipe, the writer must be able to go on.
+        let (mut a, mut b) = pair(4, 4);
+        let alog = Arc::new(Log::default());
+        a.set_owner(alog.clone());
+        b.set_owner(Arc::new(Log::default()));
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rand = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let (mut sent, mut got) = (0u64, 0u64);
+        for step in 0..20_000 {
+            match rand(3) {
+                0 => a.set_hwms(rand(13), 4),
+                1 => {
+                    for _ in 0..rand(16) {
+                        if !a.check_write() {
+                            break;
+                        }
+                        a.write(frame(&sent.to_le_bytes(), false)).unwrap();
+                        sent += 1;
+                    }
+                }
+                _ => {
+                    let drain = rand(2) == 0;
+                    let mut n = if drain { u64::MAX } else { rand(8) };
+                    while n > 0 {
+                        match b.read() {
+                            Some(m) => {
+                                assert_eq!(m.data(), &got.to_le_bytes());
+                                got += 1;
+                            }
+                            None => break,
+                        }
+                        n -= 1;
+                    }
+                    if drain {
+                        assert_eq!(got, sent);
+                        assert!(writer_proceeds(&mut a, &alog), "writer stalled on an empty pipe at step {step}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
