@@ -426,6 +426,11 @@ impl PrefixTrie {
 
     /// Every non-zero value's key, in byte order.
     pub fn keys(&self) -> Vec<Vec<u8>> {
+        self.entries().into_iter().map(|(key, _)| key).collect()
+    }
+
+    /// Every non-zero value with its key, in byte order.
+    pub fn entries(&self) -> Vec<(Vec<u8>, u32)> {
         let mut out = Vec::new();
         let mut key = Vec::new();
         let mut stack: Vec<(Idx, usize)> = vec![(ROOT, 0)];
@@ -434,7 +439,7 @@ impl PrefixTrie {
             key.extend_from_slice(self.label(n));
             let node = &self.nodes[n as usize];
             if node.value != 0 {
-                out.push(key.clone());
+                out.push((key.clone(), node.value));
             }
             stack.extend(node.children.iter().rev().map(|&(_, c)| (c, key.len())));
         }

@@ -64,8 +64,7 @@ impl Subscriptions {
 
     /// Every topic with its count, then forget them all.
     pub fn drain(&mut self) -> Vec<(Vec<u8>, u32)> {
-        let mut out = Vec::new();
-        self.trie.visit_mut(|topic, n| out.push((topic.to_vec(), std::mem::take(n))));
+        let out = self.trie.entries();
         self.trie.clear();
         out
     }
