@@ -16,12 +16,13 @@ fn main() {
 /// and CI can read it without building; it is only rewritten when its content changes.
 fn generate_header() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for input in ["cbindgen.toml", "src/ffi", "include/zmq.h"] {
+    for input in ["cbindgen.toml", "src/constants.rs", "src/ffi", "include/zmq.h"] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
     let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     let bindings = cbindgen::Builder::new()
         .with_config(config)
+        .with_src(root.join("src/constants.rs"))
         .with_src(root.join("src/ffi/mod.rs"))
         .generate()
         .expect("cbindgen could not generate include/zmq.h from src/ffi");

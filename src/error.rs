@@ -1,14 +1,8 @@
 //! The core's error type. Every failure the C API can report is one errno value, so the
 //! core speaks in those values too; `src/ffi` only copies `Error::errno()` into `errno`.
 
+use crate::constants::*;
 use std::fmt;
-
-/// libzmq's private errno base (ZMQ_HAUSNUMERO) and the codes it defines on top of it.
-pub const HAUSNUMERO: i32 = 156_384_712;
-pub const EFSM: i32 = HAUSNUMERO + 51;
-pub const ENOCOMPATPROTO: i32 = HAUSNUMERO + 52;
-pub const ETERM: i32 = HAUSNUMERO + 53;
-pub const EMTHREAD: i32 = HAUSNUMERO + 54;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Error(pub i32);

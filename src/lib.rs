@@ -10,6 +10,7 @@
 //! - `zmtp`: the wire protocol codec and handshake.
 //! - `msg`: the message type.
 
+pub mod constants;
 pub mod error;
 pub mod msg;
 pub mod ctx;
@@ -22,6 +23,5 @@ pub mod poll;
 pub mod proxy;
 pub mod ffi;
 pub mod zmtp;
-pub mod ctx_options;
 pub mod z85;
 pub mod thread;

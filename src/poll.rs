@@ -5,13 +5,11 @@
 //! re-arms the eventfd. So: check every socket, and only if nothing is ready, sleep in
 //! poll(2) on the eventfds and plain fds, then check again.
 
+use crate::constants::*;
 use crate::error::Result;
 use crate::socket::shared::SharedSocket;
-use crate::socket::{POLLIN, POLLOUT};
-use std::time::{Duration, Instant};
 
-pub const POLLERR: i16 = 4;
-pub const POLLPRI: i16 = 8;
+use std::time::{Duration, Instant};
 
 pub struct PollItem {
     /// Index into the `sockets` slice, or None for a plain fd.
@@ -34,13 +32,13 @@ pub fn poll(sockets: &[&SharedSocket], items: &mut [PollItem], timeout_ms: i64) 
             Some(i) => libc::pollfd { fd: mailboxes[i].fd(), events: libc::POLLIN, revents: 0 },
             None => {
                 let mut ev = 0;
-                if it.events & POLLIN as i16 != 0 {
+                if it.events & ZMQ_POLLIN != 0 {
                     ev |= libc::POLLIN;
                 }
-                if it.events & POLLOUT as i16 != 0 {
+                if it.events & ZMQ_POLLOUT != 0 {
                     ev |= libc::POLLOUT;
                 }
-                if it.events & POLLPRI != 0 {
+                if it.events & ZMQ_POLLPRI != 0 {
                     ev |= libc::POLLPRI;
                 }
                 libc::pollfd { fd: it.fd, events: ev, revents: 0 }
@@ -84,22 +82,22 @@ pub fn poll(sockets: &[&SharedSocket], items: &mut [PollItem], timeout_ms: i64) 
             match it.socket {
                 Some(i) => {
                     let ev = sockets[i].events()? as i16;
-                    it.revents = ev & it.events & (POLLIN | POLLOUT) as i16;
+                    it.revents = ev & it.events & (ZMQ_POLLIN | ZMQ_POLLOUT);
                 }
                 None => {
                     if pfd.revents & libc::POLLIN != 0 {
-                        it.revents |= POLLIN as i16;
+                        it.revents |= ZMQ_POLLIN;
                     }
                     if pfd.revents & libc::POLLOUT != 0 {
-                        it.revents |= POLLOUT as i16;
+                        it.revents |= ZMQ_POLLOUT;
                     }
                     if pfd.revents & libc::POLLPRI != 0 {
-                        it.revents |= POLLPRI;
+                        it.revents |= ZMQ_POLLPRI;
                     }
                     if pfd.revents & !(libc::POLLIN | libc::POLLOUT | libc::POLLPRI) != 0 {
-                        it.revents |= POLLERR;
+                        it.revents |= ZMQ_POLLERR;
                     }
-                    it.revents &= it.events | POLLERR;
+                    it.revents &= it.events | ZMQ_POLLERR;
                 }
             }
             if it.revents != 0 {

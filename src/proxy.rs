@@ -2,24 +2,25 @@
 //! optionally copying them to a capture socket, optionally controlled by PAUSE, RESUME,
 //! TERMINATE and STATISTICS commands on a control socket.
 
+use crate::constants::*;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::poll::{poll, PollItem};
 use crate::socket::shared::SharedSocket;
-use crate::socket::{DONTWAIT, POLLIN, POLLOUT, SNDMORE};
+
 
 /// Move one whole message from `from` to `to` (`None`: back to `from`), with a copy to
 /// `capture`. `stats` counts messages and bytes.
 fn forward(from: &SharedSocket, to: Option<&SharedSocket>, capture: Option<&SharedSocket>, stats: &mut [u64; 2]) -> Result<()> {
     loop {
-        let mut msg = from.recv(DONTWAIT)?;
+        let mut msg = from.recv(ZMQ_DONTWAIT)?;
         let more = msg.more();
         stats[1] += msg.len() as u64;
         if let Some(c) = capture {
             let mut copy = msg.clone();
-            c.send(&mut copy, if more { SNDMORE } else { 0 })?;
+            c.send(&mut copy, if more { ZMQ_SNDMORE } else { 0 })?;
         }
-        let flags = if more { SNDMORE } else { 0 };
+        let flags = if more { ZMQ_SNDMORE } else { 0 };
         to.unwrap_or(from).send(&mut msg, flags)?;
         if !more {
             // Messages count whole (all their frames), bytes count every frame.
@@ -52,11 +53,11 @@ pub fn proxy(
             None => front_ev,
         };
         // A socket that is its own backend (a REP echo) becomes writable by reading.
-        let front_can = same || back_ev & POLLOUT != 0;
-        let back_can = front_ev & POLLOUT != 0;
+        let front_can = same || back_ev & ZMQ_POLLOUT as i32 != 0;
+        let back_can = front_ev & ZMQ_POLLOUT as i32 != 0;
         let (front_in, back_in, ctl_in) = {
             let want = |readable_ok: bool, other_blocked: bool| {
-                (if readable_ok { POLLIN } else { 0 } | if other_blocked { POLLOUT } else { 0 }) as i16
+                (if readable_ok { ZMQ_POLLIN } else { 0 } | if other_blocked { ZMQ_POLLOUT } else { 0 })
             };
             let mut socks: Vec<&SharedSocket> = vec![frontend];
             let mut items = vec![PollItem { socket: Some(0), fd: -1, events: want(front_can, !back_can), revents: 0 }];
@@ -66,17 +67,17 @@ pub fn proxy(
             }
             if let Some(c) = control {
                 socks.push(c);
-                items.push(PollItem { socket: Some(socks.len() - 1), fd: -1, events: POLLIN as i16, revents: 0 });
+                items.push(PollItem { socket: Some(socks.len() - 1), fd: -1, events: ZMQ_POLLIN, revents: 0 });
             }
             poll(&socks, &mut items, -1)?;
-            let front_in = items[0].revents & POLLIN as i16 != 0;
-            let back_in = !same && items[1].revents & POLLIN as i16 != 0;
+            let front_in = items[0].revents & ZMQ_POLLIN != 0;
+            let back_in = !same && items[1].revents & ZMQ_POLLIN != 0;
             let ctl_in = has_control && items[items.len() - 1].revents != 0;
             (front_in, back_in, ctl_in)
         };
         if ctl_in {
             let ctl = control.ok_or(Error::FAULT)?;
-            let cmd = ctl.recv(DONTWAIT)?;
+            let cmd = ctl.recv(ZMQ_DONTWAIT)?;
             match cmd.data() {
                 b"PAUSE" => paused = true,
                 b"RESUME" => paused = false,
@@ -87,7 +88,7 @@ pub fn proxy(
                     let vals = [front_stats[0], front_stats[1], back_stats[0], back_stats[1], back_stats[0], back_stats[1], front_stats[0], front_stats[1]];
                     for (i, v) in vals.iter().enumerate() {
                         let mut m = Msg::from_slice(&v.to_ne_bytes());
-                        ctl.send(&mut m, if i < 7 { SNDMORE } else { 0 })?;
+                        ctl.send(&mut m, if i < 7 { ZMQ_SNDMORE } else { 0 })?;
                     }
                 }
                 _ => {}

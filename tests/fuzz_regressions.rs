@@ -1,6 +1,7 @@
 //! Inputs the fuzz targets in fuzz/ found, each kept as a test once fixed (see
 //! fuzz/README.md and ci/baseline/fuzz.md).
 
+use zmq::constants::*;
 use zmq::zmtp::mechanism::ZapReply;
 use zmq::zmtp::{Config, Engine, Event};
 
@@ -84,7 +85,7 @@ fn a_ready_with_many_properties_is_linear() {
     wire.extend_from_slice(&ready);
 
     let start = std::time::Instant::now();
-    let mut e = Engine::new(Config { socket_type: zmq::zmtp::socket_type::ROUTER, ..Config::default() });
+    let mut e = Engine::new(Config { socket_type: ZMQ_ROUTER, ..Config::default() });
     e.on_read(&wire).unwrap();
     let elapsed = start.elapsed();
     let evs = events(&mut e);

@@ -286,7 +286,7 @@ fn header_matches_libzmq_4_3_4() {
         }
         if let Mode::Draft = mode {
             // String macros, which cbindgen cannot emit, must agree with the Rust constants.
-            use zmq::ffi::constants::*;
+            use zmq::constants::*;
             for (name, value) in [
                 ("ZMQ_MSG_PROPERTY_ROUTING_ID", ZMQ_MSG_PROPERTY_ROUTING_ID),
                 ("ZMQ_MSG_PROPERTY_SOCKET_TYPE", ZMQ_MSG_PROPERTY_SOCKET_TYPE),

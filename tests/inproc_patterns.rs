@@ -1,9 +1,10 @@
 //! The socket patterns over inproc, through the core API.
 
+use zmq::constants::*;
 use std::thread;
 use zmq::ctx::Ctx;
 use zmq::msg::Msg;
-use zmq::socket::{kind, Socket, DONTWAIT, SNDMORE};
+use zmq::socket::Socket;
 
 fn send(s: &mut Socket, data: &[u8], flags: i32) {
     let mut m = Msg::from_slice(data);
@@ -17,11 +18,11 @@ fn recv(s: &mut Socket) -> Vec<u8> {
 #[test]
 fn pair_both_orders_and_multipart() {
     let ctx = Ctx::new();
-    let mut a = ctx.socket(kind::PAIR).unwrap();
-    let mut b = ctx.socket(kind::PAIR).unwrap();
+    let mut a = ctx.socket(ZMQ_PAIR).unwrap();
+    let mut b = ctx.socket(ZMQ_PAIR).unwrap();
     b.connect("inproc://pair").unwrap(); // connect before bind
     a.bind("inproc://pair").unwrap();
-    send(&mut b, b"one", SNDMORE);
+    send(&mut b, b"one", ZMQ_SNDMORE);
     send(&mut b, b"two", 0);
     assert_eq!(recv(&mut a), b"one");
     assert!(a.rcvmore());
@@ -34,11 +35,11 @@ fn pair_both_orders_and_multipart() {
 #[test]
 fn push_pull_across_threads_with_hwm() {
     let ctx = Ctx::new();
-    let mut pull = ctx.socket(kind::PULL).unwrap();
+    let mut pull = ctx.socket(ZMQ_PULL).unwrap();
     pull.bind("inproc://pipeline").unwrap();
     let ctx2 = ctx.clone();
     let t = thread::spawn(move || {
-        let mut push = ctx2.socket(kind::PUSH).unwrap();
+        let mut push = ctx2.socket(ZMQ_PUSH).unwrap();
         push.connect("inproc://pipeline").unwrap();
         for i in 0..100_000u32 {
             send(&mut push, &i.to_le_bytes(), 0);
@@ -53,9 +54,9 @@ fn push_pull_across_threads_with_hwm() {
 #[test]
 fn req_rep_and_efsm() {
     let ctx = Ctx::new();
-    let mut rep = ctx.socket(kind::REP).unwrap();
+    let mut rep = ctx.socket(ZMQ_REP).unwrap();
     rep.bind("inproc://rr").unwrap();
-    let mut req = ctx.socket(kind::REQ).unwrap();
+    let mut req = ctx.socket(ZMQ_REQ).unwrap();
     req.connect("inproc://rr").unwrap();
     assert_eq!(req.recv(0).unwrap_err(), zmq::error::Error::FSM);
     send(&mut req, b"hello", 0);
@@ -68,32 +69,32 @@ fn req_rep_and_efsm() {
 #[test]
 fn dealer_router_identities() {
     let ctx = Ctx::new();
-    let mut router = ctx.socket(kind::ROUTER).unwrap();
+    let mut router = ctx.socket(ZMQ_ROUTER).unwrap();
     router.bind("inproc://dr").unwrap();
-    let mut dealer = ctx.socket(kind::DEALER).unwrap();
+    let mut dealer = ctx.socket(ZMQ_DEALER).unwrap();
     dealer.set_option(5, Some(b"D1")).unwrap();
     dealer.connect("inproc://dr").unwrap();
     send(&mut dealer, b"hi", 0);
     assert_eq!(recv(&mut router), b"D1");
     assert_eq!(recv(&mut router), b"hi");
-    send(&mut router, b"D1", SNDMORE);
+    send(&mut router, b"D1", ZMQ_SNDMORE);
     send(&mut router, b"back", 0);
     assert_eq!(recv(&mut dealer), b"back");
     // Unknown peer: dropped silently, or EHOSTUNREACH when mandatory.
-    send(&mut router, b"nobody", SNDMORE);
+    send(&mut router, b"nobody", ZMQ_SNDMORE);
     send(&mut router, b"lost", 0);
     router.set_option(33, Some(&1i32.to_ne_bytes())).unwrap();
-    let err = router.send(&mut Msg::from_slice(b"nobody"), SNDMORE).unwrap_err();
+    let err = router.send(&mut Msg::from_slice(b"nobody"), ZMQ_SNDMORE).unwrap_err();
     assert_eq!(err, zmq::error::Error::HOSTUNREACH);
-    assert_eq!(dealer.recv(DONTWAIT).unwrap_err(), zmq::error::Error::AGAIN);
+    assert_eq!(dealer.recv(ZMQ_DONTWAIT).unwrap_err(), zmq::error::Error::AGAIN);
 }
 
 #[test]
 fn pub_sub_prefix_filter() {
     let ctx = Ctx::new();
-    let mut publ = ctx.socket(kind::PUB).unwrap();
+    let mut publ = ctx.socket(ZMQ_PUB).unwrap();
     publ.bind("inproc://ps").unwrap();
-    let mut sub = ctx.socket(kind::SUB).unwrap();
+    let mut sub = ctx.socket(ZMQ_SUB).unwrap();
     sub.connect("inproc://ps").unwrap();
     sub.set_option(6, Some(b"A")).unwrap();
     for m in [&b"A1"[..], b"B1", b"AB", b"x"] {
@@ -101,15 +102,15 @@ fn pub_sub_prefix_filter() {
     }
     assert_eq!(recv(&mut sub), b"A1");
     assert_eq!(recv(&mut sub), b"AB");
-    assert_eq!(sub.recv(DONTWAIT).unwrap_err(), zmq::error::Error::AGAIN);
+    assert_eq!(sub.recv(ZMQ_DONTWAIT).unwrap_err(), zmq::error::Error::AGAIN);
 }
 
 #[test]
 fn xpub_sees_subscriptions() {
     let ctx = Ctx::new();
-    let mut xpub = ctx.socket(kind::XPUB).unwrap();
+    let mut xpub = ctx.socket(ZMQ_XPUB).unwrap();
     xpub.bind("inproc://xps").unwrap();
-    let mut xsub = ctx.socket(kind::XSUB).unwrap();
+    let mut xsub = ctx.socket(ZMQ_XSUB).unwrap();
     xsub.connect("inproc://xps").unwrap();
     send(&mut xsub, b"\x01topic", 0);
     assert_eq!(recv(&mut xpub), b"\x01topic");
@@ -123,7 +124,7 @@ fn xpub_sees_subscriptions() {
 #[test]
 fn term_unblocks_recv_with_eterm() {
     let ctx = Ctx::new();
-    let mut pull = ctx.socket(kind::PULL).unwrap();
+    let mut pull = ctx.socket(ZMQ_PULL).unwrap();
     pull.bind("inproc://term").unwrap();
     let t = thread::spawn(move || {
         let r = pull.recv(0);
@@ -138,12 +139,12 @@ fn term_unblocks_recv_with_eterm() {
 #[test]
 fn monitor_stopped_event_is_readable_after_disable() {
     let ctx = Ctx::new();
-    let mut s = ctx.socket(kind::PULL).unwrap();
+    let mut s = ctx.socket(ZMQ_PULL).unwrap();
     s.monitor(Some("inproc://mon.test"), 0xffff).unwrap();
-    let mut m = ctx.socket(kind::PAIR).unwrap();
+    let mut m = ctx.socket(ZMQ_PAIR).unwrap();
     m.connect("inproc://mon.test").unwrap();
     s.monitor(None, 0).unwrap();
     assert_eq!(m.events().unwrap() & 1, 1);
-    let head = m.recv(DONTWAIT).unwrap();
+    let head = m.recv(ZMQ_DONTWAIT).unwrap();
     assert_eq!(&head.data()[..2], &0x400u16.to_ne_bytes());
 }

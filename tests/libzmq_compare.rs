@@ -6,15 +6,16 @@
 //! with an interpreter that prints the same line format, and asserts the outputs agree.
 //! Without a C compiler or libzmq the tests print why and pass.
 
+use zmq::constants::*;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 // The crate under test (in the main crate: `use zmq::{…}`).
-use zmq::ctx_options::CtxOptions;
+use zmq::options::context::CtxOptions;
 use zmq::error::{Error, Result};
-use zmq::options::{self, socket_type, write_int, Options};
+use zmq::options::{socket_type, write_int, Options};
 use zmq::transport::endpoint::{
     check_tcp_connect_address, format_sockaddr, parse_for_socket, prepare_ipc_bind_in, resolve_ipc,
     resolve_tcp, term_endpoint_key, IpcBinding, Protocol,
@@ -168,7 +169,7 @@ impl Ours {
                 let (opt, len) = (int() as i32, int() as usize);
                 let s = self.sock.as_ref().unwrap();
                 let mut buf = vec![0xAA; len];
-                let r = if opt == options::RCVMORE { write_int(&mut buf, 0) } else { s.opts.get(opt, &mut buf) };
+                let r = if opt == ZMQ_RCVMORE { write_int(&mut buf, 0) } else { s.opts.get(opt, &mut buf) };
                 match r {
                     Ok(n) => format!("0 0 {n} {}", fmt_buf(&buf)),
                     Err(e) => format!("-1 {} {len} {}", e.errno(), fmt_buf(&buf)),
@@ -293,7 +294,7 @@ fn getsockopt_defaults_match_libzmq() {
     let mut script = String::new();
     for t in 0..=20 {
         script += &format!("sock {t}\n");
-        for opt in (0..=120).filter(|o| ![options::FD, options::EVENTS].contains(o)) {
+        for opt in (0..=120).filter(|o| ![ZMQ_FD, ZMQ_EVENTS].contains(o)) {
             for len in [0, 1, 4, 8, 32, 41, 64] {
                 script += &format!("get {opt} {len}\n");
             }
@@ -361,25 +362,25 @@ fn setsockopt_validation_matches_libzmq() {
         for opt in 0..=120 {
             script += &format!("sock {t}\n");
             let mut sets: Vec<String> = cases.iter().map(|c| format!("set {opt} {c}")).collect();
-            if opt == options::TCP_ACCEPT_FILTER {
+            if opt == ZMQ_TCP_ACCEPT_FILTER {
                 // IPv6 filters need ZMQ_IPV6 first.
-                sets.push(format!("set {} {}", options::IPV6, hex_int(1)));
+                sets.push(format!("set {} {}", ZMQ_IPV6, hex_int(1)));
                 sets.extend(cases.iter().map(|c| format!("set {opt} {c}")));
             }
-            if opt == options::SUBSCRIBE || opt == options::UNSUBSCRIBE {
+            if opt == ZMQ_SUBSCRIBE || opt == ZMQ_UNSUBSCRIBE {
                 // XPUB takes subscriptions in manual mode only.
-                sets.push(format!("set {} {}", options::XPUB_MANUAL, hex_int(1)));
+                sets.push(format!("set {} {}", ZMQ_XPUB_MANUAL, hex_int(1)));
                 sets.extend(cases.iter().take(8).map(|c| format!("set {opt} {c}")));
             }
             for set in sets {
                 script += &set;
                 script += "\n";
-                if opt != options::FD && opt != options::EVENTS {
+                if opt != ZMQ_FD && opt != ZMQ_EVENTS {
                     for len in [4, 8, 32, 41, 300] {
                         script += &format!("get {opt} {len}\n");
                     }
                 }
-                script += &format!("get {} 4\n", options::MECHANISM);
+                script += &format!("get {} 4\n", ZMQ_MECHANISM);
             }
         }
     }

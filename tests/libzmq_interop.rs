@@ -2,6 +2,7 @@
 //! (tests/zmtp_peer.c, compiled here with gcc against the system libzmq) because the
 //! crate under test is itself a libzmq. Needs gcc and libzmq3-dev (zmq.h, libzmq.so).
 
+use zmq::constants::*;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -12,9 +13,8 @@ use std::time::{Duration, Instant};
 
 // In zmq-oxide this is the `zmq` crate.
 use zmq::msg::Msg;
-use zmq::zmtp::failure::protocol_error;
 use zmq::zmtp::mechanism::curve::keypair;
-use zmq::zmtp::{socket_type, Config, Engine, Event, Failure, FailureKind, Handshake, MechanismConfig, MonitorEvent, Protocol};
+use zmq::zmtp::{Config, Engine, Event, Failure, FailureKind, Handshake, MechanismConfig, MonitorEvent, Protocol};
 
 const TIMEOUT: Duration = Duration::from_secs(8);
 
@@ -291,7 +291,7 @@ impl Conn {
 }
 
 fn dealer_cfg(id: &[u8]) -> Config {
-    Config { socket_type: socket_type::DEALER, routing_id: id.to_vec(), ..Config::default() }
+    Config { socket_type: ZMQ_DEALER, routing_id: id.to_vec(), ..Config::default() }
 }
 
 #[test]
@@ -300,7 +300,7 @@ fn our_dealer_with_libzmq_router() {
     let mut c = Conn::connect(peer.port, dealer_cfg(b"rust-dealer"));
     let h = c.handshake();
     assert_eq!(h.protocol, Protocol::V3_1);
-    assert_eq!(h.peer_socket_type, Some(socket_type::ROUTER));
+    assert_eq!(h.peer_socket_type, Some(ZMQ_ROUTER));
     assert_eq!(h.metadata.get("Socket-Type").unwrap().to_bytes(), b"ROUTER");
 
     // Multipart with an empty frame; libzmq echoes [our id, frames...].
@@ -333,10 +333,10 @@ fn libzmq_dealer_with_our_router() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let peer = Peer::spawn(&["dealer", &port, "10000"]);
-    let mut c = Conn::accept(&listener, Config { socket_type: socket_type::ROUTER, ..Config::default() });
+    let mut c = Conn::accept(&listener, Config { socket_type: ZMQ_ROUTER, ..Config::default() });
     let h = c.handshake();
     assert_eq!(h.peer_routing_id, b"libzmq-dealer");
-    assert_eq!(h.peer_socket_type, Some(socket_type::DEALER));
+    assert_eq!(h.peer_socket_type, Some(ZMQ_DEALER));
     assert_eq!(h.metadata.get("Identity").unwrap().to_bytes(), b"libzmq-dealer");
 
     // Echo every frame back as it comes, until "END"; the peer checks what it gets.
@@ -349,8 +349,8 @@ fn libzmq_dealer_with_our_router() {
 #[test]
 fn our_sub_with_libzmq_xpub() {
     let peer = Peer::spawn(&["xpub"]);
-    let mut c = Conn::connect(peer.port, Config { socket_type: socket_type::SUB, ..Config::default() });
-    assert_eq!(c.handshake().peer_socket_type, Some(socket_type::XPUB));
+    let mut c = Conn::connect(peer.port, Config { socket_type: ZMQ_SUB, ..Config::default() });
+    assert_eq!(c.handshake().peer_socket_type, Some(ZMQ_XPUB));
     // A SUBSCRIBE command (ZMTP 3.1); libzmq's XPUB hands it to its user as "\x01A".
     c.eng.send_subscription(true, b"A").unwrap();
     // XPUB filters: "B-skip" never comes.
@@ -366,10 +366,10 @@ fn our_pub_with_libzmq_sub(zmtp2: bool) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let peer = Peer::spawn(&["sub", &port]);
-    let cfg = Config { socket_type: socket_type::PUB, emulate_zmtp2: zmtp2, ..Config::default() };
+    let cfg = Config { socket_type: ZMQ_PUB, emulate_zmtp2: zmtp2, ..Config::default() };
     let mut c = Conn::accept(&listener, cfg);
     let h = c.handshake();
-    assert_eq!(h.peer_socket_type, Some(socket_type::SUB));
+    assert_eq!(h.peer_socket_type, Some(ZMQ_SUB));
     if zmtp2 {
         // libzmq talks 2.0 back, so its subscription is a message.
         assert_eq!(h.protocol, Protocol::V2);
@@ -410,7 +410,7 @@ fn zmtp2_dealer_with_libzmq_router() {
     let mut c = Conn::connect(peer.port, Config { emulate_zmtp2: true, ..dealer_cfg(b"old-dealer") });
     let h = c.handshake();
     assert_eq!(h.protocol, Protocol::V2);
-    assert_eq!(h.peer_socket_type, Some(socket_type::ROUTER));
+    assert_eq!(h.peer_socket_type, Some(ZMQ_ROUTER));
     c.send_multipart(&[b"x", b"", &[9; 300]]);
     assert_eq!(c.recv_multipart(), vec![b"old-dealer".to_vec(), b"x".to_vec(), vec![], vec![9; 300]]);
     c.send_multipart(&[b"END"]);
@@ -483,14 +483,14 @@ fn mechanism_mismatch_with_libzmq_plain_server() {
     // gets none of our mechanism (else it may see the mismatch first and just close).
     c.write_limit = 11;
     let f = c.failure();
-    assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_MECHANISM_MISMATCH)));
+    assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)));
     assert!(!c.eng.handshake_done());
 }
 
 #[test]
 fn socket_type_mismatch_with_libzmq() {
     let peer = Peer::spawn(&["router-echo", "0"]);
-    let mut c = Conn::connect(peer.port, Config { socket_type: socket_type::PUSH, ..Config::default() });
+    let mut c = Conn::connect(peer.port, Config { socket_type: ZMQ_PUSH, ..Config::default() });
     // Hold back our READY, so libzmq cannot reject us (and close) before sending its own.
     c.write_limit = 64;
     let f = c.failure();
@@ -546,7 +546,7 @@ fn curve_our_dealer_with_libzmq_router() {
     let cfg = Config { heartbeat_ivl: ms(100), heartbeat_timeout: ms(300), heartbeat_ttl: ms(600), ..dealer_cfg(b"curve-dealer") };
     let mut c = Conn::connect(peer.port, client.our_client(&server.public, cfg));
     let h = c.handshake();
-    assert_eq!(h.peer_socket_type, Some(socket_type::ROUTER));
+    assert_eq!(h.peer_socket_type, Some(ZMQ_ROUTER));
     c.send_multipart(&[b"a", b"", b"c"]);
     assert_eq!(c.recv_multipart(), vec![b"curve-dealer".to_vec(), b"a".to_vec(), vec![], b"c".to_vec()]);
     let big: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7) as u8).collect();
@@ -571,7 +571,7 @@ fn curve_libzmq_dealer_with_our_router() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let peer = Peer::spawn_curve(&["dealer", &port, "2000"], client.libzmq_client(&server.public));
-    let mut c = Conn::accept(&listener, server.our_server(Config { socket_type: socket_type::ROUTER, ..Config::default() }));
+    let mut c = Conn::accept(&listener, server.our_server(Config { socket_type: ZMQ_ROUTER, ..Config::default() }));
     let h = c.handshake();
     assert_eq!(h.peer_routing_id, b"libzmq-dealer");
     let frames = c.echo_until_end();
@@ -585,8 +585,8 @@ fn curve_libzmq_dealer_with_our_router() {
 fn curve_our_sub_with_libzmq_xpub() {
     let (server, client) = (Keys::new(), Keys::new());
     let peer = Peer::spawn_curve(&["xpub"], server.libzmq_server());
-    let mut c = Conn::connect(peer.port, client.our_client(&server.public, Config { socket_type: socket_type::SUB, ..Config::default() }));
-    assert_eq!(c.handshake().peer_socket_type, Some(socket_type::XPUB));
+    let mut c = Conn::connect(peer.port, client.our_client(&server.public, Config { socket_type: ZMQ_SUB, ..Config::default() }));
+    assert_eq!(c.handshake().peer_socket_type, Some(ZMQ_XPUB));
     c.eng.send_subscription(true, b"A").unwrap();
     assert_eq!(c.recv().data(), b"A-1");
     assert_eq!(c.recv().data(), b"A-END");
@@ -602,7 +602,7 @@ fn curve_libzmq_client_with_wrong_server_key() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let _peer = Peer::spawn_curve(&["dealer", &port, "1"], client.libzmq_client(&Keys::new().public));
-    let mut c = Conn::accept(&listener, server.our_server(Config { socket_type: socket_type::ROUTER, ..Config::default() }));
+    let mut c = Conn::accept(&listener, server.our_server(Config { socket_type: ZMQ_ROUTER, ..Config::default() }));
     let f = c.failure();
-    assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
+    assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)));
 }

@@ -2,11 +2,12 @@
 //! effect, unsubscriptions and vanished peers take theirs away, and a peer flooding a
 //! publisher with subscriptions does not stop delivery to the others.
 
+use zmq::constants::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use zmq::ctx::Ctx;
 use zmq::msg::Msg;
-use zmq::socket::{kind, Socket, DONTWAIT};
+use zmq::socket::Socket;
 
 const SUBSCRIBE: i32 = 6;
 const UNSUBSCRIBE: i32 = 7;
@@ -36,7 +37,7 @@ fn sync(publisher: &mut Socket, sub: &mut Socket, data: &[u8]) {
     let received = (0..5000).any(|_| {
         publisher.send(&mut Msg::from_slice(data), 0).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1));
-        sub.recv(DONTWAIT).is_ok()
+        sub.recv(ZMQ_DONTWAIT).is_ok()
     });
     assert!(received, "nothing received for {:?}", String::from_utf8_lossy(data));
     receive_until(publisher, sub, &[data, b"-end"].concat());
@@ -51,11 +52,11 @@ fn receive_until(publisher: &mut Socket, sub: &mut Socket, marker: &[u8]) {
 #[test]
 fn many_subscriptions_filter_exactly_and_unsubscribe() {
     let ctx = Ctx::new();
-    let mut publisher = ctx.socket(kind::PUB).unwrap();
+    let mut publisher = ctx.socket(ZMQ_PUB).unwrap();
     set_int(&mut publisher, RCVHWM, 0);
     publisher.bind("tcp://127.0.0.1:*").unwrap();
     let ep = last_endpoint(&mut publisher);
-    let mut sub = ctx.socket(kind::SUB).unwrap();
+    let mut sub = ctx.socket(ZMQ_SUB).unwrap();
     set_int(&mut sub, SNDHWM, 0);
     set_int(&mut sub, RCVTIMEO, 5000);
     sub.connect(&ep).unwrap();
@@ -90,15 +91,15 @@ fn many_subscriptions_filter_exactly_and_unsubscribe() {
 #[test]
 fn xpub_hears_every_topic_of_a_vanished_subscriber_once() {
     let ctx = Ctx::new();
-    let mut xpub = ctx.socket(kind::XPUB).unwrap();
+    let mut xpub = ctx.socket(ZMQ_XPUB).unwrap();
     set_int(&mut xpub, RCVHWM, 0);
     set_int(&mut xpub, RCVTIMEO, 5000);
     // Verbose: b's duplicate subscriptions are passed up too, so we know when all arrived.
     set_int(&mut xpub, XPUB_VERBOSE, 1);
     xpub.bind("tcp://127.0.0.1:*").unwrap();
     let ep = last_endpoint(&mut xpub);
-    let mut a = ctx.socket(kind::SUB).unwrap();
-    let mut b = ctx.socket(kind::SUB).unwrap();
+    let mut a = ctx.socket(ZMQ_SUB).unwrap();
+    let mut b = ctx.socket(ZMQ_SUB).unwrap();
     for s in [&mut a, &mut b] {
         set_int(s, SNDHWM, 0);
         s.connect(&ep).unwrap();
@@ -124,7 +125,7 @@ fn xpub_hears_every_topic_of_a_vanished_subscriber_once() {
     }
     let odd: std::collections::BTreeSet<Vec<u8>> = (1..N).step_by(2).map(topic).collect();
     assert!(gone == odd, "exactly the topics no one else has: {} of {} match", gone.intersection(&odd).count(), odd.len());
-    assert!(xpub.recv(DONTWAIT).is_err(), "nothing more");
+    assert!(xpub.recv(ZMQ_DONTWAIT).is_err(), "nothing more");
     drop(b);
     drop(xpub);
     ctx.terminate();
@@ -158,12 +159,12 @@ fn flood(port: u16, n: u32) -> TcpStream {
 #[test]
 fn subscription_flood_does_not_stop_delivery_to_others() {
     let ctx = Ctx::new();
-    let mut xpub = ctx.socket(kind::XPUB).unwrap();
+    let mut xpub = ctx.socket(ZMQ_XPUB).unwrap();
     set_int(&mut xpub, XPUB_VERBOSE, 1);
     xpub.bind("tcp://127.0.0.1:*").unwrap();
     let ep = last_endpoint(&mut xpub);
     let port: u16 = ep.rsplit(':').next().unwrap().parse().unwrap();
-    let mut honest = ctx.socket(kind::SUB).unwrap();
+    let mut honest = ctx.socket(ZMQ_SUB).unwrap();
     set_int(&mut honest, RCVTIMEO, 5000);
     honest.connect(&ep).unwrap();
     honest.set_option(SUBSCRIBE, Some(b"h")).unwrap();

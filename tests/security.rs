@@ -2,11 +2,12 @@
 //! inproc://zeromq.zap.01 decides, its User-Id and metadata reach the received messages,
 //! and refusals show up as libzmq's monitor events on both sides.
 
+use zmq::constants::*;
 use std::sync::Arc;
 use std::thread;
 use zmq::ctx::Ctx;
 use zmq::msg::Msg;
-use zmq::socket::{kind, Socket, SNDMORE};
+use zmq::socket::Socket;
 
 const RCVTIMEO: i32 = 27;
 const LAST_ENDPOINT: i32 = 32;
@@ -47,7 +48,7 @@ fn last_endpoint(s: &mut Socket) -> String {
 fn monitor(ctx: &Arc<Ctx>, s: &mut Socket, name: &str) -> Socket {
     let ep = format!("inproc://{name}");
     s.monitor(Some(&ep), HANDSHAKE_EVENTS).unwrap();
-    let mut pair = ctx.socket(kind::PAIR).unwrap();
+    let mut pair = ctx.socket(ZMQ_PAIR).unwrap();
     set_int(&mut pair, RCVTIMEO, 5000);
     pair.connect(&ep).unwrap();
     pair
@@ -63,7 +64,7 @@ fn next_event(mon: &mut Socket) -> (u16, u32) {
 /// A ZAP handler answering `count` requests: PLAIN admin/password gets 200 with User-Id
 /// "alice" and a "Hello: World" property; everything else gets `refusal`.
 fn zap_handler(ctx: &Arc<Ctx>, count: usize, refusal: &'static [u8]) -> thread::JoinHandle<Vec<Vec<Vec<u8>>>> {
-    let mut handler = ctx.socket(kind::REP).unwrap();
+    let mut handler = ctx.socket(ZMQ_REP).unwrap();
     handler.bind("inproc://zeromq.zap.01").unwrap();
     thread::spawn(move || {
         let mut requests = Vec::new();
@@ -76,11 +77,11 @@ fn zap_handler(ctx: &Arc<Ctx>, count: usize, refusal: &'static [u8]) -> thread::
             metadata.extend_from_slice(b"Hello");
             metadata.extend_from_slice(&5u32.to_be_bytes());
             metadata.extend_from_slice(b"World");
-            send(&mut handler, &req[0], SNDMORE);
-            send(&mut handler, &req[1], SNDMORE);
-            send(&mut handler, if ok { b"200" } else { refusal }, SNDMORE);
-            send(&mut handler, b"text", SNDMORE);
-            send(&mut handler, if ok { b"alice" } else { b"" }, SNDMORE);
+            send(&mut handler, &req[0], ZMQ_SNDMORE);
+            send(&mut handler, &req[1], ZMQ_SNDMORE);
+            send(&mut handler, if ok { b"200" } else { refusal }, ZMQ_SNDMORE);
+            send(&mut handler, b"text", ZMQ_SNDMORE);
+            send(&mut handler, if ok { b"alice" } else { b"" }, ZMQ_SNDMORE);
             send(&mut handler, if ok { &metadata } else { b"" }, 0);
             requests.push(req);
         }
@@ -90,7 +91,7 @@ fn zap_handler(ctx: &Arc<Ctx>, count: usize, refusal: &'static [u8]) -> thread::
 }
 
 fn plain_server(ctx: &Arc<Ctx>) -> (Socket, String) {
-    let mut server = ctx.socket(kind::ROUTER).unwrap();
+    let mut server = ctx.socket(ZMQ_ROUTER).unwrap();
     set_int(&mut server, PLAIN_SERVER, 1);
     server.set_option(ZAP_DOMAIN, Some(b"global")).unwrap();
     server.set_option(5, Some(b"IDENT")).unwrap();
@@ -101,7 +102,7 @@ fn plain_server(ctx: &Arc<Ctx>) -> (Socket, String) {
 }
 
 fn plain_client(ctx: &Arc<Ctx>, password: &[u8]) -> Socket {
-    let mut client = ctx.socket(kind::DEALER).unwrap();
+    let mut client = ctx.socket(ZMQ_DEALER).unwrap();
     client.set_option(PLAIN_USERNAME, Some(b"admin")).unwrap();
     client.set_option(PLAIN_PASSWORD, Some(password)).unwrap();
     set_int(&mut client, LINGER, 0);
@@ -153,16 +154,16 @@ fn plain_refused_reports_auth_failure_on_both_sides() {
 #[test]
 fn null_with_zap_domain_refused_500_malformed_reply_then_accepted() {
     let ctx = Ctx::new();
-    let mut handler = ctx.socket(kind::REP).unwrap();
+    let mut handler = ctx.socket(ZMQ_REP).unwrap();
     handler.bind("inproc://zeromq.zap.01").unwrap();
-    let mut server = ctx.socket(kind::DEALER).unwrap();
+    let mut server = ctx.socket(ZMQ_DEALER).unwrap();
     server.set_option(ZAP_DOMAIN, Some(b"test")).unwrap();
     server.bind("tcp://127.0.0.1:*").unwrap();
     let ep = last_endpoint(&mut server);
     let mut server_mon = monitor(&ctx, &mut server, "null-server-mon");
     // Each client's handshake gets the reply `reply`; returns the client.
     let mut attempt = |n: usize, reply: [&[u8]; 6]| {
-        let mut client = ctx.socket(kind::DEALER).unwrap();
+        let mut client = ctx.socket(ZMQ_DEALER).unwrap();
         set_int(&mut client, LINGER, 0);
         let client_mon = monitor(&ctx, &mut client, &format!("null-client-mon-{n}"));
         client.connect(&ep).unwrap();
@@ -171,7 +172,7 @@ fn null_with_zap_domain_refused_500_malformed_reply_then_accepted() {
         assert_eq!(req[2].data(), b"test");
         assert_eq!(req[5].data(), b"NULL");
         for (i, part) in reply.iter().enumerate() {
-            send(&mut handler, part, if i < 5 { SNDMORE } else { 0 });
+            send(&mut handler, part, if i < 5 { ZMQ_SNDMORE } else { 0 });
         }
         (client, client_mon)
     };

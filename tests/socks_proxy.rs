@@ -1,14 +1,15 @@
 //! tcp connects through a SOCKS5 proxy (ZMQ_SOCKS_PROXY, ZMQ_SOCKS_USERNAME/PASSWORD):
 //! a minimal proxy in a thread checks what the client asks for and relays the bytes.
 
+use zmq::constants::*;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
 use zmq::ctx::Ctx;
 use zmq::msg::Msg;
-use zmq::options::{LINGER, RCVTIMEO, SOCKS_PASSWORD, SOCKS_PROXY, SOCKS_USERNAME};
-use zmq::socket::{kind, Socket};
+
+use zmq::socket::Socket;
 
 /// What the proxy saw of the handshake.
 #[derive(Debug, PartialEq)]
@@ -78,8 +79,8 @@ fn set_int(s: &mut Socket, option: i32, v: i32) {
 }
 
 fn push_server(ctx: &std::sync::Arc<Ctx>) -> (Socket, u16) {
-    let mut push = ctx.socket(kind::PUSH).unwrap();
-    set_int(&mut push, LINGER, 0);
+    let mut push = ctx.socket(ZMQ_PUSH).unwrap();
+    set_int(&mut push, ZMQ_LINGER, 0);
     push.bind("tcp://127.0.0.1:*").unwrap();
     let mut buf = [0u8; 256];
     let n = push.get_option(32, &mut buf).unwrap();
@@ -89,13 +90,13 @@ fn push_server(ctx: &std::sync::Arc<Ctx>) -> (Socket, u16) {
 }
 
 fn pull_through(ctx: &std::sync::Arc<Ctx>, proxy: SocketAddr, target: &str, auth: Option<(&str, &str)>) -> Socket {
-    let mut pull = ctx.socket(kind::PULL).unwrap();
-    set_int(&mut pull, LINGER, 0);
-    set_int(&mut pull, RCVTIMEO, 5000);
-    pull.set_option(SOCKS_PROXY, Some(proxy.to_string().as_bytes())).unwrap();
+    let mut pull = ctx.socket(ZMQ_PULL).unwrap();
+    set_int(&mut pull, ZMQ_LINGER, 0);
+    set_int(&mut pull, ZMQ_RCVTIMEO, 5000);
+    pull.set_option(ZMQ_SOCKS_PROXY, Some(proxy.to_string().as_bytes())).unwrap();
     if let Some((user, pass)) = auth {
-        pull.set_option(SOCKS_USERNAME, Some(user.as_bytes())).unwrap();
-        pull.set_option(SOCKS_PASSWORD, Some(pass.as_bytes())).unwrap();
+        pull.set_option(ZMQ_SOCKS_USERNAME, Some(user.as_bytes())).unwrap();
+        pull.set_option(ZMQ_SOCKS_PASSWORD, Some(pass.as_bytes())).unwrap();
     }
     pull.connect(target).unwrap();
     pull

@@ -1,27 +1,28 @@
 //! ZMQ_STREAM against plain std TCP peers: connect/disconnect notifications, raw bytes
 //! both ways, closing a connection with an empty frame, routing ids, EHOSTUNREACH.
 
+use zmq::constants::*;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 use zmq::ctx::Ctx;
 use zmq::error::Error;
 use zmq::msg::Msg;
-use zmq::options::{CONNECT_ROUTING_ID, LINGER, RCVTIMEO, ROUTING_ID, STREAM_NOTIFY};
-use zmq::socket::{kind, Socket, SNDMORE};
+
+use zmq::socket::Socket;
 
 fn set_int(s: &mut Socket, option: i32, v: i32) {
     s.set_option(option, Some(&v.to_ne_bytes())).unwrap();
 }
 
 fn stream_socket(ctx: &std::sync::Arc<Ctx>) -> Socket {
-    stream_socket_of(ctx, kind::STREAM)
+    stream_socket_of(ctx, ZMQ_STREAM)
 }
 
 fn stream_socket_of(ctx: &std::sync::Arc<Ctx>, kind: i32) -> Socket {
     let mut s = ctx.socket(kind).unwrap();
-    set_int(&mut s, RCVTIMEO, 5000);
-    set_int(&mut s, LINGER, 0);
+    set_int(&mut s, ZMQ_RCVTIMEO, 5000);
+    set_int(&mut s, ZMQ_LINGER, 0);
     s
 }
 
@@ -41,7 +42,7 @@ fn recv_pair(s: &mut Socket) -> (Vec<u8>, Msg) {
 }
 
 fn send_pair(s: &mut Socket, id: &[u8], data: &[u8]) -> Result<(), Error> {
-    s.send(&mut Msg::from_slice(id), SNDMORE)?;
+    s.send(&mut Msg::from_slice(id), ZMQ_SNDMORE)?;
     s.send(&mut Msg::from_slice(data), 0)
 }
 
@@ -68,7 +69,7 @@ fn bound_with_peer(ctx: &std::sync::Arc<Ctx>, kind: i32) -> (Socket, TcpStream) 
 #[test]
 fn bound_stream_talks_raw_tcp_and_closes_with_an_empty_frame() {
     let ctx = Ctx::new();
-    let (mut stream, mut peer) = bound_with_peer(&ctx, kind::STREAM);
+    let (mut stream, mut peer) = bound_with_peer(&ctx, ZMQ_STREAM);
 
     // Connect notification: a generated 5-byte id starting with 0, empty data.
     let (id, data) = recv_pair(&mut stream);
@@ -97,7 +98,7 @@ fn bound_stream_talks_raw_tcp_and_closes_with_an_empty_frame() {
 #[test]
 fn peer_disconnect_is_notified_and_its_id_becomes_unreachable() {
     let ctx = Ctx::new();
-    let (mut stream, peer) = bound_with_peer(&ctx, kind::STREAM);
+    let (mut stream, peer) = bound_with_peer(&ctx, ZMQ_STREAM);
     let (id, data) = recv_pair(&mut stream);
     assert!(data.is_empty());
 
@@ -122,7 +123,7 @@ fn unknown_routing_id_is_unreachable() {
     let ctx = Ctx::new();
     let mut stream = stream_socket(&ctx);
     stream.bind("tcp://127.0.0.1:*").unwrap();
-    let r = stream.send(&mut Msg::from_slice(b"nobody"), SNDMORE);
+    let r = stream.send(&mut Msg::from_slice(b"nobody"), ZMQ_SNDMORE);
     assert_eq!(r, Err(Error::HOSTUNREACH));
 }
 
@@ -132,8 +133,8 @@ fn connected_stream_without_notifications_uses_its_connect_routing_id() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("tcp://{}", listener.local_addr().unwrap());
     let mut stream = stream_socket(&ctx);
-    set_int(&mut stream, STREAM_NOTIFY, 0);
-    stream.set_option(CONNECT_ROUTING_ID, Some(b"conn1")).unwrap();
+    set_int(&mut stream, ZMQ_STREAM_NOTIFY, 0);
+    stream.set_option(ZMQ_CONNECT_ROUTING_ID, Some(b"conn1")).unwrap();
     stream.connect(&endpoint).unwrap();
     // The pipe exists at connect: sending may start before the connection is up.
     send_pair(&mut stream, b"conn1", b"early").unwrap();
@@ -159,7 +160,7 @@ fn connected_stream_reads_its_generated_id_from_routing_id() {
     let (id, data) = recv_pair(&mut stream);
     assert!(data.is_empty(), "connect notification");
     let mut buf = [0u8; 256];
-    let n = stream.get_option(ROUTING_ID, &mut buf).unwrap();
+    let n = stream.get_option(ZMQ_ROUTING_ID, &mut buf).unwrap();
     assert_eq!(&buf[..n], &id[..]);
 
     send_pair(&mut stream, &id, b"GET /\n\n").unwrap();
@@ -169,7 +170,7 @@ fn connected_stream_reads_its_generated_id_from_routing_id() {
 #[test]
 fn large_arrivals_come_in_chunks_that_add_up() {
     let ctx = Ctx::new();
-    let (mut stream, mut peer) = bound_with_peer(&ctx, kind::STREAM);
+    let (mut stream, mut peer) = bound_with_peer(&ctx, ZMQ_STREAM);
     let (id, _) = recv_pair(&mut stream);
     let sent: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
     peer.write_all(&sent).unwrap();
@@ -186,8 +187,8 @@ fn large_arrivals_come_in_chunks_that_add_up() {
 #[test]
 fn router_raw_is_a_router_over_raw_tcp() {
     let ctx = Ctx::new();
-    let mut router = stream_socket_of(&ctx, kind::ROUTER);
-    set_int(&mut router, zmq::options::ROUTER_RAW, 1);
+    let mut router = stream_socket_of(&ctx, ZMQ_ROUTER);
+    set_int(&mut router, ZMQ_ROUTER_RAW, 1);
     router.bind("tcp://127.0.0.1:*").unwrap();
     let mut peer = tcp_peer(&last_endpoint(&mut router));
     let (id, data) = recv_pair(&mut router);

@@ -1,8 +1,9 @@
 //! The socket patterns over tcp and ipc through the I/O threads, via the core API.
 
+use zmq::constants::*;
 use zmq::ctx::Ctx;
 use zmq::msg::Msg;
-use zmq::socket::{kind, Socket, SNDMORE};
+use zmq::socket::Socket;
 
 fn send(s: &mut Socket, data: &[u8], flags: i32) {
     s.send(&mut Msg::from_slice(data), flags).unwrap();
@@ -25,17 +26,17 @@ fn with_timeout(s: &mut Socket) {
 #[test]
 fn push_pull_tcp_many_and_large() {
     let ctx = Ctx::new();
-    let mut pull = ctx.socket(kind::PULL).unwrap();
+    let mut pull = ctx.socket(ZMQ_PULL).unwrap();
     with_timeout(&mut pull);
     pull.bind("tcp://127.0.0.1:*").unwrap();
     let ep = last_endpoint(&mut pull);
     assert!(ep.starts_with("tcp://127.0.0.1:"), "{ep}");
-    let mut push = ctx.socket(kind::PUSH).unwrap();
+    let mut push = ctx.socket(ZMQ_PUSH).unwrap();
     push.connect(&ep).unwrap();
     for i in 0..20_000u32 {
         send(&mut push, &i.to_le_bytes(), 0);
     }
-    send(&mut push, &vec![9u8; 1 << 20], SNDMORE);
+    send(&mut push, &vec![9u8; 1 << 20], ZMQ_SNDMORE);
     send(&mut push, b"", 0);
     for i in 0..20_000u32 {
         assert_eq!(recv(&mut pull), i.to_le_bytes());
@@ -52,10 +53,10 @@ fn push_pull_tcp_many_and_large() {
 fn req_rep_and_router_over_ipc() {
     let ctx = Ctx::new();
     let path = format!("ipc:///tmp/zmq-oxide-test-{}", std::process::id());
-    let mut router = ctx.socket(kind::ROUTER).unwrap();
+    let mut router = ctx.socket(ZMQ_ROUTER).unwrap();
     with_timeout(&mut router);
     router.bind(&path).unwrap();
-    let mut req = ctx.socket(kind::REQ).unwrap();
+    let mut req = ctx.socket(ZMQ_REQ).unwrap();
     with_timeout(&mut req);
     req.set_option(5, Some(b"client")).unwrap();
     req.connect(&path).unwrap();
@@ -63,8 +64,8 @@ fn req_rep_and_router_over_ipc() {
     assert_eq!(recv(&mut router), b"client");
     assert_eq!(recv(&mut router), b"");
     assert_eq!(recv(&mut router), b"ping");
-    send(&mut router, b"client", SNDMORE);
-    send(&mut router, b"", SNDMORE);
+    send(&mut router, b"client", ZMQ_SNDMORE);
+    send(&mut router, b"", ZMQ_SNDMORE);
     send(&mut router, b"pong", 0);
     assert_eq!(recv(&mut req), b"pong");
     drop(req);
@@ -75,17 +76,17 @@ fn req_rep_and_router_over_ipc() {
 #[test]
 fn pub_sub_tcp_filtering() {
     let ctx = Ctx::new();
-    let mut publ = ctx.socket(kind::PUB).unwrap();
+    let mut publ = ctx.socket(ZMQ_PUB).unwrap();
     publ.bind("tcp://127.0.0.1:*").unwrap();
     let ep = last_endpoint(&mut publ);
-    let mut sub = ctx.socket(kind::SUB).unwrap();
+    let mut sub = ctx.socket(ZMQ_SUB).unwrap();
     with_timeout(&mut sub);
     sub.set_option(6, Some(b"A")).unwrap();
     sub.connect(&ep).unwrap();
     // Wait for the subscription to reach the publisher (slow joiner).
     loop {
         send(&mut publ, b"Ahello", 0);
-        if sub.recv(zmq::socket::DONTWAIT).is_ok() {
+        if sub.recv(ZMQ_DONTWAIT).is_ok() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -108,7 +109,7 @@ fn pub_sub_tcp_filtering() {
 #[test]
 fn linger_bounds_term_with_unsent_messages() {
     let ctx = Ctx::new();
-    let mut push = ctx.socket(kind::PUSH).unwrap();
+    let mut push = ctx.socket(ZMQ_PUSH).unwrap();
     push.set_option(17, Some(&300i32.to_ne_bytes())).unwrap();
     push.connect("tcp://127.0.0.1:1").unwrap(); // nothing listens there
     send(&mut push, b"ping", 0);
@@ -126,7 +127,7 @@ fn linger_bounds_term_with_unsent_messages() {
 fn messages_from_a_peer_that_hangs_up_at_once_are_delivered() {
     use std::io::{Read, Write};
     let ctx = Ctx::new();
-    let mut pull = ctx.socket(kind::PULL).unwrap();
+    let mut pull = ctx.socket(ZMQ_PULL).unwrap();
     with_timeout(&mut pull);
     pull.bind("tcp://127.0.0.1:*").unwrap();
     let addr = last_endpoint(&mut pull).trim_start_matches("tcp://").to_string();
@@ -164,11 +165,11 @@ fn messages_from_a_peer_that_hangs_up_at_once_are_delivered() {
 #[test]
 fn sndhwm_changes_between_sends_never_stall_a_push() {
     let ctx = Ctx::new();
-    let mut pull = ctx.socket(kind::PULL).unwrap();
+    let mut pull = ctx.socket(ZMQ_PULL).unwrap();
     with_timeout(&mut pull);
     pull.bind("tcp://127.0.0.1:*").unwrap();
     let ep = last_endpoint(&mut pull);
-    let mut push = ctx.socket(kind::PUSH).unwrap();
+    let mut push = ctx.socket(ZMQ_PUSH).unwrap();
     push.set_option(28, Some(&5000i32.to_ne_bytes())).unwrap(); // ZMQ_SNDTIMEO
     push.connect(&ep).unwrap();
     let hwms = [1000i32, 1, 50, 2, 7, 0, 3, 400, 1];

@@ -2,6 +2,7 @@
 //! (+ LAST_VALUE), XPUB_WELCOME_MSG, INVERT_MATCHING, ONLY_FIRST_SUBSCRIBE, and how
 //! subscriptions travel on the wire (ZMTP 3.1 SUBSCRIBE command vs 3.0 message).
 
+use zmq::constants::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -9,8 +10,7 @@ use std::time::Duration;
 use zmq::ctx::Ctx;
 use zmq::error::Error;
 use zmq::msg::Msg;
-use zmq::options::*;
-use zmq::socket::{kind, Socket, DONTWAIT, SNDMORE};
+use zmq::socket::Socket;
 
 fn send(s: &mut Socket, data: &[u8], flags: i32) {
     let mut m = Msg::from_slice(data);
@@ -22,7 +22,7 @@ fn recv(s: &mut Socket) -> Vec<u8> {
 }
 
 fn nothing(s: &mut Socket) {
-    assert_eq!(s.recv(DONTWAIT).unwrap_err(), Error::AGAIN);
+    assert_eq!(s.recv(ZMQ_DONTWAIT).unwrap_err(), Error::AGAIN);
 }
 
 fn set_int(s: &mut Socket, opt: i32, v: i32) {
@@ -30,12 +30,12 @@ fn set_int(s: &mut Socket, opt: i32, v: i32) {
 }
 
 fn timeouts(s: &mut Socket) {
-    set_int(s, RCVTIMEO, 5000);
-    set_int(s, SNDTIMEO, 5000);
+    set_int(s, ZMQ_RCVTIMEO, 5000);
+    set_int(s, ZMQ_SNDTIMEO, 5000);
 }
 
 fn xpub_with(ctx: &Arc<Ctx>, ep: &str) -> Socket {
-    let mut p = ctx.socket(kind::XPUB).unwrap();
+    let mut p = ctx.socket(ZMQ_XPUB).unwrap();
     timeouts(&mut p);
     p.bind(ep).unwrap();
     p
@@ -52,34 +52,34 @@ fn sub_to(ctx: &Arc<Ctx>, kind: i32, ep: &str) -> Socket {
 fn xpub_filters_duplicates_unless_verbose() {
     let ctx = Ctx::new();
     let mut xpub = xpub_with(&ctx, "inproc://verbose");
-    let mut s0 = sub_to(&ctx, kind::SUB, "inproc://verbose");
-    let mut s1 = sub_to(&ctx, kind::SUB, "inproc://verbose");
-    s0.set_option(SUBSCRIBE, Some(b"A")).unwrap();
+    let mut s0 = sub_to(&ctx, ZMQ_SUB, "inproc://verbose");
+    let mut s1 = sub_to(&ctx, ZMQ_SUB, "inproc://verbose");
+    s0.set_option(ZMQ_SUBSCRIBE, Some(b"A")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x01A");
     // Same topic again from the same peer, then from another: no news.
-    s0.set_option(SUBSCRIBE, Some(b"A")).unwrap();
-    s1.set_option(SUBSCRIBE, Some(b"A")).unwrap();
+    s0.set_option(ZMQ_SUBSCRIBE, Some(b"A")).unwrap();
+    s1.set_option(ZMQ_SUBSCRIBE, Some(b"A")).unwrap();
     nothing(&mut xpub);
-    set_int(&mut xpub, XPUB_VERBOSE, 1);
-    s1.set_option(SUBSCRIBE, Some(b"A")).unwrap();
+    set_int(&mut xpub, ZMQ_XPUB_VERBOSE, 1);
+    s1.set_option(ZMQ_SUBSCRIBE, Some(b"A")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x01A");
     // Per peer a subscription is a set: s1's one unsubscription ends it (its SUB counts
     // two references, so it takes two there), but s0 still has A: quiet without VERBOSER.
-    s1.set_option(UNSUBSCRIBE, Some(b"A")).unwrap();
-    s1.set_option(UNSUBSCRIBE, Some(b"A")).unwrap();
-    s1.set_option(UNSUBSCRIBE, Some(b"A")).unwrap();
+    s1.set_option(ZMQ_UNSUBSCRIBE, Some(b"A")).unwrap();
+    s1.set_option(ZMQ_UNSUBSCRIBE, Some(b"A")).unwrap();
+    s1.set_option(ZMQ_UNSUBSCRIBE, Some(b"A")).unwrap();
     nothing(&mut xpub);
     send(&mut xpub, b"A1", 0);
     assert_eq!(recv(&mut s0), b"A1");
     nothing(&mut s1);
     // VERBOSER: every unsubscription is passed up.
-    set_int(&mut xpub, XPUB_VERBOSER, 1);
-    s1.set_option(SUBSCRIBE, Some(b"A")).unwrap();
+    set_int(&mut xpub, ZMQ_XPUB_VERBOSER, 1);
+    s1.set_option(ZMQ_SUBSCRIBE, Some(b"A")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x01A");
-    s1.set_option(UNSUBSCRIBE, Some(b"A")).unwrap();
+    s1.set_option(ZMQ_UNSUBSCRIBE, Some(b"A")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x00A");
     // A peer going away unsubscribes, VERBOSER or not, when it was the last.
-    set_int(&mut xpub, XPUB_VERBOSE, 0);
+    set_int(&mut xpub, ZMQ_XPUB_VERBOSE, 0);
     drop(s0);
     assert_eq!(recv(&mut xpub), b"\x00A");
     nothing(&mut xpub);
@@ -89,11 +89,11 @@ fn xpub_filters_duplicates_unless_verbose() {
 fn xpub_verboser_tells_each_departing_peer() {
     let ctx = Ctx::new();
     let mut xpub = xpub_with(&ctx, "inproc://verboser-close");
-    set_int(&mut xpub, XPUB_VERBOSER, 1);
-    let mut s0 = sub_to(&ctx, kind::SUB, "inproc://verboser-close");
-    let mut s1 = sub_to(&ctx, kind::SUB, "inproc://verboser-close");
-    s0.set_option(SUBSCRIBE, Some(b"T")).unwrap();
-    s1.set_option(SUBSCRIBE, Some(b"T")).unwrap();
+    set_int(&mut xpub, ZMQ_XPUB_VERBOSER, 1);
+    let mut s0 = sub_to(&ctx, ZMQ_SUB, "inproc://verboser-close");
+    let mut s1 = sub_to(&ctx, ZMQ_SUB, "inproc://verboser-close");
+    s0.set_option(ZMQ_SUBSCRIBE, Some(b"T")).unwrap();
+    s1.set_option(ZMQ_SUBSCRIBE, Some(b"T")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x01T");
     assert_eq!(recv(&mut xpub), b"\x01T");
     drop(s0);
@@ -106,20 +106,20 @@ fn xpub_verboser_tells_each_departing_peer() {
 fn xpub_manual_applies_what_the_application_says() {
     let ctx = Ctx::new();
     let mut xpub = xpub_with(&ctx, "inproc://manual");
-    set_int(&mut xpub, XPUB_MANUAL, 1);
-    let mut xsub = sub_to(&ctx, kind::XSUB, "inproc://manual");
+    set_int(&mut xpub, ZMQ_XPUB_MANUAL, 1);
+    let mut xsub = sub_to(&ctx, ZMQ_XSUB, "inproc://manual");
     send(&mut xsub, b"\x01A", 0);
     send(&mut xsub, b"\x01B", 0);
     assert_eq!(recv(&mut xpub), b"\x01A");
-    xpub.set_option(SUBSCRIBE, Some(b"XA")).unwrap();
+    xpub.set_option(ZMQ_SUBSCRIBE, Some(b"XA")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x01B");
-    xpub.set_option(SUBSCRIBE, Some(b"XB")).unwrap();
+    xpub.set_option(ZMQ_SUBSCRIBE, Some(b"XB")).unwrap();
     // Duplicates are all passed up in manual mode.
     send(&mut xsub, b"\x01B", 0);
     assert_eq!(recv(&mut xpub), b"\x01B");
     send(&mut xsub, b"\x00A", 0);
     assert_eq!(recv(&mut xpub), b"\x00A");
-    xpub.set_option(UNSUBSCRIBE, Some(b"XA")).unwrap();
+    xpub.set_option(ZMQ_UNSUBSCRIBE, Some(b"XA")).unwrap();
     for m in [&b"A"[..], b"B", b"XA", b"XB"] {
         send(&mut xpub, m, 0);
     }
@@ -130,22 +130,22 @@ fn xpub_manual_applies_what_the_application_says() {
     assert_eq!(recv(&mut xpub), b"\x00B");
     nothing(&mut xpub);
     // No peer to apply it to now: ignored.
-    xpub.set_option(UNSUBSCRIBE, Some(b"XB")).unwrap();
+    xpub.set_option(ZMQ_UNSUBSCRIBE, Some(b"XB")).unwrap();
 }
 
 #[test]
 fn xpub_manual_targets_the_peer_of_the_last_subscription() {
     let ctx = Ctx::new();
     let mut xpub = xpub_with(&ctx, "inproc://manual2");
-    set_int(&mut xpub, XPUB_MANUAL, 1);
-    let mut a = sub_to(&ctx, kind::SUB, "inproc://manual2");
-    a.set_option(SUBSCRIBE, Some(b"a")).unwrap();
+    set_int(&mut xpub, ZMQ_XPUB_MANUAL, 1);
+    let mut a = sub_to(&ctx, ZMQ_SUB, "inproc://manual2");
+    a.set_option(ZMQ_SUBSCRIBE, Some(b"a")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x01a");
-    xpub.set_option(SUBSCRIBE, Some(b"")).unwrap(); // a gets everything
-    let mut b = sub_to(&ctx, kind::SUB, "inproc://manual2");
-    b.set_option(SUBSCRIBE, Some(b"b")).unwrap();
+    xpub.set_option(ZMQ_SUBSCRIBE, Some(b"")).unwrap(); // a gets everything
+    let mut b = sub_to(&ctx, ZMQ_SUB, "inproc://manual2");
+    b.set_option(ZMQ_SUBSCRIBE, Some(b"b")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x01b");
-    xpub.set_option(SUBSCRIBE, Some(b"b")).unwrap(); // b gets b*
+    xpub.set_option(ZMQ_SUBSCRIBE, Some(b"b")).unwrap(); // b gets b*
     send(&mut xpub, b"a1", 0);
     send(&mut xpub, b"b1", 0);
     // b1 reaches a's pipe too (subscribed to everything), where a's SUB drops it.
@@ -159,17 +159,17 @@ fn xpub_manual_targets_the_peer_of_the_last_subscription() {
 fn xpub_manual_last_value_sends_to_the_new_subscriber_only() {
     let ctx = Ctx::new();
     let mut xpub = xpub_with(&ctx, "inproc://lastvalue");
-    set_int(&mut xpub, XPUB_MANUAL_LAST_VALUE, 1);
-    let mut a = sub_to(&ctx, kind::SUB, "inproc://lastvalue");
-    a.set_option(SUBSCRIBE, Some(b"t")).unwrap();
+    set_int(&mut xpub, ZMQ_XPUB_MANUAL_LAST_VALUE, 1);
+    let mut a = sub_to(&ctx, ZMQ_SUB, "inproc://lastvalue");
+    a.set_option(ZMQ_SUBSCRIBE, Some(b"t")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x01t");
-    xpub.set_option(SUBSCRIBE, Some(b"t")).unwrap();
+    xpub.set_option(ZMQ_SUBSCRIBE, Some(b"t")).unwrap();
     send(&mut xpub, b"t-last", 0);
     assert_eq!(recv(&mut a), b"t-last");
-    let mut b = sub_to(&ctx, kind::SUB, "inproc://lastvalue");
-    b.set_option(SUBSCRIBE, Some(b"t")).unwrap();
+    let mut b = sub_to(&ctx, ZMQ_SUB, "inproc://lastvalue");
+    b.set_option(ZMQ_SUBSCRIBE, Some(b"t")).unwrap();
     assert_eq!(recv(&mut xpub), b"\x01t");
-    xpub.set_option(SUBSCRIBE, Some(b"t")).unwrap();
+    xpub.set_option(ZMQ_SUBSCRIBE, Some(b"t")).unwrap();
     // The first message after a subscription goes to its peer only, then to everyone.
     send(&mut xpub, b"t-snapshot", 0);
     send(&mut xpub, b"t-update", 0);
@@ -183,10 +183,10 @@ fn xpub_manual_last_value_sends_to_the_new_subscriber_only() {
 fn xpub_passes_user_messages_up_with_their_frames() {
     let ctx = Ctx::new();
     let mut xpub = xpub_with(&ctx, "inproc://user");
-    let mut xsub = sub_to(&ctx, kind::XSUB, "inproc://user");
+    let mut xsub = sub_to(&ctx, ZMQ_XSUB, "inproc://user");
     send(&mut xsub, b"\x02A", 0);
     assert_eq!(recv(&mut xpub), b"\x02A");
-    send(&mut xsub, b"hello", SNDMORE);
+    send(&mut xsub, b"hello", ZMQ_SNDMORE);
     send(&mut xsub, b"world", 0);
     assert_eq!(recv(&mut xpub), b"hello");
     assert!(xpub.rcvmore());
@@ -197,19 +197,19 @@ fn xpub_passes_user_messages_up_with_their_frames() {
 #[test]
 fn only_first_subscribe() {
     let ctx = Ctx::new();
-    let mut xpub = ctx.socket(kind::XPUB).unwrap();
+    let mut xpub = ctx.socket(ZMQ_XPUB).unwrap();
     timeouts(&mut xpub);
-    set_int(&mut xpub, ONLY_FIRST_SUBSCRIBE, 1);
+    set_int(&mut xpub, ZMQ_ONLY_FIRST_SUBSCRIBE, 1);
     xpub.bind("inproc://ofs").unwrap();
-    let mut xsub = sub_to(&ctx, kind::XSUB, "inproc://ofs");
-    set_int(&mut xsub, ONLY_FIRST_SUBSCRIBE, 1);
+    let mut xsub = sub_to(&ctx, ZMQ_XSUB, "inproc://ofs");
+    set_int(&mut xsub, ZMQ_ONLY_FIRST_SUBSCRIBE, 1);
     // A user message whose later frame starts with 1 stays a user message.
-    send(&mut xsub, b"ABC", SNDMORE);
+    send(&mut xsub, b"ABC", ZMQ_SNDMORE);
     send(&mut xsub, b"\x01BC", 0);
     assert_eq!(recv(&mut xpub), b"ABC");
     assert_eq!(recv(&mut xpub), b"\x01BC");
     // A message starting with a subscription is subscriptions throughout.
-    send(&mut xsub, b"\x01BC", SNDMORE);
+    send(&mut xsub, b"\x01BC", ZMQ_SNDMORE);
     send(&mut xsub, b"\x01CD", 0);
     assert_eq!(recv(&mut xpub), b"\x01BC");
     assert_eq!(recv(&mut xpub), b"\x01CD");
@@ -221,16 +221,16 @@ fn only_first_subscribe() {
 fn welcome_message_on_attach() {
     let ctx = Ctx::new();
     let mut xpub = xpub_with(&ctx, "inproc://welcome");
-    xpub.set_option(XPUB_WELCOME_MSG, Some(b"W")).unwrap();
-    let mut sub = ctx.socket(kind::SUB).unwrap();
+    xpub.set_option(ZMQ_XPUB_WELCOME_MSG, Some(b"W")).unwrap();
+    let mut sub = ctx.socket(ZMQ_SUB).unwrap();
     timeouts(&mut sub);
-    sub.set_option(SUBSCRIBE, Some(b"W")).unwrap();
+    sub.set_option(ZMQ_SUBSCRIBE, Some(b"W")).unwrap();
     sub.connect("inproc://welcome").unwrap();
     assert_eq!(recv(&mut xpub), b"\x01W");
     assert_eq!(recv(&mut sub), b"W");
     // Cleared: later peers get nothing.
-    xpub.set_option(XPUB_WELCOME_MSG, None).unwrap();
-    let mut xsub = sub_to(&ctx, kind::XSUB, "inproc://welcome");
+    xpub.set_option(ZMQ_XPUB_WELCOME_MSG, None).unwrap();
+    let mut xsub = sub_to(&ctx, ZMQ_XSUB, "inproc://welcome");
     send(&mut xsub, b"\x01", 0);
     assert_eq!(recv(&mut xpub), b"\x01");
     send(&mut xpub, b"after", 0);
@@ -242,14 +242,14 @@ fn welcome_message_on_attach() {
 #[test]
 fn invert_matching_on_both_sides() {
     let ctx = Ctx::new();
-    let mut publ = ctx.socket(kind::PUB).unwrap();
+    let mut publ = ctx.socket(ZMQ_PUB).unwrap();
     publ.bind("inproc://invert").unwrap();
-    let mut s1 = sub_to(&ctx, kind::SUB, "inproc://invert");
-    let mut s2 = sub_to(&ctx, kind::SUB, "inproc://invert");
-    s1.set_option(SUBSCRIBE, Some(b"prefix1")).unwrap();
-    s2.set_option(SUBSCRIBE, Some(b"p2")).unwrap();
+    let mut s1 = sub_to(&ctx, ZMQ_SUB, "inproc://invert");
+    let mut s2 = sub_to(&ctx, ZMQ_SUB, "inproc://invert");
+    s1.set_option(ZMQ_SUBSCRIBE, Some(b"prefix1")).unwrap();
+    s2.set_option(ZMQ_SUBSCRIBE, Some(b"p2")).unwrap();
     for s in [&mut publ, &mut s1, &mut s2] {
-        set_int(s, INVERT_MATCHING, 1);
+        set_int(s, ZMQ_INVERT_MATCHING, 1);
     }
     send(&mut publ, b"prefix1", 0);
     send(&mut publ, b"p2", 0);
@@ -298,19 +298,19 @@ fn mock_pub(ep: &str, minor: u8) -> TcpStream {
 fn sub_sends_subscribe_command_to_zmtp_3_1_and_message_to_3_0() {
     for (minor, expect) in [(1u8, &b"\x04\x0b\x09SUBSCRIBEA"[..]), (0, b"\x00\x02\x01A")] {
         let ctx = Ctx::new();
-        let mut sub = ctx.socket(kind::SUB).unwrap();
+        let mut sub = ctx.socket(ZMQ_SUB).unwrap();
         timeouts(&mut sub);
         sub.bind("tcp://127.0.0.1:*").unwrap();
         let mut ep = [0u8; 256];
-        let n = sub.get_option(LAST_ENDPOINT, &mut ep).unwrap();
+        let n = sub.get_option(ZMQ_LAST_ENDPOINT, &mut ep).unwrap();
         let ep = std::str::from_utf8(&ep[..n]).unwrap().trim_end_matches('\0').to_string();
-        sub.set_option(SUBSCRIBE, Some(b"A")).unwrap();
+        sub.set_option(ZMQ_SUBSCRIBE, Some(b"A")).unwrap();
         let mut s = mock_pub(&ep, minor);
         // Let the SUB take the new pipe (and replay its subscriptions to it): it does so
         // when the application calls it.
         s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
         for _ in 0..250 {
-            let _ = sub.recv(DONTWAIT);
+            let _ = sub.recv(ZMQ_DONTWAIT);
             if s.peek(&mut [0u8; 1]).is_ok() {
                 break;
             }

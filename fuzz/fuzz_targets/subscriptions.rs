@@ -6,15 +6,16 @@
 //! Input: byte 0 XPUB options, then steps (an op byte and a length-prefixed topic).
 #![no_main]
 
+use zmq::constants::*;
 use std::collections::HashMap;
 
 use fuzz_support::Input;
 use libfuzzer_sys::fuzz_target;
 use zmq::ctx::Ctx;
 use zmq::msg::Msg;
-use zmq::options::{LINGER, SUBSCRIBE, UNSUBSCRIBE, XPUB_MANUAL, XPUB_VERBOSE, XPUB_VERBOSER};
+
 use zmq::socket::subscriptions::Subscriptions;
-use zmq::socket::{kind, DONTWAIT};
+
 
 fn set_int(s: &mut zmq::socket::Socket, opt: i32, v: i32) {
     s.set_option(opt, Some(&v.to_ne_bytes())).unwrap();
@@ -25,15 +26,15 @@ fuzz_target!(|data: &[u8]| {
     let opts = input.u8();
 
     let ctx = Ctx::new();
-    let mut xpub = ctx.socket(kind::XPUB).unwrap();
-    let mut xsub = ctx.socket(kind::XSUB).unwrap();
-    let mut sub = ctx.socket(kind::SUB).unwrap();
+    let mut xpub = ctx.socket(ZMQ_XPUB).unwrap();
+    let mut xsub = ctx.socket(ZMQ_XSUB).unwrap();
+    let mut sub = ctx.socket(ZMQ_SUB).unwrap();
     for s in [&mut xpub, &mut xsub, &mut sub] {
-        set_int(s, LINGER, 0);
+        set_int(s, ZMQ_LINGER, 0);
     }
-    set_int(&mut xpub, XPUB_VERBOSE, (opts & 1) as i32);
-    set_int(&mut xpub, XPUB_VERBOSER, (opts >> 1 & 1) as i32);
-    set_int(&mut xpub, XPUB_MANUAL, (opts >> 2 & 1) as i32);
+    set_int(&mut xpub, ZMQ_XPUB_VERBOSE, (opts & 1) as i32);
+    set_int(&mut xpub, ZMQ_XPUB_VERBOSER, (opts >> 1 & 1) as i32);
+    set_int(&mut xpub, ZMQ_XPUB_MANUAL, (opts >> 2 & 1) as i32);
     xpub.bind("inproc://fuzz").unwrap();
     xsub.connect("inproc://fuzz").unwrap();
     sub.connect("inproc://fuzz").unwrap();
@@ -72,14 +73,14 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(table.contains(topic), model.contains_key(topic));
             }
             3 => {
-                let _ = xsub.send(&mut Msg::from_slice(topic), DONTWAIT);
+                let _ = xsub.send(&mut Msg::from_slice(topic), ZMQ_DONTWAIT);
             }
             4 => {
-                sub.set_option(SUBSCRIBE, Some(topic)).unwrap();
+                sub.set_option(ZMQ_SUBSCRIBE, Some(topic)).unwrap();
                 *sub_topics.entry(topic.to_vec()).or_default() += 1;
             }
             5 => {
-                sub.set_option(UNSUBSCRIBE, Some(topic)).unwrap();
+                sub.set_option(ZMQ_UNSUBSCRIBE, Some(topic)).unwrap();
                 if let Some(n) = sub_topics.get_mut(topic) {
                     *n -= 1;
                     if *n == 0 {
@@ -88,17 +89,17 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             6 => {
-                let _ = xpub.send(&mut Msg::from_slice(topic), DONTWAIT);
+                let _ = xpub.send(&mut Msg::from_slice(topic), ZMQ_DONTWAIT);
             }
             7 => {
                 // In manual mode the application subscribes pipes itself.
-                let _ = xpub.set_option(if op & 0x10 != 0 { SUBSCRIBE } else { UNSUBSCRIBE }, Some(topic));
+                let _ = xpub.set_option(if op & 0x10 != 0 { ZMQ_SUBSCRIBE } else { ZMQ_UNSUBSCRIBE }, Some(topic));
             }
             _ => {}
         }
-        while xpub.recv(DONTWAIT).is_ok() {}
-        while xsub.recv(DONTWAIT).is_ok() {}
-        while let Ok(m) = sub.recv(DONTWAIT) {
+        while xpub.recv(ZMQ_DONTWAIT).is_ok() {}
+        while xsub.recv(ZMQ_DONTWAIT).is_ok() {}
+        while let Ok(m) = sub.recv(ZMQ_DONTWAIT) {
             assert!(sub_topics.keys().any(|t| m.data().starts_with(t)), "SUB got a message it is not subscribed to");
         }
     }

@@ -4,6 +4,7 @@
 //! Input: byte 0 picks the mechanism; then frames, each a length byte and its bytes.
 #![no_main]
 
+use zmq::constants::*;
 use fuzz_support::{frame, greeting_v3, Driver, Input};
 use libfuzzer_sys::fuzz_target;
 use zmq::msg::Msg;
@@ -22,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(props[0].0, "User-Id");
 
     let cfg = Config {
-        socket_type: zmq::zmtp::socket_type::ROUTER,
+        socket_type: ZMQ_ROUTER,
         as_server: plain,
         mechanism: if plain {
             MechanismConfig::Plain { username: Vec::new(), password: Vec::new() }

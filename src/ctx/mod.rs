@@ -1,14 +1,18 @@
-//! Contexts: the sockets they own, their options, the inproc endpoint registry, and the
-//! I/O thread pool (started on first use by tcp/ipc).
+//! Contexts: the sockets they own (by their mailboxes), their options, the inproc
+//! endpoint registry, and a slot for the I/O thread pool (started on first use by tcp/ipc).
+//!
+//! This layer sits below sockets and I/O threads and knows neither: sockets register
+//! their mailboxes here (`Ctx::socket` is written in `socket/`), and the pool is held as
+//! a [`Background`] service that `io/` starts and finds again.
 
 pub mod mailbox;
+pub mod monitor;
 
-use crate::ctx_options::CtxOptions;
+use crate::options::context::CtxOptions;
 use crate::error::{Error, Result};
-use crate::io::IoPool;
-use crate::pipe::{combined_hwm, pair, PeerInfo, Pipe, PipeId};
-use crate::socket::Socket;
+use crate::pipe::{combined_hwm, pair, PeerInfo, Pipe};
 use mailbox::{Command, Mailbox};
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
@@ -51,40 +55,27 @@ pub struct Ctx {
     /// Signalled when a socket closes (zmq_ctx_term waits for all of them).
     closed: Condvar,
     inproc: Mutex<Inproc>,
-    io: OnceLock<IoPool>,
+    background: OnceLock<Box<dyn Background>>,
 }
 
-/// A bind/connect registration a socket holds, released on unbind/disconnect/close.
-pub enum Endpoint {
-    Inproc { ctx: Arc<Ctx>, name: String, socket_id: u64 },
-    Io(crate::io::EndpointHandle),
+/// A service that lives as long as its context once started: the I/O thread pool.
+/// The context only stops it when it terminates; `io/` starts it and downcasts it back.
+pub trait Background: Send + Sync + 'static {
+    /// Stop once lingering work is done (called by zmq_ctx_term).
+    fn stop(&self);
+    fn as_any(&self) -> &dyn Any;
 }
 
-impl Endpoint {
-    pub fn is_bind(&self) -> bool {
-        match self {
-            Endpoint::Inproc { .. } => true,
-            Endpoint::Io(h) => h.is_bind(),
-        }
-    }
+/// An inproc name a socket bound, given back on unbind or close.
+pub struct InprocBinding {
+    ctx: Arc<Ctx>,
+    name: String,
+    socket_id: u64,
+}
 
-    /// Undo now (unbind/disconnect). Returns the socket's pipes that belong to it.
-    pub fn close(self) -> Vec<PipeId> {
-        match self {
-            Endpoint::Inproc { ctx, name, socket_id } => {
-                ctx.inproc_unbind(&name, socket_id);
-                Vec::new()
-            }
-            Endpoint::Io(h) => h.close(),
-        }
-    }
-
-    /// The socket is closing: connections may linger up to `linger` ms to flush.
-    pub fn release(self, linger: i32) {
-        match self {
-            Endpoint::Inproc { ctx, name, socket_id } => ctx.inproc_unbind(&name, socket_id),
-            Endpoint::Io(h) => h.release(linger),
-        }
+impl InprocBinding {
+    pub fn release(self) {
+        self.ctx.inproc_unbind(&self.name, self.socket_id);
     }
 }
 
@@ -99,7 +90,7 @@ impl Ctx {
             }),
             closed: Condvar::new(),
             inproc: Mutex::new(Inproc::default()),
-            io: OnceLock::new(),
+            background: OnceLock::new(),
         })
     }
 
@@ -113,23 +104,21 @@ impl Ctx {
         self.state().options.clone()
     }
 
-    /// zmq_socket.
-    pub fn socket(self: &Arc<Self>, kind: i32) -> Result<Socket> {
-        let mailbox = Arc::new(Mailbox::new()?);
-        let id = {
-            let mut st = self.state();
-            if st.terminating {
-                return Err(Error::TERM);
-            }
-            if st.sockets.len() >= st.options.max_sockets as usize {
-                return Err(Error::MFILE);
-            }
-            let id = st.next_socket_id;
-            st.next_socket_id += 1;
-            st.sockets.insert(id, mailbox.clone());
-            id
-        };
-        Socket::new(self.clone(), id, kind, mailbox).inspect_err(|_| self.socket_closed(id))
+    /// A new socket's mailbox joins the context (zmq_socket; see `socket/`): it gets
+    /// the socket's id, and Stop when the context shuts down. ETERM once terminating,
+    /// EMFILE beyond ZMQ_MAX_SOCKETS.
+    pub(crate) fn register_socket(&self, mailbox: Arc<Mailbox>) -> Result<u64> {
+        let mut st = self.state();
+        if st.terminating {
+            return Err(Error::TERM);
+        }
+        if st.sockets.len() >= st.options.max_sockets as usize {
+            return Err(Error::MFILE);
+        }
+        let id = st.next_socket_id;
+        st.next_socket_id += 1;
+        st.sockets.insert(id, mailbox);
+        Ok(id)
     }
 
     pub(crate) fn socket_closed(&self, id: u64) {
@@ -158,8 +147,8 @@ impl Ctx {
             st = self.closed.wait(st).unwrap_or_else(|e| e.into_inner());
         }
         drop(st);
-        if let Some(io) = self.io.get() {
-            io.stop();
+        if let Some(b) = self.background.get() {
+            b.stop();
         }
     }
 
@@ -167,14 +156,16 @@ impl Ctx {
         self.state().terminating
     }
 
-    /// The I/O threads, started on first use.
-    pub fn io(&self) -> Result<&IoPool> {
-        if let Some(io) = self.io.get() {
-            return Ok(io);
+    /// The background service (the I/O threads), started on first use by `start`, which
+    /// gets ZMQ_IO_THREADS (at least 1).
+    pub fn background<B: Background>(&self, start: impl FnOnce(usize) -> Result<B>) -> Result<&dyn Background> {
+        if let Some(b) = self.background.get() {
+            return Ok(b.as_ref());
         }
         let n = self.state().options.io_threads.max(1) as usize;
-        let pool = IoPool::start(n)?;
-        Ok(self.io.get_or_init(|| pool))
+        let started = start(n)?;
+        // Two threads may race here: the loser's pool is dropped (and stops) unused.
+        Ok(self.background.get_or_init(|| Box::new(started)).as_ref())
     }
 
     pub fn set(&self, option: i32, value: i32) -> Result<()> {
@@ -190,7 +181,7 @@ impl Ctx {
     }
 
     /// Register an inproc name; connections made before it are handed over via commands.
-    pub(crate) fn inproc_bind(self: &Arc<Self>, name: &str, me: InprocPeer, mailbox: Arc<Mailbox>) -> Result<Endpoint> {
+    pub(crate) fn inproc_bind(self: &Arc<Self>, name: &str, me: InprocPeer, mailbox: Arc<Mailbox>) -> Result<InprocBinding> {
         let socket_id = {
             let st = self.state();
             st.sockets.iter().find(|(_, m)| Arc::ptr_eq(m, &mailbox)).map(|(&id, _)| id).unwrap_or(0)
@@ -205,7 +196,7 @@ impl Ctx {
             mailbox.send(Command::Attach(Box::new(p.pipe)));
         }
         reg.bound.insert(name.to_string(), Bound { socket_id, mailbox, peer: me });
-        Ok(Endpoint::Inproc { ctx: self.clone(), name: name.to_string(), socket_id })
+        Ok(InprocBinding { ctx: self.clone(), name: name.to_string(), socket_id })
     }
 
     fn inproc_unbind(&self, name: &str, socket_id: u64) {
@@ -240,20 +231,15 @@ impl Ctx {
 }
 
 impl Ctx {
-    /// A pipe from an I/O session to the ZAP handler (the socket bound to
-    /// inproc://zeromq.zap.01), which gets the other end like an inproc connection from a
-    /// DEALER with no routing id. None if no handler is bound. No HWM: a request must never
-    /// be refused (libzmq does the same).
-    pub(crate) fn zap_connect(&self) -> Option<Pipe> {
+    /// A pipe with no HWM to the socket bound at inproc://`name`, which gets the other end
+    /// as from a peer described by `peer` (a connection from inside the library, such as a
+    /// session's to the ZAP handler). None if nothing is bound there.
+    pub(crate) fn inproc_attach(&self, name: &str, peer: PeerInfo) -> Option<Pipe> {
         let reg = self.inproc();
-        let handler = reg.bound.get(crate::zmtp::zap::HANDLER_NAME)?;
+        let bound = reg.bound.get(name)?;
         let (mine, mut theirs) = pair(0, 0);
-        theirs.peer = PeerInfo {
-            socket_type: crate::socket::kind::DEALER,
-            endpoint: format!("inproc://{}", crate::zmtp::zap::HANDLER_NAME),
-            ..PeerInfo::default()
-        };
-        handler.mailbox.send(Command::Attach(Box::new(theirs)));
+        theirs.peer = peer;
+        bound.mailbox.send(Command::Attach(Box::new(theirs)));
         Some(mine)
     }
 }

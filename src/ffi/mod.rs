@@ -11,7 +11,6 @@
 // Each function's C contract is its zmq man page; repeating it as `# Safety` adds nothing.
 #![allow(clippy::missing_safety_doc)]
 
-pub mod constants;
 pub mod types;
 
 pub mod atomic;
@@ -24,7 +23,7 @@ pub mod util;
 #[cfg(feature = "draft")]
 pub mod draft;
 
-pub use constants::*;
+pub use crate::constants::*;
 pub use types::*;
 pub(crate) use msg::msg_mut;
 

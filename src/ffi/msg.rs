@@ -11,7 +11,7 @@
 //! Helpers for other entry points (zmq_msg_send / zmq_msg_recv): [`msg_mut`] (a `&mut Msg`
 //! that is written back when dropped), [`peek`], [`take`], [`put`], [`replace`].
 
-use super::constants::{ZMQ_MORE, ZMQ_SHARED, ZMQ_SRCFD};
+use crate::constants::{ZMQ_MORE, ZMQ_SHARED, ZMQ_SRCFD};
 use super::types::{zmq_msg_t, FreeFnPtr};
 use super::{guard, guard_or, guard_ptr, non_null};
 use crate::error::{Error, Result};

@@ -1,11 +1,10 @@
 //! zmq_socket, zmq_close, options, bind/connect, send/recv in all their forms.
 
 use super::ctx::ctx_ref;
-use super::{bytes, guard, guard_ptr, msg_mut, zmq_msg_t};
+use super::{bytes, guard, guard_ptr, msg_mut, zmq_msg_t, ZMQ_SNDMORE};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::socket::shared::SharedSocket;
-use crate::socket::SNDMORE;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
@@ -267,7 +266,7 @@ pub unsafe extern "C" fn zmq_sendiov(s: *mut c_void, iov: *mut libc::iovec, coun
         let mut last = 0;
         for (i, v) in iovs.iter().enumerate() {
             let mut msg = Msg::from_slice(bytes(v.iov_base, v.iov_len)?);
-            let f = if i + 1 < count { flags | SNDMORE } else { flags & !SNDMORE };
+            let f = if i + 1 < count { flags | ZMQ_SNDMORE } else { flags & !ZMQ_SNDMORE };
             sock.send(&mut msg, f)?;
             last = v.iov_len;
         }

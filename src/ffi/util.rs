@@ -1,7 +1,7 @@
 //! Library-level helpers: version, errors, capabilities, Z85, CURVE keys, stopwatch, sleep,
 //! threads.
 
-use super::constants::{ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH};
+use crate::constants::{ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH};
 use super::types::ThreadFnPtr;
 use super::{bytes, errno, guard, guard_or, guard_ptr, non_null, non_null_mut};
 use crate::error::Error;
@@ -202,7 +202,7 @@ mod tests {
         unsafe { zmq_version(&mut a, &mut b, &mut c) };
         assert_eq!((a, b, c), (4, 3, 4));
         unsafe { zmq_version(std::ptr::null_mut(), &mut b, std::ptr::null_mut()) };
-        let s = unsafe { CStr::from_ptr(zmq_strerror(crate::error::ETERM)) };
+        let s = unsafe { CStr::from_ptr(zmq_strerror(crate::constants::ETERM)) };
         assert_eq!(s.to_str().unwrap(), "Context was terminated");
         set_errno(libc::EAGAIN);
         assert_eq!(zmq_errno(), libc::EAGAIN);

@@ -3,15 +3,19 @@
 //! reach an I/O thread through its command queue (plus a mio Waker); pipes wake it the
 //! same way when messages arrive for a connection whose reader was asleep.
 
+mod bind_connect;
 mod raw;
 mod session;
 mod socks;
 mod stream;
 mod zap;
 
+pub use bind_connect::{bind, connect};
 pub use stream::{Listener, Stream};
 
-use crate::error::Result;
+use crate::constants::*;
+use crate::ctx::{Background, Ctx};
+use crate::error::{Error, Result};
 use crate::pipe::{Notify, PipeEvent, PipeId};
 use crossbeam_queue::SegQueue;
 use mio::{Events, Poll, Token, Waker};
@@ -137,6 +141,23 @@ impl Drop for IoPool {
     }
 }
 
+impl Background for IoPool {
+    fn stop(&self) {
+        IoPool::stop(self);
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// The context's I/O threads, started on first use.
+pub(crate) fn pool(ctx: &Ctx) -> Result<&IoPool> {
+    let b = ctx.background(IoPool::start)?;
+    // The context holds no other kind of background service.
+    b.as_any().downcast_ref::<IoPool>().ok_or(Error::FAULT)
+}
+
 pub(crate) fn new_handle() -> u64 {
     NEXT_HANDLE.fetch_add(1, Ordering::Relaxed)
 }
@@ -150,7 +171,7 @@ pub struct EndpointHandle {
     pub(crate) pipe: Option<PipeId>,
     /// For a listener: (fd, endpoint, monitor) to report ZMQ_EVENT_CLOSED from the
     /// socket's own thread, so it precedes MONITOR_STOPPED as in libzmq.
-    pub(crate) listener: Option<(i32, String, crate::socket::monitor::MonitorSlot)>,
+    pub(crate) listener: Option<(i32, String, crate::ctx::monitor::MonitorSlot)>,
 }
 
 impl EndpointHandle {
@@ -171,7 +192,7 @@ impl EndpointHandle {
 
     fn report_closed(&self) {
         if let Some((fd, endpoint, monitor)) = &self.listener {
-            monitor.emit(crate::socket::monitor::event::CLOSED, *fd as u32, endpoint);
+            monitor.emit(ZMQ_EVENT_CLOSED, *fd as u32, endpoint);
         }
     }
 }

@@ -3,6 +3,7 @@
 //! engine's bytes between itself and the stream. Backpressure: when the socket's pipe is
 //! full the session stops reading the stream until the socket frees space.
 
+use crate::constants::*;
 use super::raw::{self, RawEngine};
 use super::socks::SocksClient;
 use super::stream::Stream;
@@ -12,8 +13,8 @@ use crate::ctx::mailbox::{Command, Mailbox};
 use crate::msg::{Metadata, Msg};
 use crate::options::Options;
 use crate::pipe::{pair, PeerInfo, Pipe, PipeEvent};
-use crate::socket::kind;
-use crate::socket::monitor::{event, MonitorSlot};
+
+use crate::ctx::monitor::MonitorSlot;
 use crate::zmtp::{self, Engine, Event};
 use mio::Token;
 use socket2::SockAddr;
@@ -160,7 +161,7 @@ impl Session {
 
     pub fn accepted(token: Token, handle: u64, mut stream: Stream, setup: SessionSetup, io: &IoCtx) -> Option<Session> {
         stream.register(io.registry, token).ok()?;
-        setup.monitor.emit(event::ACCEPTED, stream.raw_fd() as u32, &setup.endpoint);
+        setup.monitor.emit(ZMQ_EVENT_ACCEPTED, stream.raw_fd() as u32, &setup.endpoint);
         let mut s = Session::new(token, handle, setup);
         s.stream = Some(stream);
         s.start_engine();
@@ -217,7 +218,7 @@ impl Session {
                 if stream.register(io.registry, self.token).is_err() {
                     return self.schedule_reconnect();
                 }
-                self.setup.monitor.emit(event::CONNECT_DELAYED, libc::EINPROGRESS as u32, &self.setup.endpoint);
+                self.setup.monitor.emit(ZMQ_EVENT_CONNECT_DELAYED, libc::EINPROGRESS as u32, &self.setup.endpoint);
                 self.stream = Some(stream);
                 self.connecting = true;
                 true
@@ -236,7 +237,7 @@ impl Session {
             return false;
         }
         self.reconnect_at = Some(Instant::now() + self.reconnect_ivl);
-        self.setup.monitor.emit(event::CONNECT_RETRIED, self.reconnect_ivl.as_millis() as u32, &self.setup.endpoint);
+        self.setup.monitor.emit(ZMQ_EVENT_CONNECT_RETRIED, self.reconnect_ivl.as_millis() as u32, &self.setup.endpoint);
         // Exponential back-off up to RECONNECT_IVL_MAX, when set.
         if o.reconnect_ivl_max > o.reconnect_ivl {
             let max = Duration::from_millis(o.reconnect_ivl_max as u64);
@@ -256,7 +257,7 @@ impl Session {
         // A connection error during the handshake, as libzmq reports it.
         if let (Some(errno), Some(e)) = (self.stream_errno.take(), self.engine.as_ref()) {
             if !e.handshake_done() && e.failure().is_none() && !self.connecting {
-                self.setup.monitor.emit(event::HANDSHAKE_FAILED_NO_DETAIL, errno as u32, &self.setup.endpoint);
+                self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno as u32, &self.setup.endpoint);
             }
         }
         self.zap.reset();
@@ -264,7 +265,7 @@ impl Session {
         if let Some(mut s) = self.stream.take() {
             let _ = s.deregister(io.registry);
             if !self.connecting {
-                self.setup.monitor.emit(event::DISCONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
+                self.setup.monitor.emit(ZMQ_EVENT_DISCONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
             }
         }
         self.engine = None;
@@ -310,7 +311,7 @@ impl Session {
             }
             self.connecting = false;
             if let Some(s) = self.stream.as_ref() {
-                self.setup.monitor.emit(event::CONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
+                self.setup.monitor.emit(ZMQ_EVENT_CONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
             }
             self.reconnect_ivl = Duration::from_millis(self.setup.options.reconnect_ivl.max(0) as u64);
             self.start_engine();
@@ -472,7 +473,7 @@ impl Session {
             match ev {
                 Event::HandshakeDone(hs) => {
                     self.handshake_deadline = None;
-                    self.setup.monitor.emit(event::HANDSHAKE_SUCCEEDED, 0, &self.setup.endpoint);
+                    self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0, &self.setup.endpoint);
                     self.meta = Some(hs.metadata);
                     match self.pipe.as_ref() {
                         None => {
@@ -543,9 +544,9 @@ impl Session {
     /// what the engine queued (an ERROR command telling the peer why) one chance to go out.
     fn fail_handshake(&mut self, ev: Option<zmtp::MonitorEvent>) {
         let (ev, value) = match ev {
-            Some(zmtp::MonitorEvent::HandshakeFailedProtocol(code)) => (event::HANDSHAKE_FAILED_PROTOCOL, code as u32),
-            Some(zmtp::MonitorEvent::HandshakeFailedAuth(code)) => (event::HANDSHAKE_FAILED_AUTH, code as u32),
-            Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(errno)) => (event::HANDSHAKE_FAILED_NO_DETAIL, errno as u32),
+            Some(zmtp::MonitorEvent::HandshakeFailedProtocol(code)) => (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, code as u32),
+            Some(zmtp::MonitorEvent::HandshakeFailedAuth(code)) => (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, code as u32),
+            Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(errno)) => (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno as u32),
             None => (0, 0),
         };
         if ev != 0 {
@@ -571,12 +572,12 @@ impl Session {
         let o = &self.setup.options;
         // Limits as seen from the socket: SNDHWM outgoing, RCVHWM incoming.
         let (mut sock_end, sess_end) = pair(o.sndhwm.max(0) as u64, o.rcvhwm.max(0) as u64);
-        if crate::socket::conflates(o) {
+        if o.conflates() {
             sock_end.set_conflate();
         }
         // ZMQ_PROBE_ROUTER: the socket attaches this pipe only when its thread next
         // processes commands, so send the probe (an empty message) from here, first.
-        let probed = o.probe_router && matches!(o.socket_type, kind::ROUTER | kind::REP | kind::DEALER | kind::REQ);
+        let probed = o.probe_router && matches!(o.socket_type, ZMQ_ROUTER | ZMQ_REP | ZMQ_DEALER | ZMQ_REQ);
         if probed {
             if let Some(e) = self.engine.as_mut() {
                 let _ = e.send(&Msg::new());
@@ -694,10 +695,10 @@ impl Session {
 /// ZMQ_MECHANISM and its keys, as the engine takes them. GSSAPI is not built: such a
 /// socket announces NULL.
 fn mechanism_config(o: &Options) -> zmtp::MechanismConfig {
-    use crate::options::{MECHANISM_CURVE, MECHANISM_PLAIN};
+
     match o.mechanism {
-        MECHANISM_PLAIN => zmtp::MechanismConfig::Plain { username: o.plain_username.clone(), password: o.plain_password.clone() },
-        MECHANISM_CURVE => zmtp::MechanismConfig::Curve {
+        ZMQ_PLAIN => zmtp::MechanismConfig::Plain { username: o.plain_username.clone(), password: o.plain_password.clone() },
+        ZMQ_CURVE => zmtp::MechanismConfig::Curve {
             public_key: o.curve_public_key,
             secret_key: o.curve_secret_key,
             server_key: o.curve_server_key,
@@ -769,14 +770,14 @@ impl Session {
 
 /// Sockets whose pipes carry the peer's routing id.
 fn needs_identity(socket_type: i32) -> bool {
-    matches!(socket_type, kind::ROUTER | kind::REP | kind::STREAM)
+    matches!(socket_type, ZMQ_ROUTER | ZMQ_REP | ZMQ_STREAM)
 }
 
 /// Whether connect() makes the socket's pipe right away (messages queue before the
 /// connection exists). Sockets that route by identity need the peer's routing id first,
 /// unless ZMQ_CONNECT_ROUTING_ID names the peer in advance.
 pub(crate) fn pipe_at_connect(options: &Options) -> bool {
-    let named = !options.connect_routing_id.is_empty() && matches!(options.socket_type, kind::ROUTER | kind::REP);
+    let named = !options.connect_routing_id.is_empty() && matches!(options.socket_type, ZMQ_ROUTER | ZMQ_REP);
     // Raw sockets name their peers themselves.
     !options.immediate && (!needs_identity(options.socket_type) || named || options.raw_socket)
 }

@@ -183,9 +183,10 @@ fn split_host_port(address: &str) -> (String, u16) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::constants::ZMQ_PULL;
 
     fn client(user: &str, pass: &str) -> SocksClient {
-        let mut o = Options::with_ctx(crate::socket::kind::PULL, &Default::default());
+        let mut o = Options::with_ctx(ZMQ_PULL, &Default::default());
         o.socks_proxy = b"127.0.0.1:1080".to_vec();
         o.socks_username = user.as_bytes().to_vec();
         o.socks_password = pass.as_bytes().to_vec();
@@ -238,7 +239,7 @@ mod tests {
     fn ip_targets_are_sent_as_addresses() {
         assert_eq!(split_host_port("[::1]:80"), ("::1".to_string(), 80));
         assert_eq!(split_host_port("::1:80"), ("::1".to_string(), 80));
-        let mut o = Options::with_ctx(crate::socket::kind::PULL, &Default::default());
+        let mut o = Options::with_ctx(ZMQ_PULL, &Default::default());
         o.socks_proxy = b"127.0.0.1:1080".to_vec();
         let mut c = SocksClient::for_target("::1:80", &o).unwrap();
         feed(&mut c, &[5, 0]).unwrap();

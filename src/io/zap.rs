@@ -1,13 +1,15 @@
 //! A session's link to the ZAP handler (RFC 27). When its engine raises
 //! Event::ZapRequest, the session asks the context for a pipe to the socket bound at
-//! inproc://zeromq.zap.01 (`Ctx::zap_connect`: the handler's socket attaches the other
+//! inproc://zeromq.zap.01 (`connect_handler`: the handler's socket attaches the other
 //! end like an inproc connection), writes the request there and waits for the reply; the
 //! pipe wakes the session's I/O thread when it arrives. libzmq's rules decide what
 //! happens without a handler.
 
 use super::session::SessionSetup;
+use crate::constants::ZMQ_DEALER;
+use crate::ctx::Ctx;
 use crate::msg::Msg;
-use crate::pipe::{Notify, Pipe, PipeId};
+use crate::pipe::{Notify, PeerInfo, Pipe, PipeId};
 use crate::zmtp::failure::MonitorEvent;
 use crate::zmtp::mechanism::{ZapReply, ZapRequest};
 use crate::zmtp::zap;
@@ -44,7 +46,7 @@ impl ZapClient {
             return ZapOutcome::Bypass;
         }
         if self.pipe.is_none() {
-            self.pipe = setup.ctx.upgrade().and_then(|ctx| ctx.zap_connect());
+            self.pipe = setup.ctx.upgrade().and_then(|ctx| connect_handler(&ctx));
             if let Some(p) = &self.pipe {
                 p.set_owner(notify);
             }
@@ -101,3 +103,16 @@ impl ZapClient {
         self.reply.clear();
     }
 }
+
+/// A pipe to the ZAP handler (the socket bound to inproc://zeromq.zap.01), which gets the
+/// other end like an inproc connection from a DEALER with no routing id. None if no
+/// handler is bound. No HWM: a request must never be refused (libzmq does the same).
+fn connect_handler(ctx: &Ctx) -> Option<Pipe> {
+    let peer = PeerInfo {
+        socket_type: ZMQ_DEALER,
+        endpoint: format!("inproc://{}", zap::HANDLER_NAME),
+        ..PeerInfo::default()
+    };
+    ctx.inproc_attach(zap::HANDLER_NAME, peer)
+}
+

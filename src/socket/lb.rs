@@ -1,6 +1,7 @@
 //! Load balancing: send each whole message to the next pipe that has room.
 
-use super::{next_index, Core};
+use super::rotation::Rotation;
+use super::Core;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::pipe::PipeId;
@@ -8,9 +9,8 @@ use crate::pipe::PipeId;
 #[derive(Default)]
 pub struct LoadBalancer {
     /// Pipes that may take a message; a full pipe leaves until it is activated.
-    active: Vec<PipeId>,
-    current: usize,
-    /// In the middle of a multipart message to `active[current]`.
+    active: Rotation,
+    /// In the middle of a multipart message to the current pipe.
     more: bool,
     /// The pipe died mid-message: swallow the rest of it.
     dropping: bool,
@@ -18,32 +18,17 @@ pub struct LoadBalancer {
 
 impl LoadBalancer {
     pub fn attach(&mut self, id: PipeId) {
-        self.active.push(id);
+        self.active.add(id);
     }
 
     pub fn activated(&mut self, id: PipeId) {
-        if !self.active.contains(&id) {
-            self.active.push(id);
-        }
+        self.active.activate(id);
     }
 
     pub fn detach(&mut self, id: PipeId) {
-        if let Some(i) = self.active.iter().position(|&p| p == id) {
-            if i == self.current && self.more {
-                self.dropping = true;
-                self.more = false;
-            }
-            self.remove_at(i);
-        }
-    }
-
-    fn remove_at(&mut self, i: usize) {
-        self.active.remove(i);
-        if i < self.current {
-            self.current -= 1;
-        }
-        if self.current >= self.active.len() {
-            self.current = 0;
+        if self.active.remove(id) && self.more {
+            self.dropping = true;
+            self.more = false;
         }
     }
 
@@ -54,58 +39,35 @@ impl LoadBalancer {
             msg.take();
             return Ok(None);
         }
-        if !self.more {
-            loop {
-                if self.active.is_empty() {
-                    return Err(Error::AGAIN);
-                }
-                if self.current >= self.active.len() {
-                    self.current = 0;
-                }
-                if core.check_write(self.active[self.current]) {
-                    break;
-                }
-                self.remove_at(self.current);
-            }
-        }
-        let id = self.active[self.current];
+        let id = if self.more {
+            self.active.current().ok_or(Error::AGAIN)?
+        } else {
+            self.active.find_ready(|id| core.check_write(id)).ok_or(Error::AGAIN)?
+        };
         let more = msg.more();
         match core.write(id, msg.take()) {
             Ok(()) => {}
             Err(back) => {
                 // The peer went away. Before the first frame, retry elsewhere; mid-message,
                 // the part already written is lost with the pipe: drop the rest.
+                self.active.drop_current();
                 if self.more {
                     self.dropping = more;
                     self.more = false;
-                    self.remove_at(self.current);
                     return Ok(None);
                 }
                 *msg = back;
-                self.remove_at(self.current);
                 return self.send(core, msg);
             }
         }
         self.more = more;
         if !more {
-            self.current = next_index(self.current, self.active.len());
+            self.active.advance();
         }
         Ok(Some(id))
     }
 
     pub fn has_out(&mut self, core: &mut Core) -> bool {
-        if self.more {
-            return true;
-        }
-        while !self.active.is_empty() {
-            if self.current >= self.active.len() {
-                self.current = 0;
-            }
-            if core.check_write(self.active[self.current]) {
-                return true;
-            }
-            self.remove_at(self.current);
-        }
-        false
+        self.more || self.active.find_ready(|id| core.check_write(id)).is_some()
     }
 }

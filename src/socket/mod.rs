@@ -6,6 +6,7 @@
 //! sends Stop on termination.
 
 mod dealer;
+mod endpoints;
 mod fq;
 mod lb;
 pub mod monitor;
@@ -15,6 +16,7 @@ mod push;
 mod rep;
 pub mod shared;
 mod req;
+mod rotation;
 mod router;
 mod stream;
 mod prefix_trie;
@@ -22,58 +24,16 @@ pub mod subscriptions;
 mod xpub;
 mod xsub;
 
+use crate::constants::*;
 use crate::ctx::mailbox::{deadline_after, Command, Mailbox, Wake};
-use crate::ctx::{Ctx, Endpoint};
+use crate::ctx::monitor::MonitorSlot;
+use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::options::{write_int, Applied, Options, EVENTS, FD, RCVHWM, RCVMORE, SNDHWM};
+use crate::options::{write_int, Applied, Options};
 use crate::pipe::{combined_hwm, Pipe, PipeEvent, PipeId, PipeMap};
-use crate::transport::endpoint::{parse_for_socket, term_endpoint_key, Protocol};
+use endpoints::Attachment;
 use std::sync::Arc;
-
-/// Socket type numbers (as in zmq.h; 12 and up are draft types). The one definition the
-/// option table and the wire protocol use too.
-pub mod kind {
-    pub const PAIR: i32 = 0;
-    pub const PUB: i32 = 1;
-    pub const SUB: i32 = 2;
-    pub const REQ: i32 = 3;
-    pub const REP: i32 = 4;
-    pub const DEALER: i32 = 5;
-    pub const ROUTER: i32 = 6;
-    pub const PULL: i32 = 7;
-    pub const PUSH: i32 = 8;
-    pub const XPUB: i32 = 9;
-    pub const XSUB: i32 = 10;
-    pub const STREAM: i32 = 11;
-    pub const SERVER: i32 = 12;
-    pub const CLIENT: i32 = 13;
-    pub const RADIO: i32 = 14;
-    pub const DISH: i32 = 15;
-    pub const GATHER: i32 = 16;
-    pub const SCATTER: i32 = 17;
-    pub const DGRAM: i32 = 18;
-    pub const PEER: i32 = 19;
-    pub const CHANNEL: i32 = 20;
-}
-
-/// Send/recv flags (as in zmq.h).
-pub const DONTWAIT: i32 = 1;
-pub const SNDMORE: i32 = 2;
-
-/// Event bits for ZMQ_EVENTS and zmq_poll.
-pub const POLLIN: i32 = 1;
-pub const POLLOUT: i32 = 2;
-
-/// Round-robin step over `len` pipes (no division on the per-message path).
-#[inline]
-fn next_index(current: usize, len: usize) -> usize {
-    if current + 1 >= len {
-        0
-    } else {
-        current + 1
-    }
-}
 
 /// The parts of a socket its pattern works on.
 pub struct Core {
@@ -178,35 +138,22 @@ pub trait Pattern: Send {
     fn subscribe(&mut self, _core: &mut Core, _subscribe: bool, _topic: &[u8]) {}
 }
 
-/// ZMQ_CONFLATE applies to these socket types only (as in libzmq).
-pub(crate) fn conflates(o: &Options) -> bool {
-    o.conflate && matches!(o.socket_type, kind::DEALER | kind::PULL | kind::PUSH | kind::PUB | kind::SUB)
-}
-
 fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
     Ok(match kind {
-        kind::PAIR => Box::new(pair::Pair::default()),
-        kind::PUB => Box::new(xpub::XPub::new(false)),
-        kind::XPUB => Box::new(xpub::XPub::new(true)),
-        kind::SUB => Box::new(xsub::XSub::new(true)),
-        kind::XSUB => Box::new(xsub::XSub::new(false)),
-        kind::REQ => Box::new(req::Req::default()),
-        kind::REP => Box::new(rep::Rep::default()),
-        kind::DEALER => Box::new(dealer::Dealer::default()),
-        kind::ROUTER => Box::new(router::Router::default()),
-        kind::PULL => Box::new(pull::Pull::default()),
-        kind::PUSH => Box::new(push::Push::default()),
-        kind::STREAM => Box::new(stream::Stream::default()),
+        ZMQ_PAIR => Box::new(pair::Pair::default()),
+        ZMQ_PUB => Box::new(xpub::XPub::new(false)),
+        ZMQ_XPUB => Box::new(xpub::XPub::new(true)),
+        ZMQ_SUB => Box::new(xsub::XSub::new(true)),
+        ZMQ_XSUB => Box::new(xsub::XSub::new(false)),
+        ZMQ_REQ => Box::new(req::Req::default()),
+        ZMQ_REP => Box::new(rep::Rep::default()),
+        ZMQ_DEALER => Box::new(dealer::Dealer::default()),
+        ZMQ_ROUTER => Box::new(router::Router::default()),
+        ZMQ_PULL => Box::new(pull::Pull::default()),
+        ZMQ_PUSH => Box::new(push::Push::default()),
+        ZMQ_STREAM => Box::new(stream::Stream::default()),
         _ => return Err(Error::INVAL),
     })
-}
-
-/// What a socket made for one of its bind/connect calls, so unbind/disconnect can undo it.
-pub(crate) enum Attachment {
-    /// A pipe (inproc connect, or a tcp/ipc connection's pipe).
-    Pipe(PipeId),
-    /// An endpoint registered in the context or an I/O thread (listener, connecter).
-    Endpoint(Endpoint),
 }
 
 pub struct Socket {
@@ -223,13 +170,23 @@ pub struct Socket {
     /// when a call handled some: they may concern them).
     commands_handled: u64,
     attachments: Vec<(String, Attachment)>,
-    monitor: monitor::MonitorSlot,
+    monitor: MonitorSlot,
+}
+
+// Written here rather than in `ctx/`, which sits below sockets and does not know them.
+impl Ctx {
+    /// zmq_socket.
+    pub fn socket(self: &Arc<Self>, kind: i32) -> Result<Socket> {
+        let mailbox = Arc::new(Mailbox::new()?);
+        let id = self.register_socket(mailbox.clone())?;
+        Socket::new(self.clone(), id, kind, mailbox).inspect_err(|_| self.socket_closed(id))
+    }
 }
 
 impl Socket {
-    pub(crate) fn new(ctx: Arc<Ctx>, id: u64, kind: i32, mailbox: Arc<Mailbox>) -> Result<Socket> {
+    fn new(ctx: Arc<Ctx>, id: u64, kind: i32, mailbox: Arc<Mailbox>) -> Result<Socket> {
         let pattern = new_pattern(kind)?;
-        if !crate::options::socket_type::is_valid(kind) || kind > kind::STREAM {
+        if !crate::options::socket_type::is_valid(kind) || kind > ZMQ_STREAM {
             return Err(Error::INVAL);
         }
         let options = Options::with_ctx(kind, &ctx.options());
@@ -243,7 +200,7 @@ impl Socket {
             stopped: false,
             commands_handled: 0,
             attachments: Vec::new(),
-            monitor: monitor::MonitorSlot::default(),
+            monitor: MonitorSlot::default(),
         })
     }
 
@@ -318,7 +275,7 @@ impl Socket {
     pub(crate) fn attach_pipe(&mut self, pipe: Pipe) {
         let id = pipe.id();
         pipe.set_owner(self.mailbox.clone());
-        if conflates(&self.core.options) {
+        if self.core.options.conflates() {
             pipe.set_conflate();
         }
         self.core.pipes.insert(id, pipe);
@@ -354,7 +311,7 @@ impl Socket {
 
     /// One try at sending (EAGAIN: not now). On success the message is taken.
     pub(crate) fn try_send(&mut self, msg: &mut Msg, flags: i32) -> Result<()> {
-        msg.set_more(flags & SNDMORE != 0);
+        msg.set_more(flags & ZMQ_SNDMORE != 0);
         let r = self.attempt(|p, core| p.send(core, msg));
         if r.is_err() {
             msg.set_more(false);
@@ -386,10 +343,10 @@ impl Socket {
         self.process_commands()?;
         let mut ev = 0;
         if self.pattern.has_in(&mut self.core) {
-            ev |= POLLIN;
+            ev |= ZMQ_POLLIN as i32;
         }
         if self.pattern.has_out(&mut self.core) {
-            ev |= POLLOUT;
+            ev |= ZMQ_POLLOUT as i32;
         }
         self.reap();
         Ok(ev)
@@ -406,7 +363,7 @@ impl Socket {
         let topic = value.unwrap_or(&[]);
         match applied {
             Applied::Stored => {
-                if option == SNDHWM || option == RCVHWM {
+                if option == ZMQ_SNDHWM || option == ZMQ_RCVHWM {
                     self.update_pipe_hwms();
                 }
             }
@@ -434,9 +391,9 @@ impl Socket {
             return Err(Error::TERM);
         }
         match option {
-            RCVMORE => write_int(out, self.rcvmore as i32),
-            FD => write_int(out, self.mailbox.fd()),
-            EVENTS => {
+            ZMQ_RCVMORE => write_int(out, self.rcvmore as i32),
+            ZMQ_FD => write_int(out, self.mailbox.fd()),
+            ZMQ_EVENTS => {
                 let ev = self.events()?;
                 write_int(out, ev)
             }
@@ -444,118 +401,11 @@ impl Socket {
         }
     }
 
-    pub fn bind(&mut self, endpoint: &str) -> Result<()> {
-        self.process_commands()?;
-        let (proto, addr) = parse_for_socket(endpoint, self.kind())?;
-        match proto {
-            Protocol::Inproc => {
-                let reg = self.ctx.inproc_bind(addr, self.inproc_peer(), self.mailbox.clone())?;
-                self.core.options.last_endpoint = endpoint.to_string();
-                self.attachments.push((endpoint.to_string(), Attachment::Endpoint(reg)));
-                // Connections made before the bind are attached by commands now queued.
-                self.process_commands()
-            }
-            Protocol::Tcp | Protocol::Ipc => {
-                let r = crate::transport::bind(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone());
-                let (ep, resolved) = r.inspect_err(|e| self.monitor.emit(monitor::event::BIND_FAILED, e.errno() as u32, endpoint))?;
-                self.core.options.last_endpoint = resolved.clone();
-                self.attachments.push((resolved, Attachment::Endpoint(ep)));
-                Ok(())
-            }
-            _ => Err(Error::PROTONOSUPPORT),
-        }
-    }
-
-    pub fn connect(&mut self, endpoint: &str) -> Result<()> {
-        self.process_commands()?;
-        let (proto, addr) = parse_for_socket(endpoint, self.kind())?;
-        // libzmq ignores a repeated connect to the same endpoint for these types.
-        if matches!(self.kind(), kind::DEALER | kind::SUB | kind::PUB | kind::REQ)
-            && proto != Protocol::Inproc
-            && self.attachments.iter().any(|(e, a)| e == endpoint && !matches!(a, Attachment::Endpoint(ep) if ep.is_bind()))
-        {
-            return Ok(());
-        }
-        match proto {
-            Protocol::Inproc => {
-                let mut pipe = self.ctx.inproc_connect(addr, self.inproc_peer(), endpoint)?;
-                self.apply_connect_routing_id(&mut pipe);
-                let id = pipe.id();
-                self.attach_pipe(pipe);
-                self.core.options.last_endpoint = endpoint.to_string();
-                self.attachments.push((endpoint.to_string(), Attachment::Pipe(id)));
-                Ok(())
-            }
-            Protocol::Tcp | Protocol::Ipc => {
-                let (ep, pipe) = crate::transport::connect(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone())?;
-                if let Some(mut pipe) = pipe {
-                    self.apply_connect_routing_id(&mut pipe);
-                    self.attach_pipe(pipe);
-                }
-                self.core.options.last_endpoint = endpoint.to_string();
-                self.attachments.push((endpoint.to_string(), Attachment::Endpoint(ep)));
-                Ok(())
-            }
-            _ => Err(Error::PROTONOSUPPORT),
-        }
-    }
-
-    /// ZMQ_CONNECT_ROUTING_ID (ROUTER, REP, STREAM): the peer of the pipe made by this connect is
-    /// known by that name instead of the one it announces. It applies to one connect only.
-    fn apply_connect_routing_id(&mut self, pipe: &mut Pipe) {
-        if matches!(self.kind(), kind::ROUTER | kind::REP | kind::STREAM) && !self.core.options.connect_routing_id.is_empty() {
-            pipe.peer.routing_id = std::mem::take(&mut self.core.options.connect_routing_id);
-        }
-    }
-
-    /// zmq_unbind / zmq_disconnect: undo every attachment made for `endpoint`.
-    pub fn unattach(&mut self, endpoint: &str, bound: bool) -> Result<()> {
-        self.process_commands()?;
-        parse_for_socket(endpoint, self.kind())?;
-        // "tcp://localhost:5555" finds what was registered as "tcp://127.0.0.1:5555".
-        let key = term_endpoint_key(endpoint, self.core.options.ipv6, |k| self.attachments.iter().any(|(e, _)| e == k));
-        let endpoint = key.as_str();
-        let mut found = false;
-        let mut i = 0;
-        while i < self.attachments.len() {
-            let is_bind = matches!(&self.attachments[i].1, Attachment::Endpoint(e) if e.is_bind());
-            if self.attachments[i].0 == endpoint && is_bind == bound {
-                let (_, a) = self.attachments.remove(i);
-                found = true;
-                match a {
-                    Attachment::Pipe(id) => self.core.close_pipe(id),
-                    Attachment::Endpoint(ep) => {
-                        for id in ep.close() {
-                            self.core.close_pipe(id);
-                        }
-                    }
-                }
-            } else {
-                i += 1;
-            }
-        }
-        self.reap();
-        if found {
-            Ok(())
-        } else {
-            Err(Error::NOENT)
-        }
-    }
-
     /// zmq_socket_monitor.
     pub fn monitor(&mut self, addr: Option<&str>, events: i32) -> Result<()> {
         self.process_commands()?;
         let slot = self.monitor.clone();
-        slot.start(self, addr, events)
-    }
-
-    fn inproc_peer(&self) -> crate::ctx::InprocPeer {
-        crate::ctx::InprocPeer {
-            socket_type: self.core.options.socket_type,
-            routing_id: self.core.options.routing_id.clone(),
-            sndhwm: self.core.options.sndhwm,
-            rcvhwm: self.core.options.rcvhwm,
-        }
+        monitor::start(&slot, self, addr, events)
     }
 
     pub fn id(&self) -> u64 {
@@ -590,7 +440,7 @@ pub(crate) fn retry_blocking<T>(
     mut attempt: impl FnMut() -> Result<T>,
 ) -> Result<T> {
     let r = attempt();
-    if r.as_ref().err() != Some(&Error::AGAIN) || flags & DONTWAIT != 0 {
+    if r.as_ref().err() != Some(&Error::AGAIN) || flags & ZMQ_DONTWAIT != 0 {
         return r;
     }
     let timeout_ms = timeout_ms();

@@ -17,6 +17,7 @@
 //! DISH...), which are meant to be used from several threads at once.
 
 use super::{wait_and_retry, Socket};
+use crate::constants::*;
 use crate::ctx::mailbox::deadline_after;
 use crate::ctx::mailbox::{Mailbox, Wake};
 use crate::error::{Error, Result};
@@ -117,7 +118,7 @@ impl SharedSocket {
         timeout_of: impl FnOnce(&Socket) -> i32,
         mut attempt: impl FnMut(&mut Socket) -> Result<T>,
     ) -> Result<T> {
-        let dontwait = flags & super::DONTWAIT != 0;
+        let dontwait = flags & ZMQ_DONTWAIT != 0;
         // The mailbox and timeout are fetched only when the call must wait (the hot path
         // stays one lock and the attempt).
         let (r, wait) = self.with(|s| {

@@ -37,6 +37,8 @@ impl Pattern for Stream {
         self.routes.add(rid, id);
     }
 
+    // These three forward to the routes as router.rs's do: one line each, kept per
+    // pattern like every Pattern method (the send/recv around them differ).
     fn detach(&mut self, _core: &mut Core, id: PipeId) {
         self.routes.detach(id);
     }

@@ -1,6 +1,7 @@
 //! The sans-IO ZMTP engine: one connection's protocol state. See the module docs
 //! (`zmtp/mod.rs`) for how the I/O layer drives it.
 
+use crate::constants::*;
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use crate::msg::{Metadata, Msg};
 
 use super::codec::{self, Decoder};
 use super::commands::{self, Command};
-use super::failure::{protocol_error, Failure};
+use super::failure::Failure;
 use super::greeting::{GreetingExchange, OurGreeting, PeerGreeting, Protocol, MECHANISM_LEN};
 use super::heartbeat::{Due, Heartbeat};
 use super::mechanism::null::NullMechanism;
@@ -61,7 +62,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            socket_type: socket_type::PAIR,
+            socket_type: ZMQ_PAIR,
             routing_id: Vec::new(),
             as_server: false,
             mechanism: MechanismConfig::Null,
@@ -354,7 +355,7 @@ impl Engine {
             let name = self.cfg.mechanism.wire_name();
             ours[..name.len()].copy_from_slice(name);
             if peer.mechanism != ours {
-                return Err(Failure::handshake(protocol_error::ZMTP_MECHANISM_MISMATCH, "security mechanism mismatch"));
+                return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH, "security mechanism mismatch"));
             }
             let local = LocalInfo {
                 socket_type: self.cfg.socket_type,

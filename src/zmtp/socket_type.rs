@@ -1,7 +1,7 @@
 //! Socket types as they appear on the wire: the numbers in zmq.h (sent as one byte in the
 //! ZMTP 1.0/2.0 greeting) and the names in the ZMTP 3.x "Socket-Type" property.
 
-pub use crate::socket::kind::*;
+use crate::constants::*;
 
 /// Indexed by the zmq.h value.
 const NAMES: [&str; 21] = [
@@ -23,24 +23,24 @@ pub fn from_name(name: &[u8]) -> Option<i32> {
 /// table; STREAM never speaks ZMTP, so nothing is compatible with it).
 pub fn compatible(ours: i32, peer: i32) -> bool {
     let allowed: &[i32] = match ours {
-        PAIR => &[PAIR],
-        PUB | XPUB => &[SUB, XSUB],
-        SUB | XSUB => &[PUB, XPUB],
-        REQ => &[REP, ROUTER],
-        REP => &[REQ, DEALER],
-        DEALER => &[REP, DEALER, ROUTER],
-        ROUTER => &[REQ, DEALER, ROUTER],
-        PUSH => &[PULL],
-        PULL => &[PUSH],
-        SERVER => &[CLIENT],
-        CLIENT => &[SERVER],
-        RADIO => &[DISH],
-        DISH => &[RADIO],
-        GATHER => &[SCATTER],
-        SCATTER => &[GATHER],
-        DGRAM => &[DGRAM],
-        PEER => &[PEER],
-        CHANNEL => &[CHANNEL],
+        ZMQ_PAIR => &[ZMQ_PAIR],
+        ZMQ_PUB | ZMQ_XPUB => &[ZMQ_SUB, ZMQ_XSUB],
+        ZMQ_SUB | ZMQ_XSUB => &[ZMQ_PUB, ZMQ_XPUB],
+        ZMQ_REQ => &[ZMQ_REP, ZMQ_ROUTER],
+        ZMQ_REP => &[ZMQ_REQ, ZMQ_DEALER],
+        ZMQ_DEALER => &[ZMQ_REP, ZMQ_DEALER, ZMQ_ROUTER],
+        ZMQ_ROUTER => &[ZMQ_REQ, ZMQ_DEALER, ZMQ_ROUTER],
+        ZMQ_PUSH => &[ZMQ_PULL],
+        ZMQ_PULL => &[ZMQ_PUSH],
+        ZMQ_SERVER => &[ZMQ_CLIENT],
+        ZMQ_CLIENT => &[ZMQ_SERVER],
+        ZMQ_RADIO => &[ZMQ_DISH],
+        ZMQ_DISH => &[ZMQ_RADIO],
+        ZMQ_GATHER => &[ZMQ_SCATTER],
+        ZMQ_SCATTER => &[ZMQ_GATHER],
+        ZMQ_DGRAM => &[ZMQ_DGRAM],
+        ZMQ_PEER => &[ZMQ_PEER],
+        ZMQ_CHANNEL => &[ZMQ_CHANNEL],
         _ => &[],
     };
     allowed.contains(&peer)
@@ -49,13 +49,13 @@ pub fn compatible(ours: i32, peer: i32) -> bool {
 /// libzmq 4.3 puts an "Identity" property in READY only for these types (even when the
 /// routing id is empty); other types never announce one.
 pub fn announces_identity(socket_type: i32) -> bool {
-    matches!(socket_type, REQ | DEALER | ROUTER)
+    matches!(socket_type, ZMQ_REQ | ZMQ_DEALER | ZMQ_ROUTER)
 }
 
 /// PUB/XPUB peers of an unversioned (ZMTP 1.0) peer get a phantom subscribe-to-all,
 /// because such peers never send subscriptions upstream.
 pub fn wants_phantom_subscription(socket_type: i32) -> bool {
-    matches!(socket_type, PUB | XPUB)
+    matches!(socket_type, ZMQ_PUB | ZMQ_XPUB)
 }
 
 #[cfg(test)]
@@ -64,7 +64,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for t in PAIR..=CHANNEL {
+        for t in ZMQ_PAIR..=ZMQ_CHANNEL {
             assert_eq!(from_name(name(t).unwrap().as_bytes()), Some(t));
         }
         assert_eq!(name(21), None);
@@ -74,12 +74,12 @@ mod tests {
 
     #[test]
     fn table_is_symmetric() {
-        for a in PAIR..=CHANNEL {
-            for b in PAIR..=CHANNEL {
+        for a in ZMQ_PAIR..=ZMQ_CHANNEL {
+            for b in ZMQ_PAIR..=ZMQ_CHANNEL {
                 assert_eq!(compatible(a, b), compatible(b, a), "{a} vs {b}");
             }
         }
-        assert!(!compatible(STREAM, STREAM));
-        assert!(!compatible(REQ, REQ));
+        assert!(!compatible(ZMQ_STREAM, ZMQ_STREAM));
+        assert!(!compatible(ZMQ_REQ, ZMQ_REQ));
     }
 }

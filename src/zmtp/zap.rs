@@ -3,8 +3,8 @@
 //! ZMQ_PROTOCOL_ERROR_ZAP_* code). The I/O layer moves them over an inproc pipe to the
 //! socket bound at inproc://zeromq.zap.01.
 
+use crate::constants::*;
 use super::commands;
-use super::failure::protocol_error as pe;
 use super::mechanism::{ZapReply, ZapRequest};
 use crate::msg::Msg;
 
@@ -33,16 +33,16 @@ pub fn request_frames(req: &ZapRequest, domain: &[u8], address: &[u8], routing_i
 pub fn parse_reply(frames: &[Msg]) -> Result<ZapReply, i32> {
     // Exactly seven frames: fewer or more is malformed.
     if frames.len() != 7 {
-        return Err(pe::ZAP_MALFORMED_REPLY);
+        return Err(ZMQ_PROTOCOL_ERROR_ZAP_MALFORMED_REPLY);
     }
     if !frames[0].data().is_empty() {
-        return Err(pe::ZAP_UNSPECIFIED);
+        return Err(ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED);
     }
     if frames[1].data() != VERSION {
-        return Err(pe::ZAP_BAD_VERSION);
+        return Err(ZMQ_PROTOCOL_ERROR_ZAP_BAD_VERSION);
     }
     if frames[2].data() != REQUEST_ID {
-        return Err(pe::ZAP_BAD_REQUEST_ID);
+        return Err(ZMQ_PROTOCOL_ERROR_ZAP_BAD_REQUEST_ID);
     }
     let reply = ZapReply {
         status_code: frames[3].data().to_vec(),
@@ -51,10 +51,10 @@ pub fn parse_reply(frames: &[Msg]) -> Result<ZapReply, i32> {
         metadata: frames[6].data().to_vec(),
     };
     if reply.status() == 0 {
-        return Err(pe::ZAP_INVALID_STATUS_CODE);
+        return Err(ZMQ_PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE);
     }
     if commands::parse_properties(&reply.metadata).is_none() {
-        return Err(pe::ZAP_INVALID_METADATA);
+        return Err(ZMQ_PROTOCOL_ERROR_ZAP_INVALID_METADATA);
     }
     Ok(reply)
 }
@@ -99,13 +99,13 @@ mod tests {
             vec![("User-Id".to_string(), b"anonymous".to_vec()), ("Hello".to_string(), b"World".to_vec())]
         );
         let bad = |parts: &[&[u8]]| parse_reply(&frames(parts)).unwrap_err();
-        assert_eq!(bad(&[b"", b"1.0", b"1", b"200", b"OK", b"u"]), pe::ZAP_MALFORMED_REPLY);
-        assert_eq!(bad(&[b"", b"1.0", b"1", b"200", b"OK", b"u", b"", b""]), pe::ZAP_MALFORMED_REPLY);
-        assert_eq!(bad(&[b"x", b"1.0", b"1", b"200", b"OK", b"u", b""]), pe::ZAP_UNSPECIFIED);
-        assert_eq!(bad(&[b"", b"invalid_version", b"1", b"200", b"OK", b"u", b""]), pe::ZAP_BAD_VERSION);
-        assert_eq!(bad(&[b"", b"1.0", b"invalid_request_id", b"200", b"OK", b"u", b""]), pe::ZAP_BAD_REQUEST_ID);
-        assert_eq!(bad(&[b"", b"1.0", b"1", b"invalid_status", b"OK", b"u", b""]), pe::ZAP_INVALID_STATUS_CODE);
-        assert_eq!(bad(&[b"", b"1.0", b"1", b"201", b"OK", b"u", b""]), pe::ZAP_INVALID_STATUS_CODE);
-        assert_eq!(bad(&[b"", b"1.0", b"1", b"200", b"OK", b"u", b"\x05Hel"]), pe::ZAP_INVALID_METADATA);
+        assert_eq!(bad(&[b"", b"1.0", b"1", b"200", b"OK", b"u"]), ZMQ_PROTOCOL_ERROR_ZAP_MALFORMED_REPLY);
+        assert_eq!(bad(&[b"", b"1.0", b"1", b"200", b"OK", b"u", b"", b""]), ZMQ_PROTOCOL_ERROR_ZAP_MALFORMED_REPLY);
+        assert_eq!(bad(&[b"x", b"1.0", b"1", b"200", b"OK", b"u", b""]), ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED);
+        assert_eq!(bad(&[b"", b"invalid_version", b"1", b"200", b"OK", b"u", b""]), ZMQ_PROTOCOL_ERROR_ZAP_BAD_VERSION);
+        assert_eq!(bad(&[b"", b"1.0", b"invalid_request_id", b"200", b"OK", b"u", b""]), ZMQ_PROTOCOL_ERROR_ZAP_BAD_REQUEST_ID);
+        assert_eq!(bad(&[b"", b"1.0", b"1", b"invalid_status", b"OK", b"u", b""]), ZMQ_PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE);
+        assert_eq!(bad(&[b"", b"1.0", b"1", b"201", b"OK", b"u", b""]), ZMQ_PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE);
+        assert_eq!(bad(&[b"", b"1.0", b"1", b"200", b"OK", b"u", b"\x05Hel"]), ZMQ_PROTOCOL_ERROR_ZAP_INVALID_METADATA);
     }
 }

@@ -21,6 +21,7 @@
 //! (whose `new` is crypto_box_beforenm) and crypto_secretbox is `XSalsa20Poly1305`; both
 //! lay a box out as NaCl does once its zero padding is stripped: 16-byte MAC, ciphertext.
 
+use crate::constants::*;
 use crypto_box::aead::rand_core::RngCore;
 use crypto_box::aead::{AeadInPlace, KeyInit, Nonce, OsRng};
 use crypto_box::{PublicKey, SalsaBox, SecretKey};
@@ -28,7 +29,7 @@ use crypto_secretbox::XSalsa20Poly1305;
 use curve25519_dalek::montgomery::MontgomeryPoint;
 
 use super::super::commands::{self, Command};
-use super::super::failure::{protocol_error, Failure};
+use super::super::failure::Failure;
 use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
 use crate::msg::{flags, Msg};
 
@@ -114,17 +115,17 @@ fn open_into<A: AeadInPlace>(cipher: &A, nonce: &[u8; 24], mac: &[u8], buf: &mut
 }
 
 fn crypto_failure(detail: &'static str) -> Failure {
-    Failure::handshake(protocol_error::ZMTP_CRYPTOGRAPHIC, detail)
+    Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC, detail)
 }
 
 fn unexpected_command() -> Failure {
-    Failure::handshake(protocol_error::ZMTP_UNEXPECTED_COMMAND, "unexpected command")
+    Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND, "unexpected command")
 }
 
 /// libzmq's first check of HELLO, INITIATE and MESSAGE: a name and something after it.
 fn check_command_structure(body: &[u8]) -> Result<(), Failure> {
     if body.len() <= 1 || body.len() <= body[0] as usize {
-        return Err(Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_UNSPECIFIED, "malformed command"));
+        return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED, "malformed command"));
     }
     Ok(())
 }
@@ -170,13 +171,13 @@ impl Channel {
             return Err(unexpected_command());
         }
         if body.len() < MESSAGE_MIN_LEN {
-            return Err(Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_MESSAGE, "short MESSAGE"));
+            return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE, "short MESSAGE"));
         }
         let head = MESSAGE_NAME.len() + 8;
         let short = &body[MESSAGE_NAME.len()..head];
         let n = u64::from_be_bytes(short.try_into().expect("8 bytes"));
         if n <= self.peer_nonce {
-            return Err(Failure::handshake(protocol_error::ZMTP_INVALID_SEQUENCE, "MESSAGE nonce not increasing"));
+            return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE, "MESSAGE nonce not increasing"));
         }
         // libzmq moves the nonce on before it knows the box is genuine; so do we (a bad
         // box ends the connection anyway).
@@ -196,7 +197,7 @@ impl Channel {
 fn peer_error(body: &[u8]) -> Failure {
     match commands::parse(body) {
         Ok(Command::Error(reason)) => error_received(reason),
-        _ => Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR"),
+        _ => Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR"),
     }
 }
 
@@ -307,14 +308,14 @@ impl CurveClient {
 
     fn process_ready(&mut self, body: &[u8]) -> Result<(), Failure> {
         if body.len() < READY_MIN_LEN {
-            return Err(Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_READY, "short READY"));
+            return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_READY, "short READY"));
         }
         let key = salsa_box(&self.cn_server, &self.cn_secret);
         let short = &body[6..14];
         let plain = open(&key, &nonce(b"CurveZMQREADY---", short), &body[14..])
             .ok_or_else(|| crypto_failure("READY box does not open"))?;
         apply_peer_metadata(self.local.socket_type, &plain, &mut self.peer)
-            .map_err(|_| Failure::handshake(protocol_error::ZMTP_INVALID_METADATA, "invalid metadata in READY"))?;
+            .map_err(|_| Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_METADATA, "invalid metadata in READY"))?;
         self.channel = Some(Channel {
             key,
             send_prefix: b"CurveZMQMESSAGEC",
@@ -449,7 +450,7 @@ impl CurveServer {
             return Err(unexpected_command());
         }
         if body.len() != HELLO_LEN || body[6..8] != [1, 0] {
-            return Err(Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_HELLO, "malformed HELLO"));
+            return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO, "malformed HELLO"));
         }
         self.cn_client.copy_from_slice(&body[80..112]);
         let short = &body[112..120];
@@ -488,7 +489,7 @@ impl CurveServer {
             return Err(unexpected_command());
         }
         if body.len() < INITIATE_MIN_LEN {
-            return Err(Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_INITIATE, "short INITIATE"));
+            return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_INITIATE, "short INITIATE"));
         }
         // The cookie must be the one we made: Box[C' + s'](t).
         let cookie_cipher = XSalsa20Poly1305::new(&self.cookie_key.into());
@@ -508,7 +509,7 @@ impl CurveServer {
             .ok_or_else(|| crypto_failure("INITIATE vouch does not open"))?;
         // libzmq checks only C' in the vouch, not S.
         if vouch[..32] != self.cn_client {
-            return Err(Failure::handshake(protocol_error::ZMTP_KEY_EXCHANGE, "vouch is for another connection"));
+            return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE, "vouch is for another connection"));
         }
         apply_peer_metadata(self.local.socket_type, &plain[128..], &mut self.peer)?;
         self.client_key = client_key;
@@ -559,7 +560,7 @@ impl Mechanism for CurveServer {
         let result = match self.state {
             ServerState::ExpectHello => self.process_hello(body),
             ServerState::ExpectInitiate => self.process_initiate(body),
-            _ => Err(Failure::handshake(protocol_error::ZMTP_UNSPECIFIED, "command out of turn")),
+            _ => Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED, "command out of turn")),
         };
         if result.is_err() {
             self.state = ServerState::Failed;
@@ -638,7 +639,7 @@ impl Mechanism for CurveServer {
 #[cfg(test)]
 mod tests {
     use super::super::super::failure::MonitorEvent;
-    use super::super::super::socket_type::{DEALER, ROUTER};
+    use crate::constants::{ZMQ_DEALER, ZMQ_ROUTER};
     use super::*;
 
     fn local(socket_type: i32, as_server: bool) -> LocalInfo {
@@ -654,8 +655,8 @@ mod tests {
     fn pair_with_server_key(server_key_for_client: Option<[u8; 32]>) -> Pair {
         let (spub, ssec) = keypair();
         let (cpub, csec) = keypair();
-        let client = CurveClient::new(local(DEALER, false), cpub, csec, server_key_for_client.unwrap_or(spub));
-        Pair { client, server: CurveServer::new(local(ROUTER, true), ssec), client_public: cpub }
+        let client = CurveClient::new(local(ZMQ_DEALER, false), cpub, csec, server_key_for_client.unwrap_or(spub));
+        Pair { client, server: CurveServer::new(local(ZMQ_ROUTER, true), ssec), client_public: cpub }
     }
 
     /// Runs the handshake; answers ZAP with `zap_status`. Returns the first failure.
@@ -718,11 +719,11 @@ mod tests {
     fn handshake_and_messages() {
         let mut p = pair_with_server_key(None);
         handshake(&mut p, b"200").unwrap();
-        assert_eq!(p.server.peer().socket_type, Some(DEALER));
+        assert_eq!(p.server.peer().socket_type, Some(ZMQ_DEALER));
         assert_eq!(p.server.peer().routing_id, b"id");
         assert_eq!(p.server.peer().user_id.as_deref(), Some(&b"alice"[..]));
         assert!(p.server.peer().properties.iter().any(|(n, v)| n == "X-Hello" && v == b"World"));
-        assert_eq!(p.client.peer().socket_type, Some(ROUTER));
+        assert_eq!(p.client.peer().socket_type, Some(ZMQ_ROUTER));
 
         let mut m = Msg::from_slice(b"hello");
         m.set_more(true);
@@ -735,7 +736,7 @@ mod tests {
         assert_eq!((got.data(), got.more(), got.is_command()), (&b"hello"[..], true, false));
         // A replay (same nonce) is refused.
         let err = p.server.decode(wire).unwrap_err();
-        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_INVALID_SEQUENCE)));
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE)));
 
         // Commands travel inside boxes too, with the COMMAND flag.
         let mut ping = Msg::from_vec(commands::ping(10, b""));
@@ -755,7 +756,7 @@ mod tests {
         let mut bad = wire.data().to_vec();
         *bad.last_mut().unwrap() ^= 1;
         let err = p.server.decode(Msg::from_vec(bad)).unwrap_err();
-        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)));
 
         let check = |body: &[u8], code: i32| {
             let mut p = pair_with_server_key(None);
@@ -763,10 +764,10 @@ mod tests {
             let err = p.server.decode(Msg::from_slice(body)).unwrap_err();
             assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(code)), "{body:?}");
         };
-        check(b"\x07MESSAGE\0\0\0\0\0\0\0\x05short", protocol_error::ZMTP_MALFORMED_COMMAND_MESSAGE);
-        check(b"\x07MESSAGX0123456789", protocol_error::ZMTP_UNEXPECTED_COMMAND);
-        check(b"\x07", protocol_error::ZMTP_MALFORMED_COMMAND_UNSPECIFIED);
-        check(&[b"\x07MESSAGE".as_slice(), &1u64.to_be_bytes(), &[0; 20]].concat(), protocol_error::ZMTP_INVALID_SEQUENCE);
+        check(b"\x07MESSAGE\0\0\0\0\0\0\0\x05short", ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE);
+        check(b"\x07MESSAGX0123456789", ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND);
+        check(b"\x07", ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED);
+        check(&[b"\x07MESSAGE".as_slice(), &1u64.to_be_bytes(), &[0; 20]].concat(), ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE);
     }
 
     #[test]
@@ -774,7 +775,7 @@ mod tests {
         let (other, _) = keypair();
         let mut p = pair_with_server_key(Some(other));
         let err = handshake(&mut p, b"200").unwrap_err();
-        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)));
         assert_eq!(p.server.status(), Status::Error);
     }
 
@@ -785,16 +786,16 @@ mod tests {
         p.client.cn_public = [0; 32];
         let hello = p.client.next_handshake_command().unwrap();
         let err = p.server.process_handshake_command(&hello).unwrap_err();
-        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)));
         // A client with a zero long-term key (what test_security_curve's null key sets).
         let (spub, ssec) = keypair();
         let (_, csec) = keypair();
-        let mut client = CurveClient::new(local(DEALER, false), [0; 32], csec, spub);
-        let mut server = CurveServer::new(local(ROUTER, true), ssec);
+        let mut client = CurveClient::new(local(ZMQ_DEALER, false), [0; 32], csec, spub);
+        let mut server = CurveServer::new(local(ZMQ_ROUTER, true), ssec);
         server.process_handshake_command(&client.next_handshake_command().unwrap()).unwrap();
         client.process_handshake_command(&server.next_handshake_command().unwrap()).unwrap();
         let err = server.process_handshake_command(&client.next_handshake_command().unwrap()).unwrap_err();
-        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)));
     }
 
     /// Client and server up to the server's ZAP request, taken.
@@ -850,10 +851,10 @@ mod tests {
             let err = p.server.process_handshake_command(&hello).unwrap_err();
             assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(code)));
         };
-        server_fails(&|h| h[6] = 2, protocol_error::ZMTP_MALFORMED_COMMAND_HELLO);
-        server_fails(&|h| h.truncate(199), protocol_error::ZMTP_MALFORMED_COMMAND_HELLO);
-        server_fails(&|h| h[1] = b'J', protocol_error::ZMTP_UNEXPECTED_COMMAND);
-        server_fails(&|h| h[150] ^= 1, protocol_error::ZMTP_CRYPTOGRAPHIC);
+        server_fails(&|h| h[6] = 2, ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO);
+        server_fails(&|h| h.truncate(199), ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO);
+        server_fails(&|h| h[1] = b'J', ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND);
+        server_fails(&|h| h[150] ^= 1, ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC);
 
         // A tampered cookie or INITIATE box.
         for at in [20, 50, 150] {
@@ -863,7 +864,7 @@ mod tests {
             let mut initiate = p.client.next_handshake_command().unwrap();
             initiate[at] ^= 1;
             let err = p.server.process_handshake_command(&initiate).unwrap_err();
-            assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
+            assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)));
         }
 
         // The client: a READY before WELCOME (short, then with a box that cannot open, as
@@ -871,15 +872,15 @@ mod tests {
         let mut p = pair_with_server_key(None);
         p.client.next_handshake_command();
         let err = p.client.process_handshake_command(b"\x05READY").unwrap_err();
-        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_MALFORMED_COMMAND_READY)));
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_READY)));
         let mut p = pair_with_server_key(None);
         p.client.next_handshake_command();
         let err = p.client.process_handshake_command(&[&b"\x05READY"[..], &[0; 30]].concat()).unwrap_err();
-        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)));
         let mut p = pair_with_server_key(None);
         p.client.next_handshake_command();
         let err = p.client.process_handshake_command(b"\x05ERROR\x05500").unwrap_err();
-        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_MALFORMED_COMMAND_ERROR)));
+        assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR)));
         let mut p = pair_with_server_key(None);
         p.client.next_handshake_command();
         let err = p.client.process_handshake_command(b"\x05ERROR\x03500").unwrap_err();

@@ -7,8 +7,9 @@
 //! 300). The I/O layer bypasses the request when no handler is bound (unless
 //! ZMQ_ZAP_ENFORCE_DOMAIN), as libzmq does.
 
+use crate::constants::*;
 use super::super::commands::{self, Command, Malformed};
-use super::super::failure::{protocol_error, Failure};
+use super::super::failure::Failure;
 use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +73,7 @@ impl Mechanism for NullMechanism {
     }
 
     fn process_handshake_command(&mut self, body: &[u8]) -> Result<(), Failure> {
-        let unexpected = || Failure::handshake(protocol_error::ZMTP_UNEXPECTED_COMMAND, "unexpected command");
+        let unexpected = || Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND, "unexpected command");
         if self.ready_received || self.error_received {
             return Err(unexpected());
         }
@@ -86,7 +87,7 @@ impl Mechanism for NullMechanism {
                 Err(error_received(reason))
             }
             Err(Malformed::ErrorReason) => {
-                Err(Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR"))
+                Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR"))
             }
             _ => Err(unexpected()),
         }
@@ -144,7 +145,7 @@ impl Mechanism for NullMechanism {
 #[cfg(test)]
 mod tests {
     use super::super::super::failure::MonitorEvent;
-    use super::super::super::socket_type::{DEALER, PUB, ROUTER};
+    use crate::constants::{ZMQ_DEALER, ZMQ_PUB, ZMQ_ROUTER};
     use super::*;
 
     fn ready(props: &[(&[u8], &[u8])]) -> Vec<u8> {
@@ -156,7 +157,7 @@ mod tests {
     }
 
     fn dealer() -> NullMechanism {
-        NullMechanism::new(LocalInfo { socket_type: DEALER, routing_id: b"me".to_vec(), app_metadata: vec![], as_server: false })
+        NullMechanism::new(LocalInfo { socket_type: ZMQ_DEALER, routing_id: b"me".to_vec(), app_metadata: vec![], as_server: false })
     }
 
     #[test]
@@ -165,7 +166,7 @@ mod tests {
         let cmd = m.next_handshake_command().unwrap();
         assert_eq!(cmd, ready(&[(b"Socket-Type", b"DEALER"), (b"Identity", b"me")]));
         assert_eq!(m.next_handshake_command(), None);
-        let mut p = NullMechanism::new(LocalInfo { socket_type: PUB, routing_id: b"x".to_vec(), app_metadata: vec![("X-A".into(), b"1".to_vec())], as_server: false });
+        let mut p = NullMechanism::new(LocalInfo { socket_type: ZMQ_PUB, routing_id: b"x".to_vec(), app_metadata: vec![("X-A".into(), b"1".to_vec())], as_server: false });
         assert_eq!(p.next_handshake_command().unwrap(), ready(&[(b"Socket-Type", b"PUB"), (b"X-A", b"1")]));
     }
 
@@ -176,12 +177,12 @@ mod tests {
         assert_eq!(m.status(), Status::Handshaking);
         m.process_handshake_command(&ready(&[(b"Socket-Type", b"ROUTER"), (b"Identity", b"r1"), (b"X-Y", b"z")])).unwrap();
         assert_eq!(m.status(), Status::Ready);
-        assert_eq!(m.peer().socket_type, Some(ROUTER));
+        assert_eq!(m.peer().socket_type, Some(ZMQ_ROUTER));
         assert_eq!(m.peer().routing_id, b"r1");
         assert_eq!(m.peer().properties.len(), 3);
         // A second READY is a protocol error.
         let err = m.process_handshake_command(&ready(&[])).unwrap_err();
-        assert_eq!(err.event, Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_UNEXPECTED_COMMAND)));
+        assert_eq!(err.event, Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND)));
     }
 
     #[test]
@@ -198,11 +199,11 @@ mod tests {
         assert_eq!(check(commands::error(b"nope")).event, None);
         assert_eq!(
             check(b"\x05ERROR\x09x".to_vec()).event,
-            Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_MALFORMED_COMMAND_ERROR))
+            Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR))
         );
         assert_eq!(
             check(commands::ping(0, b"")).event,
-            Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_UNEXPECTED_COMMAND))
+            Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND))
         );
     }
 

@@ -13,8 +13,9 @@
 //! fails the connection (HANDSHAKE_FAILED_NO_DETAIL, EFAULT). Monitor event codes follow
 //! libzmq's plain_client/plain_server.
 
+use crate::constants::*;
 use super::super::commands::{self, Command};
-use super::super::failure::{protocol_error as pe, Failure};
+use super::super::failure::Failure;
 use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
 
 /// How libzmq 4.3.4's PLAIN names its ERROR command: its source writes the prefix as the C
@@ -79,12 +80,12 @@ impl PlainMechanism {
     }
 
     fn client_command(&mut self, body: &[u8]) -> Result<(), Failure> {
-        let unexpected = || Failure::handshake(pe::ZMTP_UNEXPECTED_COMMAND, "unexpected command");
+        let unexpected = || Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND, "unexpected command");
         if let Some(data) = body.strip_prefix(LIBZMQ_ERROR) {
             if !matches!(self.state, State::WaitingForWelcome | State::WaitingForReady) {
                 return Err(unexpected());
             }
-            let malformed = || Failure::handshake(pe::ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR");
+            let malformed = || Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR, "malformed ERROR");
             let (&len, reason) = data.split_first().ok_or_else(malformed)?;
             let reason = reason.get(..len as usize).ok_or_else(malformed)?;
             self.state = State::ErrorReceived;
@@ -96,7 +97,7 @@ impl PlainMechanism {
                     return Err(unexpected());
                 }
                 if !data.is_empty() {
-                    return Err(Failure::handshake(pe::ZMTP_MALFORMED_COMMAND_WELCOME, "malformed WELCOME"));
+                    return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_WELCOME, "malformed WELCOME"));
                 }
                 self.state = State::SendingInitiate;
                 Ok(())
@@ -106,7 +107,7 @@ impl PlainMechanism {
                     return Err(unexpected());
                 }
                 apply_peer_metadata(self.local.socket_type, props, &mut self.peer)
-                    .map_err(|_| Failure::handshake(pe::ZMTP_INVALID_METADATA, "invalid metadata in READY"))?;
+                    .map_err(|_| Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_METADATA, "invalid metadata in READY"))?;
                 self.state = State::Ready;
                 Ok(())
             }
@@ -125,21 +126,21 @@ impl PlainMechanism {
                     self.state = State::SendingReady;
                     Ok(())
                 }
-                _ => Err(Failure::handshake(pe::ZMTP_UNEXPECTED_COMMAND, "unexpected command")),
+                _ => Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND, "unexpected command")),
             },
-            _ => Err(Failure::handshake(pe::ZMTP_UNSPECIFIED, "command while not expecting one")),
+            _ => Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED, "command while not expecting one")),
         }
     }
 
     fn process_hello(&mut self, body: &[u8]) -> Result<(), Failure> {
         // A body that is only a name (or less) is malformed before it is unexpected.
         if body.len() <= 1 || body.len() <= body[0] as usize {
-            return Err(Failure::handshake(pe::ZMTP_MALFORMED_COMMAND_UNSPECIFIED, "malformed command"));
+            return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED, "malformed command"));
         }
         let Some(data) = body.strip_prefix(b"\x05HELLO") else {
-            return Err(Failure::handshake(pe::ZMTP_UNEXPECTED_COMMAND, "expected HELLO"));
+            return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND, "expected HELLO"));
         };
-        let malformed = || Failure::handshake(pe::ZMTP_MALFORMED_COMMAND_HELLO, "malformed HELLO");
+        let malformed = || Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO, "malformed HELLO");
         let (&user_len, rest) = data.split_first().ok_or_else(malformed)?;
         let user = rest.get(..user_len as usize).ok_or_else(malformed)?;
         let (&pass_len, pass) = rest[user_len as usize..].split_first().ok_or_else(malformed)?;
@@ -222,16 +223,16 @@ impl Mechanism for PlainMechanism {
 #[cfg(test)]
 mod tests {
     use super::super::super::failure::MonitorEvent;
-    use super::super::super::socket_type::{DEALER, ROUTER};
+    use crate::constants::{ZMQ_DEALER, ZMQ_ROUTER};
     use super::*;
 
     fn client() -> PlainMechanism {
-        let local = LocalInfo { socket_type: DEALER, routing_id: b"c".to_vec(), ..LocalInfo::default() };
+        let local = LocalInfo { socket_type: ZMQ_DEALER, routing_id: b"c".to_vec(), ..LocalInfo::default() };
         PlainMechanism::new(local, b"admin".to_vec(), b"secret".to_vec())
     }
 
     fn server() -> PlainMechanism {
-        let local = LocalInfo { socket_type: ROUTER, as_server: true, ..LocalInfo::default() };
+        let local = LocalInfo { socket_type: ZMQ_ROUTER, as_server: true, ..LocalInfo::default() };
         PlainMechanism::new(local, Vec::new(), Vec::new())
     }
 
@@ -264,13 +265,13 @@ mod tests {
         s.process_handshake_command(&initiate).unwrap();
         let ready = s.next_handshake_command().unwrap();
         assert_eq!(s.status(), Status::Ready);
-        assert_eq!(s.peer().socket_type, Some(DEALER));
+        assert_eq!(s.peer().socket_type, Some(ZMQ_DEALER));
         assert_eq!(s.peer().routing_id, b"c");
         assert_eq!(s.peer().user_id.as_deref(), Some(&b"alice"[..]));
         assert_eq!(c.status(), Status::Handshaking);
         c.process_handshake_command(&ready).unwrap();
         assert_eq!(c.status(), Status::Ready);
-        assert_eq!(c.peer().socket_type, Some(ROUTER));
+        assert_eq!(c.peer().socket_type, Some(ZMQ_ROUTER));
     }
 
     #[test]
@@ -304,20 +305,20 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         };
-        assert_eq!(check(b"\x05HEL"), pe::ZMTP_MALFORMED_COMMAND_UNSPECIFIED);
-        assert_eq!(check(b"\x05HELLO"), pe::ZMTP_MALFORMED_COMMAND_HELLO);
-        assert_eq!(check(b"\x05HELLO\x03ab"), pe::ZMTP_MALFORMED_COMMAND_HELLO);
-        assert_eq!(check(b"\x05HELLO\x02ab"), pe::ZMTP_MALFORMED_COMMAND_HELLO);
-        assert_eq!(check(b"\x05HELLO\x02ab\x02c"), pe::ZMTP_MALFORMED_COMMAND_HELLO);
-        assert_eq!(check(b"\x05HELLO\x02ab\x01cd"), pe::ZMTP_MALFORMED_COMMAND_HELLO);
-        assert_eq!(check(b"\x05READY\x00\x00"), pe::ZMTP_UNEXPECTED_COMMAND);
+        assert_eq!(check(b"\x05HEL"), ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED);
+        assert_eq!(check(b"\x05HELLO"), ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO);
+        assert_eq!(check(b"\x05HELLO\x03ab"), ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO);
+        assert_eq!(check(b"\x05HELLO\x02ab"), ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO);
+        assert_eq!(check(b"\x05HELLO\x02ab\x02c"), ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO);
+        assert_eq!(check(b"\x05HELLO\x02ab\x01cd"), ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_HELLO);
+        assert_eq!(check(b"\x05READY\x00\x00"), ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND);
         // Empty credentials are fine.
         let mut s = server();
         s.process_handshake_command(b"\x05HELLO\x00\x00").unwrap();
         assert_eq!(s.take_zap_request().unwrap().credentials, vec![Vec::<u8>::new(), Vec::new()]);
         // Anything while waiting for ZAP is out of turn.
         let f = s.process_handshake_command(b"\x08INITIATE").unwrap_err();
-        assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedProtocol(pe::ZMTP_UNSPECIFIED)));
+        assert_eq!(f.event, Some(MonitorEvent::HandshakeFailedProtocol(ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED)));
     }
 
     #[test]
@@ -328,23 +329,23 @@ mod tests {
         };
         let mut c = client();
         c.next_handshake_command();
-        assert_eq!(code(c.process_handshake_command(b"\x07WELCOMEx").unwrap_err()), pe::ZMTP_MALFORMED_COMMAND_WELCOME);
+        assert_eq!(code(c.process_handshake_command(b"\x07WELCOMEx").unwrap_err()), ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_WELCOME);
         let mut c = client();
         c.next_handshake_command();
-        assert_eq!(code(c.process_handshake_command(b"\x05READY").unwrap_err()), pe::ZMTP_UNEXPECTED_COMMAND);
+        assert_eq!(code(c.process_handshake_command(b"\x05READY").unwrap_err()), ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND);
         let mut c = client();
         c.next_handshake_command();
-        assert_eq!(code(c.process_handshake_command(b"^RROR\x05ab").unwrap_err()), pe::ZMTP_MALFORMED_COMMAND_ERROR);
+        assert_eq!(code(c.process_handshake_command(b"^RROR\x05ab").unwrap_err()), ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_ERROR);
         let mut c = client();
         c.next_handshake_command();
-        assert_eq!(code(c.process_handshake_command(b"\x05ERROR\x03400").unwrap_err()), pe::ZMTP_UNEXPECTED_COMMAND);
+        assert_eq!(code(c.process_handshake_command(b"\x05ERROR\x03400").unwrap_err()), ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND);
         let mut c = client();
         c.next_handshake_command();
         c.process_handshake_command(b"\x07WELCOME").unwrap();
         c.next_handshake_command().unwrap();
         let mut bad = b"\x05READY".to_vec();
         commands::write_property(&mut bad, b"Socket-Type", b"PUB");
-        assert_eq!(code(c.process_handshake_command(&bad).unwrap_err()), pe::ZMTP_INVALID_METADATA);
+        assert_eq!(code(c.process_handshake_command(&bad).unwrap_err()), ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_METADATA);
         // An ERROR that is not a ZAP status code gives no event.
         let mut c = client();
         c.next_handshake_command();

@@ -4,33 +4,15 @@
 //! draft zmq_ctx_set_ext/zmq_ctx_get_ext); `set_int`/`get_int` are the stable
 //! zmq_ctx_set/zmq_ctx_get, which always pass one `int`.
 
+use crate::constants::*;
+use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 
-use crate::error::{Error, Result};
-
-pub const IO_THREADS: i32 = 1;
-pub const MAX_SOCKETS: i32 = 2;
-/// Get-only. Shares its number with THREAD_PRIORITY, which is set-only.
-pub const SOCKET_LIMIT: i32 = 3;
-pub const THREAD_PRIORITY: i32 = 3;
-pub const THREAD_SCHED_POLICY: i32 = 4;
-pub const MAX_MSGSZ: i32 = 5;
-/// Get-only.
-pub const MSG_T_SIZE: i32 = 6;
-pub const THREAD_AFFINITY_CPU_ADD: i32 = 7;
-pub const THREAD_AFFINITY_CPU_REMOVE: i32 = 8;
-pub const THREAD_NAME_PREFIX: i32 = 9;
-pub const ZERO_COPY_RECV: i32 = 10;
-pub const IPV6: i32 = 42;
-pub const BLOCKY: i32 = 70;
-
-pub const IO_THREADS_DFLT: i32 = 1;
-pub const MAX_SOCKETS_DFLT: i32 = 1023;
-pub const THREAD_PRIORITY_DFLT: i32 = -1;
-pub const THREAD_SCHED_POLICY_DFLT: i32 = -1;
-/// libzmq clips the socket limit to the poller's fd limit; epoll has none, so 65535.
+/// The value ZMQ_SOCKET_LIMIT reads (get-only; it shares its number with
+/// ZMQ_THREAD_PRIORITY, which is set-only). libzmq clips the socket limit to the
+/// poller's fd limit; epoll has none, so 65535.
 pub const SOCKET_LIMIT_VALUE: i32 = 65535;
-/// sizeof(zmq_msg_t) in zmq.h.
+/// The value ZMQ_MSG_T_SIZE reads (get-only): sizeof(zmq_msg_t) in zmq.h.
 pub const MSG_T_SIZE_VALUE: i32 = 64;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,14 +38,14 @@ pub struct CtxOptions {
 impl Default for CtxOptions {
     fn default() -> CtxOptions {
         CtxOptions {
-            io_threads: IO_THREADS_DFLT,
-            max_sockets: MAX_SOCKETS_DFLT,
+            io_threads: ZMQ_IO_THREADS_DFLT,
+            max_sockets: ZMQ_MAX_SOCKETS_DFLT,
             max_msgsz: i32::MAX,
             ipv6: false,
             blocky: true,
             zero_copy: true,
-            thread_priority: THREAD_PRIORITY_DFLT,
-            thread_sched_policy: THREAD_SCHED_POLICY_DFLT,
+            thread_priority: ZMQ_THREAD_PRIORITY_DFLT,
+            thread_sched_policy: ZMQ_THREAD_SCHED_POLICY_DFLT,
             thread_affinity_cpus: BTreeSet::new(),
             thread_name_prefix: Vec::new(),
         }
@@ -100,24 +82,24 @@ impl CtxOptions {
         match option {
             // libzmq also requires the value to survive clipping to the poller's fd
             // limit; epoll has no limit.
-            MAX_SOCKETS => self.max_sockets = int.filter(|v| *v >= 1).ok_or(Error::INVAL)?,
-            IO_THREADS => self.io_threads = non_negative.ok_or(Error::INVAL)?,
-            IPV6 => self.ipv6 = non_negative.ok_or(Error::INVAL)? != 0,
-            BLOCKY => self.blocky = non_negative.ok_or(Error::INVAL)? != 0,
-            MAX_MSGSZ => self.max_msgsz = non_negative.ok_or(Error::INVAL)?,
-            ZERO_COPY_RECV => self.zero_copy = non_negative.ok_or(Error::INVAL)? != 0,
-            THREAD_SCHED_POLICY => self.thread_sched_policy = non_negative.ok_or(Error::INVAL)?,
-            THREAD_PRIORITY => self.thread_priority = non_negative.ok_or(Error::INVAL)?,
-            THREAD_AFFINITY_CPU_ADD => {
+            ZMQ_MAX_SOCKETS => self.max_sockets = int.filter(|v| *v >= 1).ok_or(Error::INVAL)?,
+            ZMQ_IO_THREADS => self.io_threads = non_negative.ok_or(Error::INVAL)?,
+            ZMQ_IPV6 => self.ipv6 = non_negative.ok_or(Error::INVAL)? != 0,
+            ZMQ_BLOCKY => self.blocky = non_negative.ok_or(Error::INVAL)? != 0,
+            ZMQ_MAX_MSGSZ => self.max_msgsz = non_negative.ok_or(Error::INVAL)?,
+            ZMQ_ZERO_COPY_RECV => self.zero_copy = non_negative.ok_or(Error::INVAL)? != 0,
+            ZMQ_THREAD_SCHED_POLICY => self.thread_sched_policy = non_negative.ok_or(Error::INVAL)?,
+            ZMQ_THREAD_PRIORITY => self.thread_priority = non_negative.ok_or(Error::INVAL)?,
+            ZMQ_THREAD_AFFINITY_CPU_ADD => {
                 self.thread_affinity_cpus.insert(non_negative.ok_or(Error::INVAL)?);
             }
-            THREAD_AFFINITY_CPU_REMOVE => {
+            ZMQ_THREAD_AFFINITY_CPU_REMOVE => {
                 let cpu = non_negative.ok_or(Error::INVAL)?;
                 if !self.thread_affinity_cpus.remove(&cpu) {
                     return Err(Error::INVAL);
                 }
             }
-            THREAD_NAME_PREFIX => {
+            ZMQ_THREAD_NAME_PREFIX => {
                 // An int (any 4 bytes) is stored as its decimal text; other values are
                 // text of 1..=16 bytes (the kernel's thread name limit).
                 if let Some(v) = int {
@@ -138,16 +120,16 @@ impl CtxOptions {
     /// here; THREAD_NAME_PREFIX into a non-4-byte buffer copies the text without NUL.
     pub fn get(&self, option: i32, out: &mut [u8]) -> Result<usize> {
         let value = match option {
-            MAX_SOCKETS => self.max_sockets,
-            SOCKET_LIMIT => SOCKET_LIMIT_VALUE,
-            IO_THREADS => self.io_threads,
-            IPV6 => self.ipv6 as i32,
-            BLOCKY => self.blocky as i32,
-            MAX_MSGSZ => self.max_msgsz,
-            MSG_T_SIZE => MSG_T_SIZE_VALUE,
-            ZERO_COPY_RECV => self.zero_copy as i32,
-            THREAD_SCHED_POLICY => self.thread_sched_policy,
-            THREAD_NAME_PREFIX => {
+            ZMQ_MAX_SOCKETS => self.max_sockets,
+            ZMQ_SOCKET_LIMIT => SOCKET_LIMIT_VALUE,
+            ZMQ_IO_THREADS => self.io_threads,
+            ZMQ_IPV6 => self.ipv6 as i32,
+            ZMQ_BLOCKY => self.blocky as i32,
+            ZMQ_MAX_MSGSZ => self.max_msgsz,
+            ZMQ_MSG_T_SIZE => MSG_T_SIZE_VALUE,
+            ZMQ_ZERO_COPY_RECV => self.zero_copy as i32,
+            ZMQ_THREAD_SCHED_POLICY => self.thread_sched_policy,
+            ZMQ_THREAD_NAME_PREFIX => {
                 if out.len() != 4 {
                     let name = &self.thread_name_prefix;
                     if out.len() < name.len() {
@@ -189,18 +171,18 @@ mod tests {
     #[test]
     fn defaults_match_libzmq() {
         let c = CtxOptions::new();
-        assert_eq!(c.get_int(IO_THREADS), Ok(1));
-        assert_eq!(c.get_int(MAX_SOCKETS), Ok(1023));
-        assert_eq!(c.get_int(SOCKET_LIMIT), Ok(65535));
-        assert_eq!(c.get_int(THREAD_PRIORITY), Ok(65535)); // same number as SOCKET_LIMIT
-        assert_eq!(c.get_int(THREAD_SCHED_POLICY), Ok(-1));
-        assert_eq!(c.get_int(MAX_MSGSZ), Ok(i32::MAX));
-        assert_eq!(c.get_int(MSG_T_SIZE), Ok(64));
-        assert_eq!(c.get_int(IPV6), Ok(0));
-        assert_eq!(c.get_int(BLOCKY), Ok(1));
-        assert_eq!(c.get_int(ZERO_COPY_RECV), Ok(1));
-        assert_eq!(c.get_int(THREAD_NAME_PREFIX), Ok(0));
-        for set_only in [THREAD_AFFINITY_CPU_ADD, THREAD_AFFINITY_CPU_REMOVE, 0, 11, 99] {
+        assert_eq!(c.get_int(ZMQ_IO_THREADS), Ok(1));
+        assert_eq!(c.get_int(ZMQ_MAX_SOCKETS), Ok(1023));
+        assert_eq!(c.get_int(ZMQ_SOCKET_LIMIT), Ok(65535));
+        assert_eq!(c.get_int(ZMQ_THREAD_PRIORITY), Ok(65535)); // same number as ZMQ_SOCKET_LIMIT
+        assert_eq!(c.get_int(ZMQ_THREAD_SCHED_POLICY), Ok(-1));
+        assert_eq!(c.get_int(ZMQ_MAX_MSGSZ), Ok(i32::MAX));
+        assert_eq!(c.get_int(ZMQ_MSG_T_SIZE), Ok(64));
+        assert_eq!(c.get_int(ZMQ_IPV6), Ok(0));
+        assert_eq!(c.get_int(ZMQ_BLOCKY), Ok(1));
+        assert_eq!(c.get_int(ZMQ_ZERO_COPY_RECV), Ok(1));
+        assert_eq!(c.get_int(ZMQ_THREAD_NAME_PREFIX), Ok(0));
+        for set_only in [ZMQ_THREAD_AFFINITY_CPU_ADD, ZMQ_THREAD_AFFINITY_CPU_REMOVE, 0, 11, 99] {
             assert_eq!(c.get_int(set_only), Err(Error::INVAL), "option {set_only}");
         }
     }
@@ -208,33 +190,33 @@ mod tests {
     #[test]
     fn set_validation() {
         let mut c = CtxOptions::new();
-        assert_eq!(c.set_int(MAX_SOCKETS, 0), Err(Error::INVAL));
-        assert_eq!(c.set_int(MAX_SOCKETS, 1), Ok(()));
-        assert_eq!(c.set_int(IO_THREADS, -1), Err(Error::INVAL));
-        assert_eq!(c.set_int(IO_THREADS, 0), Ok(()));
-        assert_eq!(c.set_int(IPV6, 5), Ok(()));
-        assert_eq!(c.get_int(IPV6), Ok(1));
-        assert_eq!(c.set_int(BLOCKY, -1), Err(Error::INVAL));
-        assert_eq!(c.set_int(BLOCKY, 0), Ok(()));
+        assert_eq!(c.set_int(ZMQ_MAX_SOCKETS, 0), Err(Error::INVAL));
+        assert_eq!(c.set_int(ZMQ_MAX_SOCKETS, 1), Ok(()));
+        assert_eq!(c.set_int(ZMQ_IO_THREADS, -1), Err(Error::INVAL));
+        assert_eq!(c.set_int(ZMQ_IO_THREADS, 0), Ok(()));
+        assert_eq!(c.set_int(ZMQ_IPV6, 5), Ok(()));
+        assert_eq!(c.get_int(ZMQ_IPV6), Ok(1));
+        assert_eq!(c.set_int(ZMQ_BLOCKY, -1), Err(Error::INVAL));
+        assert_eq!(c.set_int(ZMQ_BLOCKY, 0), Ok(()));
         assert!(!c.blocky);
-        assert_eq!(c.set_int(SOCKET_LIMIT, 5), Ok(())); // it is THREAD_PRIORITY when set
+        assert_eq!(c.set_int(ZMQ_SOCKET_LIMIT, 5), Ok(())); // it is ZMQ_THREAD_PRIORITY when set
         assert_eq!(c.thread_priority, 5);
-        assert_eq!(c.set_int(MSG_T_SIZE, 5), Err(Error::INVAL));
-        assert_eq!(c.set_int(THREAD_AFFINITY_CPU_REMOVE, 1), Err(Error::INVAL));
-        assert_eq!(c.set_int(THREAD_AFFINITY_CPU_ADD, 1), Ok(()));
-        assert_eq!(c.set_int(THREAD_AFFINITY_CPU_REMOVE, 1), Ok(()));
-        assert_eq!(c.set_int(THREAD_NAME_PREFIX, -42), Ok(()));
-        assert_eq!(c.get_int(THREAD_NAME_PREFIX), Ok(-42));
-        assert_eq!(c.set(IO_THREADS, &[1, 0]), Err(Error::INVAL));
-        assert_eq!(c.set(THREAD_NAME_PREFIX, b"abc"), Ok(()));
-        assert_eq!(c.set(THREAD_NAME_PREFIX, &[b'x'; 17]), Err(Error::INVAL));
-        assert_eq!(c.set(THREAD_NAME_PREFIX, b""), Err(Error::INVAL));
+        assert_eq!(c.set_int(ZMQ_MSG_T_SIZE, 5), Err(Error::INVAL));
+        assert_eq!(c.set_int(ZMQ_THREAD_AFFINITY_CPU_REMOVE, 1), Err(Error::INVAL));
+        assert_eq!(c.set_int(ZMQ_THREAD_AFFINITY_CPU_ADD, 1), Ok(()));
+        assert_eq!(c.set_int(ZMQ_THREAD_AFFINITY_CPU_REMOVE, 1), Ok(()));
+        assert_eq!(c.set_int(ZMQ_THREAD_NAME_PREFIX, -42), Ok(()));
+        assert_eq!(c.get_int(ZMQ_THREAD_NAME_PREFIX), Ok(-42));
+        assert_eq!(c.set(ZMQ_IO_THREADS, &[1, 0]), Err(Error::INVAL));
+        assert_eq!(c.set(ZMQ_THREAD_NAME_PREFIX, b"abc"), Ok(()));
+        assert_eq!(c.set(ZMQ_THREAD_NAME_PREFIX, &[b'x'; 17]), Err(Error::INVAL));
+        assert_eq!(c.set(ZMQ_THREAD_NAME_PREFIX, b""), Err(Error::INVAL));
         let mut buf = [0xAA; 8];
-        assert_eq!(c.get(THREAD_NAME_PREFIX, &mut buf), Ok(8));
+        assert_eq!(c.get(ZMQ_THREAD_NAME_PREFIX, &mut buf), Ok(8));
         assert_eq!(&buf[..4], b"abc\xAA");
-        assert_eq!(c.get(THREAD_NAME_PREFIX, &mut buf[..2]), Err(Error::INVAL));
-        assert_eq!(c.set_int(MAX_MSGSZ, 1000), Ok(()));
-        assert_eq!(c.get(MAX_MSGSZ, &mut buf), Err(Error::INVAL)); // ints need exactly 4
+        assert_eq!(c.get(ZMQ_THREAD_NAME_PREFIX, &mut buf[..2]), Err(Error::INVAL));
+        assert_eq!(c.set_int(ZMQ_MAX_MSGSZ, 1000), Ok(()));
+        assert_eq!(c.get(ZMQ_MAX_MSGSZ, &mut buf), Err(Error::INVAL)); // ints need exactly 4
         assert_eq!(c.set_int(12345, 0), Err(Error::INVAL));
     }
 }

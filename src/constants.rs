@@ -1,8 +1,9 @@
 //! Every constant of libzmq 4.3.4's zmq.h, with the same names and values (they are ABI).
-//! cbindgen turns each `pub const` into a `#define` in include/zmq.h; the core uses the same
-//! items, so C and Rust cannot drift apart. A `///` comment on the first constant of a group
-//! becomes that group's heading in the header. Macros cbindgen cannot express (function-like
-//! macros, `#ifndef` fallbacks, empty feature macros) are text in cbindgen.toml.
+//! This is the only place they are defined: the core uses these items by their C names,
+//! and build.rs has cbindgen turn each `pub const` into a `#define` in include/zmq.h, so
+//! C and Rust cannot drift apart. A leaf module: it uses nothing of the crate.
+//! A `///` comment on the first constant of a group becomes that group's heading in the
+//! header. Macros cbindgen cannot express (function-like macros, `#ifndef` fallbacks, empty feature macros) are text in cbindgen.toml.
 //!
 //! Values are `c_int` like the C macros, except where the C API uses them in a narrower type.
 
@@ -306,18 +307,4 @@ mod draft {
     pub const ZMQ_MSG_PROPERTY_USER_ID: &str = "User-Id";
     /// cbindgen:ignore
     pub const ZMQ_MSG_PROPERTY_PEER_ADDRESS: &str = "Peer-Address";
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errno_values_match_the_core() {
-        assert_eq!(ZMQ_HAUSNUMERO, crate::error::HAUSNUMERO);
-        assert_eq!(EFSM, crate::error::EFSM);
-        assert_eq!(ENOCOMPATPROTO, crate::error::ENOCOMPATPROTO);
-        assert_eq!(ETERM, crate::error::ETERM);
-        assert_eq!(EMTHREAD, crate::error::EMTHREAD);
-    }
 }
