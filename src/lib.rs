@@ -25,3 +25,4 @@ pub mod zmtp;
 pub mod ctx_options;
 pub mod z85;
 pub mod thread;
+mod c_number;

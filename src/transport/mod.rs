@@ -2,6 +2,10 @@
 //! connecting session to an I/O thread. `endpoint` has the address rules.
 
 pub mod endpoint;
+mod ip_resolver;
+mod ipc;
+mod tcp;
+mod tcp_mask;
 
 use crate::ctx::mailbox::Mailbox;
 use crate::ctx::{Ctx, Endpoint};
