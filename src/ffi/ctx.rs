@@ -37,6 +37,7 @@ pub extern "C" fn zmq_ctx_new() -> *mut c_void {
     guard_ptr(|| {
         let h = Box::into_raw(Box::new(CtxHandle { tag: CTX_TAG, ctx: Ctx::new() }));
         LIVE_CONTEXTS.fetch_add(1, Ordering::SeqCst);
+        crate::msg::recycling_context_started();
         Ok(h as *mut c_void)
     })
 }
@@ -49,6 +50,7 @@ pub unsafe extern "C" fn zmq_ctx_term(context: *mut c_void) -> c_int {
         let h = context as *mut CtxHandle;
         (*h).tag = DEAD_TAG;
         drop(Box::from_raw(h));
+        crate::msg::recycling_context_ended();
         if LIVE_CONTEXTS.fetch_sub(1, Ordering::SeqCst) == 1 {
             release_global_state();
         }
@@ -58,10 +60,10 @@ pub unsafe extern "C" fn zmq_ctx_term(context: *mut c_void) -> c_int {
 
 /// The last context is gone, so is every socket: free what the library keeps between
 /// calls, so a program that terminates its contexts leaves nothing allocated behind
-/// (valgrind's "still reachable", as with libzmq).
+/// (valgrind's "still reachable", as with libzmq). The message recycling pool counts the
+/// contexts itself (`recycling_context_started`/`_ended` above) and empties with the last.
 fn release_global_state() {
     super::socket::free_closed_handles();
-    crate::msg::release_recycled_buffers();
 }
 
 #[no_mangle]

@@ -8,11 +8,12 @@
 //! are wrapped without copying; the free function runs wherever the last reference drops,
 //! which may be an I/O thread.
 
+mod buf_ring;
 mod metadata;
 mod recycle;
 
 pub use metadata::Metadata;
-pub use recycle::release as release_recycled_buffers;
+pub use recycle::{context_ended as recycling_context_ended, context_started as recycling_context_started};
 use recycle::OwnedBuf;
 
 use std::ffi::c_void;

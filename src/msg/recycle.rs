@@ -12,39 +12,48 @@
 //! live, so the top never gets trimmed under a busy pipe, and a steady stream of one
 //! size skips malloc/free altogether.
 //!
-//! The pool is crossbeam's bounded MPMC queue: when full, the oldest buffer is freed to
-//! make room (so what stays is always the most recent). At most `SLOTS` buffers of at
-//! most `MAX_LEN` bytes each are held, a few MiB at worst.
+//! The pool is a bounded queue in a static (`buf_ring`: no heap of its own): when full,
+//! the oldest buffer is freed to make room (so what stays is always the most recent). At
+//! most `SLOTS` buffers of at most `MAX_LEN` bytes each are held, a few MiB at worst, and
+//! only while a context is alive: the last `zmq_ctx_term` frees them all, and buffers
+//! released after it are freed at once, so a program that ends its contexts leaves nothing
+//! of ours allocated (as with libzmq); the next context starts recycling again.
 
-use crossbeam_queue::ArrayQueue;
-use std::sync::{Arc, OnceLock};
+use super::buf_ring::BufRing;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Buffers up to this size are recycled (larger ones come from mmap in glibc anyway).
 const MAX_LEN: usize = 64 * 1024;
 /// How many freed buffers are kept.
 const SLOTS: usize = 32;
 
-static POOL: OnceLock<ArrayQueue<Arc<[u8]>>> = OnceLock::new();
+static POOL: BufRing<SLOTS> = BufRing::new();
 
-fn pool() -> &'static ArrayQueue<Arc<[u8]>> {
-    POOL.get_or_init(|| ArrayQueue::new(SLOTS))
+/// Contexts alive (`context_started` minus `context_ended`): buffers are kept only then.
+static CONTEXTS: AtomicUsize = AtomicUsize::new(0);
+
+/// A context starts: freed buffers are kept for reuse from now on.
+pub fn context_started() {
+    CONTEXTS.fetch_add(1, Ordering::SeqCst);
 }
 
-/// Frees every pooled buffer (the last zmq_ctx_term: a program that ends its contexts
-/// leaves no buffer of ours allocated). The pool itself (a small fixed queue) stays for
-/// messages the application still holds.
-pub fn release() {
-    if let Some(pool) = POOL.get() {
-        while pool.pop().is_some() {}
+/// A context has ended; after the last one every pooled buffer is freed and buffers
+/// released later are not kept. (A buffer released by another thread at the very moment
+/// the last context ends may still slip in: only a program racing its own zmq_ctx_term
+/// could see it.)
+pub fn context_ended() {
+    if CONTEXTS.fetch_sub(1, Ordering::SeqCst) == 1 {
+        POOL.clear();
     }
 }
 
 /// A recycled buffer of exactly `len` bytes (its content is an earlier message's).
 pub(super) fn take(len: usize) -> Option<Arc<[u8]>> {
-    take_from(pool(), len)
+    take_from(&POOL, len)
 }
 
-fn take_from(pool: &ArrayQueue<Arc<[u8]>>, len: usize) -> Option<Arc<[u8]>> {
+fn take_from<const N: usize>(pool: &BufRing<N>, len: usize) -> Option<Arc<[u8]>> {
     if len > MAX_LEN {
         return None;
     }
@@ -55,11 +64,11 @@ fn take_from(pool: &ArrayQueue<Arc<[u8]>>, len: usize) -> Option<Arc<[u8]>> {
 
 /// Keep `buf` if it is the last reference to a small enough buffer; when the pool is
 /// full its oldest buffer is freed instead.
-fn give_to(pool: &ArrayQueue<Arc<[u8]>>, mut buf: Arc<[u8]>) {
+fn give_to<const N: usize>(pool: &BufRing<N>, mut buf: Arc<[u8]>) {
     // Only the last copy may recycle (get_mut: no other strong or weak reference).
     // Two last copies dropped at once both see the other and just free: harmless.
     if buf.len() <= MAX_LEN && Arc::get_mut(&mut buf).is_some() {
-        drop(pool.force_push(buf));
+        pool.force_push(buf);
     }
 }
 
@@ -89,7 +98,9 @@ impl std::ops::DerefMut for OwnedBuf {
 impl Drop for OwnedBuf {
     fn drop(&mut self) {
         if let Some(buf) = self.0.take() {
-            give_to(pool(), buf);
+            if CONTEXTS.load(Ordering::Relaxed) != 0 {
+                give_to(&POOL, buf);
+            }
         }
     }
 }
@@ -101,24 +112,27 @@ mod tests {
     #[test]
     fn only_unshared_buffers_of_the_asked_size_come_back() {
         // A private pool: the process-wide one is in use by other tests.
-        let pool = ArrayQueue::new(2);
+        let pool = BufRing::<2>::new();
         let a: Arc<[u8]> = Arc::from(&[1u8; 100][..]);
         let copy = Arc::clone(&a);
         give_to(&pool, a);
-        assert!(pool.is_empty(), "a buffer still shared must not be recycled");
+        assert!(pool.pop().is_none(), "a buffer still shared must not be recycled");
         give_to(&pool, copy);
-        assert_eq!(pool.len(), 1);
-        assert!(take_from(&pool, 99).is_none(), "wrong size: freed, not handed out");
-        assert!(pool.is_empty());
+        let kept = pool.pop().expect("the last copy is kept");
+        assert_eq!(&kept[..], &[1u8; 100][..]);
+        give_to(&pool, kept);
+        assert!(take_from(&pool, 99).is_none(), "wrong size: not handed out");
+        assert!(pool.pop().is_none(), "but freed");
         give_to(&pool, Arc::from(&[2u8; 100][..]));
         assert_eq!(&take_from(&pool, 100).expect("recycled")[..], &[2u8; 100][..]);
         give_to(&pool, Arc::from(vec![0u8; MAX_LEN + 1]));
-        assert!(pool.is_empty(), "large buffers are not kept");
+        assert!(pool.pop().is_none(), "large buffers are not kept");
         for fill in 3..6 {
             give_to(&pool, Arc::from(&[fill; 100][..]));
         }
-        assert_eq!(pool.len(), 2);
         assert_eq!(take_from(&pool, 100).expect("recycled")[0], 4, "the oldest made room");
+        assert_eq!(take_from(&pool, 100).expect("recycled")[0], 5);
+        assert!(pool.pop().is_none());
     }
 
     #[test]

@@ -138,7 +138,8 @@ impl CtxOptions {
                     out[..name.len()].copy_from_slice(name);
                     return Ok(out.len());
                 }
-                c_atoi(&self.thread_name_prefix)
+                // Read back as a number the way libzmq does (atoi).
+                crate::c_number::atoi(&self.thread_name_prefix)
             }
             _ => return Err(Error::INVAL),
         };
@@ -148,20 +149,6 @@ impl CtxOptions {
         out.copy_from_slice(&value.to_ne_bytes());
         Ok(4)
     }
-}
-
-/// C's atoi (glibc: `(int) strtol(s, NULL, 10)`), used to read the name prefix back as int.
-fn c_atoi(s: &[u8]) -> i32 {
-    let mut i = s.iter().take_while(|b| matches!(b, b' ' | b'\t'..=b'\r')).count();
-    let negative = s.get(i) == Some(&b'-');
-    if matches!(s.get(i), Some(b'+' | b'-')) {
-        i += 1;
-    }
-    let mut v: i64 = 0;
-    for &b in s[i..].iter().take_while(|b| b.is_ascii_digit()) {
-        v = v.saturating_mul(10).saturating_add((b - b'0') as i64);
-    }
-    (if negative { v.saturating_neg() } else { v }) as i32
 }
 
 #[cfg(test)]

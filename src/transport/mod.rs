@@ -3,3 +3,7 @@
 //! listeners and connecters to an I/O thread; `inproc://` needs no transport at all.
 
 pub mod endpoint;
+mod ip_resolver;
+mod ipc;
+mod tcp;
+mod tcp_mask;
