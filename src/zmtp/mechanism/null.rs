@@ -9,7 +9,7 @@
 
 use super::super::commands::{self, Command, Malformed};
 use super::super::failure::{protocol_error, Failure};
-use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
+use super::{apply_peer_metadata, basic_properties, error_received, judge_zap_reply, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Zap {
@@ -19,8 +19,8 @@ enum Zap {
     ToAsk,
     Asked,
     Accepted,
-    /// The handler's status code (300, 400, 500).
-    Refused(Vec<u8>),
+    /// The reason for our ERROR; none for a 300 (temporary failure).
+    Refused(Option<Vec<u8>>),
 }
 
 pub struct NullMechanism {
@@ -59,10 +59,9 @@ impl Mechanism for NullMechanism {
         }
         match &self.zap {
             Zap::ToAsk | Zap::Asked => None,
-            Zap::Refused(code) => {
+            Zap::Refused(reason) => {
                 self.error_sent = true;
-                // 300 is a temporary failure: no ERROR, just disconnect.
-                (code.as_slice() != b"300").then(|| commands::error(code))
+                reason.as_deref().map(commands::error)
             }
             Zap::Off | Zap::Accepted => {
                 self.ready_sent = true;
@@ -118,17 +117,12 @@ impl Mechanism for NullMechanism {
         if self.zap != Zap::Asked {
             return Err(Failure::protocol("ZAP reply without a request"));
         }
-        self.peer.user_id = Some(reply.user_id.clone());
-        match reply.status() {
-            200 => {
-                self.zap = Zap::Accepted;
-                Ok(())
-            }
-            status => {
-                self.zap = Zap::Refused(reply.status_code.clone());
-                Err(Failure::auth(status, "ZAP: authentication refused"))
-            }
-        }
+        let judged = judge_zap_reply(reply, &mut self.peer);
+        self.zap = match &judged {
+            Ok(()) => Zap::Accepted,
+            Err(refusal) => Zap::Refused(refusal.error_reason.clone()),
+        };
+        judged.map_err(|refusal| refusal.failure)
     }
 
     fn zap_bypassed(&mut self) -> Result<(), Failure> {

@@ -2,12 +2,11 @@
 
 use super::super::super::commands::{self, Command};
 use super::super::super::failure::{protocol_error, Failure};
-use super::super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status};
+use super::super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, PeerInfo, Status};
 use super::boxes::{nonce, open, random, seal, MAC_LEN};
 use super::keys::{checked_box, keypair, salsa_box, KEY_LEN};
 use super::message::Channel;
 use super::{crypto_failure, unexpected_command, HELLO_LEN, WELCOME_LEN};
-use crate::msg::Msg;
 
 const READY_MIN_LEN: usize = 6 + 8 + MAC_LEN;
 
@@ -31,7 +30,7 @@ enum ClientState {
 }
 
 /// The connecting side, which knows the server's long-term public key.
-pub struct CurveClient {
+pub(super) struct Client {
     pub(super) local: LocalInfo,
     public: [u8; KEY_LEN],
     secret: [u8; KEY_LEN],
@@ -45,14 +44,12 @@ pub struct CurveClient {
     state: ClientState,
     /// HELLO and INITIATE take short nonces 1 and 2; MESSAGEs go on from there.
     next_nonce: u64,
-    channel: Option<Channel>,
-    peer: PeerInfo,
 }
 
-impl CurveClient {
-    pub fn new(local: LocalInfo, public: [u8; KEY_LEN], secret: [u8; KEY_LEN], server: [u8; KEY_LEN]) -> CurveClient {
+impl Client {
+    pub(super) fn new(local: LocalInfo, public: [u8; KEY_LEN], secret: [u8; KEY_LEN], server: [u8; KEY_LEN]) -> Client {
         let (cn_public, cn_secret) = keypair();
-        CurveClient {
+        Client {
             local,
             public,
             secret,
@@ -63,8 +60,6 @@ impl CurveClient {
             cookie: [0; 96],
             state: ClientState::SendHello,
             next_nonce: 1,
-            channel: None,
-            peer: PeerInfo::default(),
         }
     }
 
@@ -125,7 +120,7 @@ impl CurveClient {
         out
     }
 
-    fn process_ready(&mut self, body: &[u8]) -> Result<(), Failure> {
+    fn process_ready(&mut self, body: &[u8], peer: &mut PeerInfo, channel: &mut Option<Channel>) -> Result<(), Failure> {
         if body.len() < READY_MIN_LEN {
             return Err(Failure::handshake(protocol_error::ZMTP_MALFORMED_COMMAND_READY, "short READY"));
         }
@@ -133,34 +128,30 @@ impl CurveClient {
         let short = &body[6..14];
         let plain = open(&key, &nonce(b"CurveZMQREADY---", short), &body[14..])
             .ok_or_else(|| crypto_failure("READY box does not open"))?;
-        apply_peer_metadata(self.local.socket_type, &plain, &mut self.peer)
+        apply_peer_metadata(self.local.socket_type, &plain, peer)
             .map_err(|_| Failure::handshake(protocol_error::ZMTP_INVALID_METADATA, "invalid metadata in READY"))?;
-        self.channel = Some(Channel {
-            key,
-            send_prefix: b"CurveZMQMESSAGEC",
-            recv_prefix: b"CurveZMQMESSAGES",
-            next_nonce: self.next_nonce,
-            peer_nonce: u64::from_be_bytes(short.try_into().expect("8 bytes")),
-        });
+        let peer_nonce = u64::from_be_bytes(short.try_into().expect("8 bytes"));
+        *channel = Some(Channel::new(key, false, self.next_nonce, peer_nonce));
         self.state = ClientState::Connected;
         Ok(())
     }
 
-    fn process(&mut self, body: &[u8]) -> Result<(), Failure> {
+    /// One command from the server; READY fills in `peer` and opens `channel`.
+    pub(super) fn process(&mut self, body: &[u8], peer: &mut PeerInfo, channel: &mut Option<Channel>) -> Result<(), Failure> {
         let name = body.get(1..).and_then(|rest| rest.get(..body[0] as usize));
         match (name, self.state) {
             (Some(b"WELCOME"), ClientState::ExpectWelcome) => self.process_welcome(body),
             // libzmq opens a READY whenever it comes: before WELCOME its box fails (or
             // it is too short), which is the event it reports.
-            (Some(b"READY"), ClientState::ExpectReady | ClientState::ExpectWelcome) => self.process_ready(body),
+            (Some(b"READY"), ClientState::ExpectReady | ClientState::ExpectWelcome) => self.process_ready(body, peer, channel),
             (Some(b"ERROR"), ClientState::ExpectWelcome | ClientState::ExpectReady) => Err(peer_error(body)),
             _ => Err(unexpected_command()),
         }
     }
 }
 
-impl Mechanism for CurveClient {
-    fn next_handshake_command(&mut self) -> Option<Vec<u8>> {
+impl Client {
+    pub(super) fn next_command(&mut self) -> Option<Vec<u8>> {
         match self.state {
             ClientState::SendHello => {
                 self.state = ClientState::ExpectWelcome;
@@ -174,38 +165,16 @@ impl Mechanism for CurveClient {
         }
     }
 
-    fn process_handshake_command(&mut self, body: &[u8]) -> Result<(), Failure> {
-        let result = self.process(body);
-        if result.is_err() {
-            self.state = ClientState::Failed;
-        }
-        result
+    /// After a command that broke the handshake.
+    pub(super) fn fail(&mut self) {
+        self.state = ClientState::Failed;
     }
 
-    fn status(&self) -> Status {
+    pub(super) fn status(&self) -> Status {
         match self.state {
             ClientState::Connected => Status::Ready,
             ClientState::Failed => Status::Error,
             _ => Status::Handshaking,
         }
     }
-
-    fn peer(&self) -> &PeerInfo {
-        &self.peer
-    }
-
-    fn wraps_messages(&self) -> bool {
-        true
-    }
-
-    fn encode(&mut self, msg: &Msg) -> Result<Msg, Failure> {
-        let channel = self.channel.as_mut().ok_or_else(|| Failure::protocol("CURVE message before READY"))?;
-        Ok(channel.encode(msg))
-    }
-
-    fn decode(&mut self, frame: Msg) -> Result<Msg, Failure> {
-        let channel = self.channel.as_mut().ok_or_else(|| Failure::protocol("CURVE message before READY"))?;
-        channel.decode(&frame)
-    }
 }
-

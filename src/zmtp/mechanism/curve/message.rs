@@ -13,15 +13,23 @@ const MESSAGE_MIN_LEN: usize = MESSAGE_NAME.len() + 8 + MAC_LEN + 1;
 /// The MESSAGE boxes of an established connection, one direction each.
 pub(super) struct Channel {
     pub(super) key: SalsaBox,
-    pub(super) send_prefix: &'static [u8; 16],
-    pub(super) recv_prefix: &'static [u8; 16],
+    send_prefix: &'static [u8; 16],
+    recv_prefix: &'static [u8; 16],
     /// Our next short nonce.
-    pub(super) next_nonce: u64,
+    next_nonce: u64,
     /// The peer's last short nonce; the next must be larger.
-    pub(super) peer_nonce: u64,
+    peer_nonce: u64,
 }
 
 impl Channel {
+    /// The channel of the client or the server side: `next_nonce` is our next short nonce
+    /// (the client has used 1 and 2 in the handshake), `peer_nonce` the peer's last.
+    pub(super) fn new(key: SalsaBox, as_server: bool, next_nonce: u64, peer_nonce: u64) -> Channel {
+        let (send_prefix, recv_prefix) =
+            if as_server { (b"CurveZMQMESSAGES", b"CurveZMQMESSAGEC") } else { (b"CurveZMQMESSAGEC", b"CurveZMQMESSAGES") };
+        Channel { key, send_prefix, recv_prefix, next_nonce, peer_nonce }
+    }
+
     pub(super) fn take_nonce(&mut self) -> u64 {
         let n = self.next_nonce;
         self.next_nonce += 1;

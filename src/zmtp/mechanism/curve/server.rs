@@ -6,12 +6,11 @@ use crypto_secretbox::XSalsa20Poly1305;
 
 use super::super::super::commands;
 use super::super::super::failure::{protocol_error, Failure};
-use super::super::{apply_peer_metadata, basic_properties, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
+use super::super::{apply_peer_metadata, basic_properties, judge_zap_reply, LocalInfo, PeerInfo, Status, ZapReply, ZapRequest};
 use super::boxes::{nonce, open, random, seal, MAC_LEN};
 use super::keys::{checked_box, keypair, salsa_box, KEY_LEN};
 use super::message::Channel;
 use super::{check_command_structure, crypto_failure, unexpected_command, HELLO_LEN, WELCOME_LEN};
-use crate::msg::Msg;
 
 /// Name, cookie (16-byte nonce + 80-byte box), short nonce, then the box: at least
 /// C + vouch nonce + vouch box (128 bytes) and its MAC.
@@ -35,7 +34,7 @@ enum ServerState {
 }
 
 /// The accepting side (ZMQ_CURVE_SERVER): knows only its own long-term key pair.
-pub struct CurveServer {
+pub(super) struct Server {
     local: LocalInfo,
     secret: [u8; KEY_LEN],
     cn_public: [u8; KEY_LEN],
@@ -49,14 +48,12 @@ pub struct CurveServer {
     state: ServerState,
     /// The client's last short nonce, taken from HELLO and INITIATE.
     peer_nonce: u64,
-    channel: Option<Channel>,
-    peer: PeerInfo,
 }
 
-impl CurveServer {
-    pub fn new(local: LocalInfo, secret: [u8; KEY_LEN]) -> CurveServer {
+impl Server {
+    pub(super) fn new(local: LocalInfo, secret: [u8; KEY_LEN]) -> Server {
         let (cn_public, cn_secret) = keypair();
-        CurveServer {
+        Server {
             local,
             secret,
             cn_public,
@@ -66,8 +63,6 @@ impl CurveServer {
             client_key: [0; KEY_LEN],
             state: ServerState::ExpectHello,
             peer_nonce: 1,
-            channel: None,
-            peer: PeerInfo::default(),
         }
     }
 
@@ -110,7 +105,7 @@ impl CurveServer {
         out
     }
 
-    fn process_initiate(&mut self, body: &[u8]) -> Result<(), Failure> {
+    fn process_initiate(&mut self, body: &[u8], peer: &mut PeerInfo, channel: &mut Option<Channel>) -> Result<(), Failure> {
         check_command_structure(body)?;
         if !body.starts_with(b"\x08INITIATE") {
             return Err(unexpected_command());
@@ -138,21 +133,15 @@ impl CurveServer {
         if vouch[..32] != self.cn_client {
             return Err(Failure::handshake(protocol_error::ZMTP_KEY_EXCHANGE, "vouch is for another connection"));
         }
-        apply_peer_metadata(self.local.socket_type, &plain[128..], &mut self.peer)?;
+        apply_peer_metadata(self.local.socket_type, &plain[128..], peer)?;
         self.client_key = client_key;
-        self.channel = Some(Channel {
-            key,
-            send_prefix: b"CurveZMQMESSAGES",
-            recv_prefix: b"CurveZMQMESSAGEC",
-            next_nonce: 1,
-            peer_nonce: self.peer_nonce,
-        });
+        *channel = Some(Channel::new(key, true, 1, self.peer_nonce));
         self.state = ServerState::ZapPending;
         Ok(())
     }
 
-    fn ready(&mut self) -> Vec<u8> {
-        let channel = self.channel.as_mut().expect("READY follows INITIATE");
+    fn ready(&mut self, channel: &mut Option<Channel>) -> Vec<u8> {
+        let channel = channel.as_mut().expect("READY follows INITIATE");
         let short = channel.take_nonce().to_be_bytes();
         let sealed = seal(&channel.key, &nonce(b"CurveZMQREADY---", &short), &basic_properties(&self.local));
         let mut out = Vec::with_capacity(14 + sealed.len());
@@ -163,8 +152,9 @@ impl CurveServer {
     }
 }
 
-impl Mechanism for CurveServer {
-    fn next_handshake_command(&mut self) -> Option<Vec<u8>> {
+impl Server {
+    /// The channel INITIATE opened seals READY, the first box of our MESSAGE direction.
+    pub(super) fn next_command(&mut self, channel: &mut Option<Channel>) -> Option<Vec<u8>> {
         match &self.state {
             ServerState::SendWelcome => {
                 self.state = ServerState::ExpectInitiate;
@@ -172,7 +162,7 @@ impl Mechanism for CurveServer {
             }
             ServerState::SendReady => {
                 self.state = ServerState::Ready;
-                Some(self.ready())
+                Some(self.ready(channel))
             }
             ServerState::SendError(code) => {
                 let error = commands::error(code);
@@ -183,19 +173,21 @@ impl Mechanism for CurveServer {
         }
     }
 
-    fn process_handshake_command(&mut self, body: &[u8]) -> Result<(), Failure> {
-        let result = match self.state {
+    /// One command from the client; INITIATE fills in `peer` and opens `channel`.
+    pub(super) fn process(&mut self, body: &[u8], peer: &mut PeerInfo, channel: &mut Option<Channel>) -> Result<(), Failure> {
+        match self.state {
             ServerState::ExpectHello => self.process_hello(body),
-            ServerState::ExpectInitiate => self.process_initiate(body),
+            ServerState::ExpectInitiate => self.process_initiate(body, peer, channel),
             _ => Err(Failure::handshake(protocol_error::ZMTP_UNSPECIFIED, "command out of turn")),
-        };
-        if result.is_err() {
-            self.state = ServerState::Failed;
         }
-        result
     }
 
-    fn status(&self) -> Status {
+    /// After a command that broke the handshake.
+    pub(super) fn fail(&mut self) {
+        self.state = ServerState::Failed;
+    }
+
+    pub(super) fn status(&self) -> Status {
         match self.state {
             ServerState::Ready => Status::Ready,
             ServerState::Failed => Status::Error,
@@ -203,29 +195,7 @@ impl Mechanism for CurveServer {
         }
     }
 
-    fn peer(&self) -> &PeerInfo {
-        &self.peer
-    }
-
-    fn wraps_messages(&self) -> bool {
-        true
-    }
-
-    fn encode(&mut self, msg: &Msg) -> Result<Msg, Failure> {
-        match (&self.state, self.channel.as_mut()) {
-            (ServerState::Ready, Some(channel)) => Ok(channel.encode(msg)),
-            _ => Err(Failure::protocol("CURVE message before READY")),
-        }
-    }
-
-    fn decode(&mut self, frame: Msg) -> Result<Msg, Failure> {
-        match (&self.state, self.channel.as_mut()) {
-            (ServerState::Ready, Some(channel)) => channel.decode(&frame),
-            _ => Err(Failure::protocol("CURVE message before READY")),
-        }
-    }
-
-    fn take_zap_request(&mut self) -> Option<ZapRequest> {
+    pub(super) fn take_zap_request(&mut self) -> Option<ZapRequest> {
         if self.state != ServerState::ZapPending {
             return None;
         }
@@ -233,28 +203,22 @@ impl Mechanism for CurveServer {
         Some(ZapRequest { mechanism: b"CURVE", credentials: vec![self.client_key.to_vec()] })
     }
 
-    /// The User-Id goes into the peer info; the handler's metadata is the engine's business.
-    /// A refusal queues ERROR (except for 300, a temporary failure, which the RFC wants
-    /// answered by a silent disconnect) and fails with HANDSHAKE_FAILED_AUTH.
-    fn zap_reply(&mut self, reply: &ZapReply) -> Result<(), Failure> {
+    /// By `judge_zap_reply`: a refusal queues ERROR (unless 300) and fails with
+    /// HANDSHAKE_FAILED_AUTH. The handler's metadata is the engine's business.
+    pub(super) fn zap_reply(&mut self, reply: &ZapReply, peer: &mut PeerInfo) -> Result<(), Failure> {
         if self.state != ServerState::WaitZapReply {
             return Err(Failure::protocol("ZAP reply without a request"));
         }
-        self.peer.user_id = Some(reply.user_id.clone());
-        let status = reply.status();
-        self.state = match status {
-            200 => {
-                self.state = ServerState::SendReady;
-                return Ok(());
-            }
-            300 => ServerState::Failed,
-            _ => ServerState::SendError(reply.status_code.clone()),
+        let judged = judge_zap_reply(reply, peer);
+        self.state = match &judged {
+            Ok(()) => ServerState::SendReady,
+            Err(refusal) => refusal.error_reason.clone().map_or(ServerState::Failed, ServerState::SendError),
         };
-        Err(Failure::auth(status, "ZAP handler refused the client"))
+        judged.map_err(|refusal| refusal.failure)
     }
 
     /// No handler: encryption without authentication (libzmq's "Stonehouse"), no User-Id.
-    fn zap_bypassed(&mut self) -> Result<(), Failure> {
+    pub(super) fn zap_bypassed(&mut self) -> Result<(), Failure> {
         if self.state != ServerState::WaitZapReply {
             return Err(Failure::protocol("ZAP bypass without a request"));
         }

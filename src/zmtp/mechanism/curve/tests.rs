@@ -12,16 +12,23 @@ fn local(socket_type: i32, as_server: bool) -> LocalInfo {
 }
 
 struct Pair {
-    client: CurveClient,
-    server: CurveServer,
+    client: Curve,
+    server: Curve,
     client_public: [u8; 32],
+}
+
+fn client_side(curve: &mut Curve) -> &mut Client {
+    match &mut curve.side {
+        Side::Client(client) => client,
+        Side::Server(_) => panic!("a server"),
+    }
 }
 
 fn pair_with_server_key(server_key_for_client: Option<[u8; 32]>) -> Pair {
     let (spub, ssec) = keypair();
     let (cpub, csec) = keypair();
-    let client = CurveClient::new(local(DEALER, false), cpub, csec, server_key_for_client.unwrap_or(spub));
-    Pair { client, server: CurveServer::new(local(ROUTER, true), ssec), client_public: cpub }
+    let client = Curve::client(local(DEALER, false), cpub, csec, server_key_for_client.unwrap_or(spub));
+    Pair { client, server: Curve::server(local(ROUTER, true), ssec), client_public: cpub }
 }
 
 /// Runs the handshake; answers ZAP with `zap_status`. Returns the first failure.
@@ -76,7 +83,7 @@ fn sizes_and_layout() {
     let initiate = p.client.next_handshake_command().unwrap();
     assert_eq!(&initiate[..9], b"\x08INITIATE");
     assert_eq!(&initiate[105..113], &2u64.to_be_bytes());
-    assert_eq!(initiate.len(), 113 + 128 + 16 + basic_properties(&p.client.local).len());
+    assert_eq!(initiate.len(), 113 + 128 + 16 + basic_properties(&client_side(&mut p.client).local).len());
     assert_eq!(p.server.next_handshake_command(), None);
 }
 
@@ -148,15 +155,15 @@ fn wrong_server_key_fails() {
 fn low_order_keys_are_refused() {
     // A client whose short-term key is zero: anyone could make its HELLO box.
     let mut p = pair_with_server_key(None);
-    p.client.cn_public = [0; 32];
+    client_side(&mut p.client).cn_public = [0; 32];
     let hello = p.client.next_handshake_command().unwrap();
     let err = p.server.process_handshake_command(&hello).unwrap_err();
     assert_eq!(event(&err), Some(MonitorEvent::HandshakeFailedProtocol(protocol_error::ZMTP_CRYPTOGRAPHIC)));
     // A client with a zero long-term key (what test_security_curve's null key sets).
     let (spub, ssec) = keypair();
     let (_, csec) = keypair();
-    let mut client = CurveClient::new(local(DEALER, false), [0; 32], csec, spub);
-    let mut server = CurveServer::new(local(ROUTER, true), ssec);
+    let mut client = Curve::client(local(DEALER, false), [0; 32], csec, spub);
+    let mut server = Curve::server(local(ROUTER, true), ssec);
     server.process_handshake_command(&client.next_handshake_command().unwrap()).unwrap();
     client.process_handshake_command(&server.next_handshake_command().unwrap()).unwrap();
     let err = server.process_handshake_command(&client.next_handshake_command().unwrap()).unwrap_err();
