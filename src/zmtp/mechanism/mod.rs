@@ -46,9 +46,9 @@ impl MechanismConfig {
             }
             MechanismConfig::Curve { public_key, secret_key, server_key } => {
                 if local.as_server {
-                    Box::new(curve::CurveServer::new(local, *secret_key))
+                    Box::new(curve::Curve::server(local, *secret_key))
                 } else {
-                    Box::new(curve::CurveClient::new(local, *public_key, *secret_key, *server_key))
+                    Box::new(curve::Curve::client(local, *public_key, *secret_key, *server_key))
                 }
             }
         }
@@ -165,6 +165,27 @@ impl ZapReply {
             [d @ b'2'..=b'5', b'0', b'0'] => (d - b'0') as i32 * 100,
             _ => 0,
         }
+    }
+}
+
+/// A ZAP handler's refusal: the failure the handshake ends with (HANDSHAKE_FAILED_AUTH
+/// with the status) and the reason for the ERROR to send back, if one is sent.
+pub struct ZapRefusal {
+    pub failure: Failure,
+    pub error_reason: Option<Vec<u8>>,
+}
+
+/// A ZAP reply as every server-side mechanism takes it (libzmq's rules): the User-Id goes
+/// into `peer`; status 200 accepts; any other refuses, with an ERROR carrying the status
+/// code, except 300, a temporary failure, which RFC 27 answers by a silent disconnect.
+pub fn judge_zap_reply(reply: &ZapReply, peer: &mut PeerInfo) -> Result<(), ZapRefusal> {
+    peer.user_id = Some(reply.user_id.clone());
+    match reply.status() {
+        200 => Ok(()),
+        status => Err(ZapRefusal {
+            failure: Failure::auth(status, "ZAP handler refused the peer"),
+            error_reason: (status != 300).then(|| reply.status_code.clone()),
+        }),
     }
 }
 

@@ -10,7 +10,7 @@
 use crate::constants::*;
 use super::super::commands::{self, Command, Malformed};
 use super::super::failure::Failure;
-use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
+use super::{apply_peer_metadata, basic_properties, error_received, judge_zap_reply, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Zap {
@@ -20,8 +20,8 @@ enum Zap {
     ToAsk,
     Asked,
     Accepted,
-    /// The handler's status code (300, 400, 500).
-    Refused(Vec<u8>),
+    /// The reason for our ERROR; none for a 300 (temporary failure).
+    Refused(Option<Vec<u8>>),
 }
 
 pub struct NullMechanism {
@@ -60,10 +60,9 @@ impl Mechanism for NullMechanism {
         }
         match &self.zap {
             Zap::ToAsk | Zap::Asked => None,
-            Zap::Refused(code) => {
+            Zap::Refused(reason) => {
                 self.error_sent = true;
-                // 300 is a temporary failure: no ERROR, just disconnect.
-                (code.as_slice() != b"300").then(|| commands::error(code))
+                reason.as_deref().map(commands::error)
             }
             Zap::Off | Zap::Accepted => {
                 self.ready_sent = true;
@@ -119,17 +118,12 @@ impl Mechanism for NullMechanism {
         if self.zap != Zap::Asked {
             return Err(Failure::protocol("ZAP reply without a request"));
         }
-        self.peer.user_id = Some(reply.user_id.clone());
-        match reply.status() {
-            200 => {
-                self.zap = Zap::Accepted;
-                Ok(())
-            }
-            status => {
-                self.zap = Zap::Refused(reply.status_code.clone());
-                Err(Failure::auth(status, "ZAP: authentication refused"))
-            }
-        }
+        let judged = judge_zap_reply(reply, &mut self.peer);
+        self.zap = match &judged {
+            Ok(()) => Zap::Accepted,
+            Err(refusal) => Zap::Refused(refusal.error_reason.clone()),
+        };
+        judged.map_err(|refusal| refusal.failure)
     }
 
     fn zap_bypassed(&mut self) -> Result<(), Failure> {

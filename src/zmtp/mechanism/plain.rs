@@ -16,7 +16,7 @@
 use crate::constants::*;
 use super::super::commands::{self, Command};
 use super::super::failure::Failure;
-use super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRequest};
+use super::{apply_peer_metadata, basic_properties, error_received, judge_zap_reply, LocalInfo, Mechanism, PeerInfo, Status, ZapReply, ZapRefusal, ZapRequest};
 
 /// How libzmq 4.3.4's PLAIN names its ERROR command: its source writes the prefix as the C
 /// string "\x05ERROR", where the hex escape swallows the 'E' (0x5E, '^'), so the command
@@ -195,23 +195,16 @@ impl Mechanism for PlainMechanism {
         if self.state != State::WaitingForZapReply {
             return Err(Failure::protocol("ZAP reply without a request"));
         }
-        self.peer.user_id = Some(reply.user_id.clone());
-        match reply.status() {
-            200 => {
-                self.state = State::SendingWelcome;
-                Ok(())
+        let judged = judge_zap_reply(reply, &mut self.peer);
+        self.state = match &judged {
+            Ok(()) => State::SendingWelcome,
+            Err(ZapRefusal { error_reason: Some(reason), .. }) => {
+                self.error_status = reason.clone();
+                State::SendingError
             }
-            // 300 is a temporary failure: disconnect without ERROR (as CURVEZMQ says).
-            300 => {
-                self.state = State::ErrorSent;
-                Err(Failure::auth(300, "ZAP: temporary failure"))
-            }
-            status => {
-                self.error_status = reply.status_code.clone();
-                self.state = State::SendingError;
-                Err(Failure::auth(status, "ZAP: authentication refused"))
-            }
-        }
+            Err(ZapRefusal { error_reason: None, .. }) => State::ErrorSent,
+        };
+        judged.map_err(|refusal| refusal.failure)
     }
 
     fn zap_bypassed(&mut self) -> Result<(), Failure> {

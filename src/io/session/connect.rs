@@ -1,0 +1,77 @@
+//! Connect targets: starting a connection (through a SOCKS proxy if set) and retrying
+//! it after RECONNECT_IVL, with back-off up to RECONNECT_IVL_MAX.
+
+// Imports: `use super::*` takes the session's own (session/mod.rs), so they are listed once.
+use crate::constants::*;
+use super::*;
+
+/// What a connecting session connects to.
+pub enum ConnectTarget {
+    /// "host:port" or "source;host:port", resolved at each attempt (DNS may change).
+    Tcp { address: String, ipv6: bool },
+    Ipc(SockAddr),
+}
+
+impl ConnectTarget {
+    /// Start connecting: to the target, or for tcp with ZMQ_SOCKS_PROXY to the proxy
+    /// (then the handshake returned asks it for the target).
+    fn start(&self, o: &Options) -> std::io::Result<(Stream, Option<SocksClient>)> {
+        match self {
+            ConnectTarget::Tcp { address, ipv6 } => {
+                let socks = SocksClient::for_target(address, o);
+                let dial = if socks.is_some() { String::from_utf8_lossy(&o.socks_proxy).into_owned() } else { address.clone() };
+                let ep = crate::transport::endpoint::resolve_tcp(&dial, false, *ipv6)
+                    .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
+                let stream = Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref())?;
+                Ok((stream, socks))
+            }
+            ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None)?, None)),
+        }
+    }
+}
+
+impl Session {
+    /// Begin (or retry) connecting to the target.
+    pub fn start_connect(&mut self, io: &IoCtx) -> bool {
+        self.reconnect_at = None;
+        let Some(target) = &self.target else { return false };
+        match target.start(&self.setup.options) {
+            Ok((mut stream, socks)) => {
+                self.socks = socks;
+                if stream.register(io.registry, self.token).is_err() {
+                    return self.schedule_reconnect();
+                }
+                self.setup.monitor.emit(ZMQ_EVENT_CONNECT_DELAYED, libc::EINPROGRESS as u32, &self.setup.endpoint);
+                self.stream = Some(stream);
+                self.connecting = true;
+                true
+            }
+            Err(_) => self.schedule_reconnect(),
+        }
+    }
+
+    pub(super) fn schedule_reconnect(&mut self) -> bool {
+        if self.released && !self.has_pending_output() {
+            return false;
+        }
+        let o = &self.setup.options;
+        if o.reconnect_ivl < 0 {
+            // Reconnection disabled: this connect is over (its pipe closes with it).
+            return false;
+        }
+        self.reconnect_at = Some(Instant::now() + self.reconnect_ivl);
+        self.setup.monitor.emit(ZMQ_EVENT_CONNECT_RETRIED, self.reconnect_ivl.as_millis() as u32, &self.setup.endpoint);
+        // Exponential back-off up to RECONNECT_IVL_MAX, when set.
+        if o.reconnect_ivl_max > o.reconnect_ivl {
+            let max = Duration::from_millis(o.reconnect_ivl_max as u64);
+            self.reconnect_ivl = (self.reconnect_ivl * 2).min(max);
+        }
+        true
+    }
+
+    pub(super) fn has_pending_output(&mut self) -> bool {
+        self.engine.as_ref().is_some_and(|e| e.out_len() > 0)
+            || self.raw.as_ref().is_some_and(|r| raw::Output::out_len(r) > 0)
+            || self.pipe.as_mut().is_some_and(|p| p.check_read())
+    }
+}

@@ -1,0 +1,307 @@
+//! A session: one connection (or one connect target, across reconnects) of a socket,
+//! living in an I/O thread. It moves messages between its pipe and a ZMTP engine, and the
+//! engine's bytes between itself and the stream. Backpressure: when the socket's pipe is
+//! full the session stops reading the stream until the socket frees space.
+
+use crate::constants::*;
+use super::raw::{self, RawEngine};
+use super::socks::SocksClient;
+use super::stream::Stream;
+use super::zap::{ZapClient, ZapOutcome};
+use super::{IoCtx, SessionNotify};
+use crate::ctx::mailbox::{Command, Mailbox};
+use crate::msg::{Metadata, Msg};
+use crate::options::Options;
+use crate::pipe::{pair, PeerInfo, Pipe, PipeEvent};
+use crate::ctx::monitor::MonitorSlot;
+use crate::zmtp::{self, Engine, Event};
+use mio::Token;
+use socket2::SockAddr;
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Bytes of encoded output gathered from the pipe before writing (batching).
+const OUT_BATCH: usize = 64 * 1024;
+const READ_BUF: usize = 64 * 1024;
+
+mod attach;
+mod connect;
+mod handshake;
+mod pump;
+mod raw_mode;
+
+pub(crate) use attach::pipe_at_connect;
+pub use connect::ConnectTarget;
+
+/// What a session knows about its socket.
+#[derive(Clone)]
+pub struct SessionSetup {
+    pub options: Options,
+    pub mailbox: Arc<Mailbox>,
+    /// The endpoint as the socket names it (for pipes' PeerInfo, unbind/disconnect).
+    pub endpoint: String,
+    pub monitor: MonitorSlot,
+    /// For the ZAP handler lookup (weak: the context owns the I/O threads).
+    pub ctx: std::sync::Weak<crate::ctx::Ctx>,
+}
+
+pub struct ConnectSpec {
+    pub target: ConnectTarget,
+    /// The session's end of a pipe made at connect time (so sends queue before the
+    /// connection exists); None for sockets that need the peer's identity first.
+    pub pipe: Option<Pipe>,
+}
+
+pub struct Session {
+    token: Token,
+    handle: u64,
+    setup: SessionSetup,
+    /// For connecting sessions: the target, to reconnect to.
+    target: Option<ConnectTarget>,
+    stream: Option<Stream>,
+    connecting: bool,
+    /// Connected to a SOCKS proxy, asking it for the target (still `connecting`).
+    socks: Option<SocksClient>,
+    engine: Option<Engine>,
+    /// Instead of `engine`, for raw sockets (STREAM): no ZMTP on the wire.
+    raw: Option<RawEngine>,
+    pipe: Option<Pipe>,
+    meta: Option<Arc<Metadata>>,
+    /// Decoded frames waiting for room in the pipe.
+    stalled: VecDeque<Msg>,
+    reconnect_at: Option<Instant>,
+    reconnect_ivl: Duration,
+    handshake_deadline: Option<Instant>,
+    engine_timer: Option<Instant>,
+    /// The socket closed: flush what is left, then finish (by the deadline, if any).
+    released: bool,
+    linger_deadline: Option<Instant>,
+    readbuf: Vec<u8>,
+    /// A connection was established before (the next one is a reconnection).
+    reconnected: bool,
+    /// Handshake done, pipe to be made (peer socket type and routing id).
+    attach_pending: Option<(i32, Vec<u8>)>,
+    /// The pipe was made at connect time and lives across reconnections.
+    pipe_from_connect: bool,
+    /// The engine's ZAP request, to be sent (needs the IoCtx, so pump does it).
+    zap_request: Option<zmtp::mechanism::ZapRequest>,
+    zap: ZapClient,
+    /// The peer's address (Peer-Address, and the ZAP request's address).
+    peer_address: String,
+    /// Why the stream failed (EPIPE for EOF), for HANDSHAKE_FAILED_NO_DETAIL.
+    stream_errno: Option<i32>,
+    /// The connection broke the protocol (or failed authentication): libzmq does not
+    /// reconnect after that.
+    protocol_error: bool,
+}
+
+impl Session {
+    fn new(token: Token, handle: u64, setup: SessionSetup) -> Session {
+        let ivl = Duration::from_millis(setup.options.reconnect_ivl.max(0) as u64);
+        Session {
+            token,
+            handle,
+            setup,
+            target: None,
+            stream: None,
+            connecting: false,
+            socks: None,
+            engine: None,
+            raw: None,
+            pipe: None,
+            meta: None,
+            stalled: VecDeque::new(),
+            reconnect_at: None,
+            reconnect_ivl: ivl,
+            handshake_deadline: None,
+            engine_timer: None,
+            released: false,
+            linger_deadline: None,
+            readbuf: vec![0; READ_BUF],
+            reconnected: false,
+            attach_pending: None,
+            pipe_from_connect: false,
+            zap_request: None,
+            zap: ZapClient::default(),
+            peer_address: String::new(),
+            stream_errno: None,
+            protocol_error: false,
+        }
+    }
+
+    pub fn connecting(token: Token, handle: u64, spec: ConnectSpec, setup: SessionSetup, io: &IoCtx) -> Session {
+        let mut s = Session::new(token, handle, setup);
+        s.target = Some(spec.target);
+        if let Some(p) = spec.pipe {
+            p.set_owner(Arc::new(SessionNotify { io: io.shared.clone(), token }));
+            s.pipe = Some(p);
+            s.pipe_from_connect = true;
+        }
+        s
+    }
+
+    pub fn accepted(token: Token, handle: u64, mut stream: Stream, setup: SessionSetup, io: &IoCtx) -> Option<Session> {
+        stream.register(io.registry, token).ok()?;
+        setup.monitor.emit(ZMQ_EVENT_ACCEPTED, stream.raw_fd() as u32, &setup.endpoint);
+        let mut s = Session::new(token, handle, setup);
+        s.stream = Some(stream);
+        s.start_engine();
+        Some(s)
+    }
+
+    pub fn handle(&self) -> u64 {
+        self.handle
+    }
+
+    pub fn next_timer(&self) -> Option<Instant> {
+        [self.reconnect_at, self.handshake_deadline, self.engine_timer, self.linger_deadline].into_iter().flatten().min()
+    }
+
+    /// The connection is gone (EOF, error, protocol failure, timeout).
+    fn lost(&mut self, io: &IoCtx) -> bool {
+        // A connection error during the handshake, as libzmq reports it.
+        if let (Some(errno), Some(e)) = (self.stream_errno.take(), self.engine.as_ref()) {
+            if !e.handshake_done() && e.failure().is_none() && !self.connecting {
+                self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno as u32, &self.setup.endpoint);
+            }
+        }
+        self.zap.reset();
+        self.zap_request = None;
+        if let Some(mut s) = self.stream.take() {
+            let _ = s.deregister(io.registry);
+            if !self.connecting {
+                self.setup.monitor.emit(ZMQ_EVENT_DISCONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
+            }
+        }
+        self.engine = None;
+        self.end_raw();
+        self.connecting = false;
+        self.handshake_deadline = None;
+        self.engine_timer = None;
+        self.stalled.clear();
+        self.meta = None;
+        if self.target.is_none() || std::mem::take(&mut self.protocol_error) {
+            return false;
+        }
+        // Sockets that route by peer identity (unless the connect named the peer), and
+        // IMMEDIATE ones (no queueing without a live connection), get a fresh pipe per
+        // connection.
+        let o = &self.setup.options;
+        if self.pipe.is_some() && ((!self.pipe_from_connect && attach::needs_identity(o.socket_type)) || o.immediate) {
+            if let Some(mut p) = self.pipe.take() {
+                p.close();
+            }
+        }
+        if self.released && self.pipe.as_mut().is_none_or(|p| !p.check_read()) {
+            return false;
+        }
+        self.schedule_reconnect()
+    }
+
+    pub fn on_ready(&mut self, io: &IoCtx, readable: bool, writable: bool) -> bool {
+        if self.connecting {
+            if !(readable || writable) {
+                return true;
+            }
+            let ok = self.stream.as_ref().is_some_and(|s| s.finish_connect().is_ok());
+            if !ok {
+                return self.lost(io);
+            }
+            if let (Some(socks), Some(stream)) = (self.socks.as_mut(), self.stream.as_mut()) {
+                match socks.advance(stream) {
+                    Ok(true) => self.socks = None,
+                    Ok(false) => return true,
+                    Err(()) => return self.lost(io),
+                }
+            }
+            self.connecting = false;
+            if let Some(s) = self.stream.as_ref() {
+                self.setup.monitor.emit(ZMQ_EVENT_CONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
+            }
+            self.reconnect_ivl = Duration::from_millis(self.setup.options.reconnect_ivl.max(0) as u64);
+            self.start_engine();
+        }
+        self.pump(io)
+    }
+
+    /// The socket closed and everything it sent has been written.
+    fn finished(&mut self) -> bool {
+        if !self.released && !self.pipe.as_ref().is_some_and(|p| p.peer_gone()) {
+            return false;
+        }
+        let out_empty = self.engine.as_ref().is_none_or(|e| e.out_len() == 0)
+            && self.raw.as_ref().is_none_or(|r| raw::Output::out_len(r) == 0);
+        let pipe_done = match self.pipe.as_mut() {
+            Some(p) => !p.check_read() && p.peer_gone(),
+            None => self.released,
+        };
+        out_empty && pipe_done
+    }
+
+    pub fn on_pipe(&mut self, io: &IoCtx, ev: PipeEvent) -> bool {
+        let id = match ev {
+            PipeEvent::Readable(id) | PipeEvent::Writable(id) | PipeEvent::Hiccup(id) | PipeEvent::Closed(id) => id,
+        };
+        // Id 0 is our own "run again" nudge; events of a pipe we already dropped are stale.
+        // The ZAP pipe's events mean its reply may be in.
+        if self.zap.pipe_id() == Some(id) {
+            return if self.stream.is_some() && !self.connecting { self.pump(io) } else { true };
+        }
+        if id != 0 && self.pipe.as_ref().is_none_or(|p| p.id() != id) {
+            return true;
+        }
+        if let PipeEvent::Closed(_) = ev {
+            // The socket let go of the pipe (disconnect/unbind/close): flush, then end.
+            if self.stream.is_none() && !self.released {
+                return false;
+            }
+        }
+        if self.connecting || self.stream.is_none() {
+            return !self.finished();
+        }
+        self.pump(io)
+    }
+
+    pub fn on_timer(&mut self, io: &IoCtx, now: Instant) -> bool {
+        if self.linger_deadline.is_some_and(|d| d <= now) {
+            return false;
+        }
+        if self.reconnect_at.is_some_and(|d| d <= now) {
+            return self.start_connect(io);
+        }
+        if self.handshake_deadline.is_some_and(|d| d <= now) {
+            return self.lost(io);
+        }
+        if self.engine_timer.is_some_and(|d| d <= now) {
+            self.engine_timer = None;
+            return self.pump(io);
+        }
+        true
+    }
+
+    /// The socket closed. linger: 0 = drop now, >0 = ms to flush, -1 = until flushed.
+    pub fn release(&mut self, _io: &IoCtx, linger: i32) -> bool {
+        self.released = true;
+        if linger == 0 || self.pipe.is_none() {
+            return false;
+        }
+        if linger > 0 {
+            self.linger_deadline = Some(Instant::now() + Duration::from_millis(linger as u64));
+        }
+        !self.finished()
+    }
+
+    /// Tear down: close the stream and the pipe. A deliberate close (socket closed,
+    /// unbind, disconnect) is not a DISCONNECTED event; only a lost connection is.
+    pub fn shutdown(&mut self, io: &IoCtx) {
+        self.zap.reset();
+        if let Some(mut s) = self.stream.take() {
+            let _ = s.deregister(io.registry);
+        }
+        if let Some(mut p) = self.pipe.take() {
+            p.close();
+        }
+    }
+}

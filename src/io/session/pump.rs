@@ -1,0 +1,231 @@
+//! Driving a connection: stream -> engine -> pipe and pipe -> engine -> stream, in
+//! bounded turns, with backpressure from the socket's pipe.
+
+// Imports: `use super::*` takes the session's own (session/mod.rs), so they are listed once.
+use crate::constants::*;
+use super::*;
+
+impl Session {
+    /// Move everything that can move: stream -> engine -> pipe, pipe -> engine -> stream.
+    /// Streams are edge-triggered, so this runs until nothing moves (or the pipe to the
+    /// socket is full); a session that used up its turn schedules another one.
+    pub(super) fn pump(&mut self, io: &IoCtx) -> bool {
+        // Timers first: a heartbeat timeout is an event to deliver, a PING bytes to write.
+        if let Some(e) = self.engine.as_mut() {
+            self.engine_timer = e.tick(Instant::now());
+        }
+        let mut turns = 0;
+        loop {
+            let mut progress = match self.read_stream() {
+                Ok(p) => p,
+                Err(()) => {
+                    // What the peer sent before it went (a sender that sends and closes
+                    // at once) is delivered, not dropped with the engine.
+                    self.deliver_remaining(io);
+                    return self.lost(io);
+                }
+            };
+            match self.deliver_events() {
+                Some(p) => progress |= p,
+                None => return self.lost(io),
+            }
+            match self.run_zap(io) {
+                Some(p) => progress |= p,
+                None => return self.lost(io),
+            }
+            if let Some(true) = self.attach_pending.take().map(|(t, r)| self.attach_new_pipe(io, t, r)) {
+                progress = true;
+            }
+            match self.write_stream() {
+                Ok(p) => progress |= p,
+                Err(()) => return self.lost(io),
+            }
+            if self.finished() {
+                return false;
+            }
+            if !progress {
+                break;
+            }
+            turns += 1;
+            if turns == 64 {
+                // Let other connections run; come back to this one right after.
+                io.shared.send(super::super::IoCmd::Pipe(self.token, PipeEvent::Readable(0)));
+                break;
+            }
+        }
+        if let Some(e) = self.engine.as_mut() {
+            self.engine_timer = e.tick(Instant::now());
+        }
+        true
+    }
+
+    /// The stream ended: hand the socket every message the engine decoded (attaching the
+    /// pipe first if the handshake just finished), as far as the pipe takes them.
+    pub(super) fn deliver_remaining(&mut self, io: &IoCtx) {
+        loop {
+            let attached = match self.attach_pending.take() {
+                Some((t, r)) => self.attach_new_pipe(io, t, r),
+                None => false,
+            };
+            match self.deliver_events() {
+                Some(true) => {}
+                _ if attached => {}
+                _ => return,
+            }
+        }
+    }
+
+    /// Read what the stream has, unless the socket's pipe is full. Ok(progress).
+    pub(super) fn read_stream(&mut self) -> Result<bool, ()> {
+        if !self.stalled.is_empty() {
+            return Ok(false);
+        }
+        if self.raw.is_some() {
+            return self.read_raw();
+        }
+        let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
+        // A failed engine's Event::Error is still to be delivered (with its monitor event).
+        if engine.failure().is_some() {
+            return Ok(false);
+        }
+        let mut progress = false;
+        // Read a bounded amount per turn so one busy peer can't starve the others.
+        for _ in 0..16 {
+            match stream.read(&mut self.readbuf) {
+                Ok(0) => {
+                    self.stream_errno = Some(libc::EPIPE);
+                    return Err(());
+                }
+                Ok(n) => {
+                    progress = true;
+                    // On failure the engine queued Event::Error: deliver_events closes.
+                    if engine.on_read(&self.readbuf[..n]).is_err() {
+                        break;
+                    }
+                    if engine.has_events() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.stream_errno = e.raw_os_error();
+                    return Err(());
+                }
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Hand decoded events to the socket: Some(progress), None if the connection must close.
+    pub(super) fn deliver_events(&mut self) -> Option<bool> {
+        let r = self.deliver_events_unflushed();
+        // One publication, and at most one wake-up of the socket, per batch of frames.
+        if let Some(p) = self.pipe.as_mut() {
+            p.flush();
+        }
+        r
+    }
+
+    pub(super) fn deliver_events_unflushed(&mut self) -> Option<bool> {
+        if self.raw.is_some() && self.attach_pending.is_some() {
+            // A raw connection's first message (the connect notification) needs the pipe.
+            return Some(false);
+        }
+        let mut progress = false;
+        loop {
+            while let Some(msg) = self.stalled.pop_front() {
+                if !self.push_frame(msg) {
+                    return Some(progress);
+                }
+                progress = true;
+            }
+            let Some(engine) = self.engine.as_mut() else { return Some(progress) };
+            let Some(ev) = engine.poll_event() else { return Some(progress) };
+            progress = true;
+            match ev {
+                Event::HandshakeDone(hs) => {
+                    self.handshake_deadline = None;
+                    self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0, &self.setup.endpoint);
+                    self.meta = Some(hs.metadata);
+                    match self.pipe.as_ref() {
+                        None => {
+                            self.attach_pending = Some((hs.peer_socket_type.unwrap_or(-1), hs.peer_routing_id));
+                            self.reconnected = true;
+                            // Attach before delivering anything: messages need the pipe.
+                            return Some(true);
+                        }
+                        Some(p) if self.reconnected => p.hiccup(),
+                        // The connection is up: the socket's events may have changed, and
+                        // its ZMQ_FD says so (as libzmq's does on engine activation).
+                        Some(_) => self.setup.mailbox.send(Command::Wake),
+                    }
+                    self.reconnected = true;
+                }
+                // `stalled` is empty here (drained above): straight into the pipe.
+                Event::Message(msg) => {
+                    if !self.push_frame(msg) {
+                        return Some(progress);
+                    }
+                }
+                Event::Subscribe(topic) => self.stalled.push_back(zmtp::commands::subscription_message(true, &topic)),
+                Event::Cancel(topic) => self.stalled.push_back(zmtp::commands::subscription_message(false, &topic)),
+                Event::ZapRequest(req) => self.zap_request = Some(req),
+                Event::Error(f) => {
+                    self.protocol_error = f.kind == zmtp::FailureKind::Protocol;
+                    let event = match f.event {
+                        Some(ev) => Some(ev),
+                        // Protocol errors report their event where they happen, or none
+                        // (libzmq: a bad Socket-Type, malformed metadata, a bad greeting).
+                        None if !engine.handshake_done() && f.kind != zmtp::FailureKind::Protocol => {
+                            Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(f.errno.errno()))
+                        }
+                        None => None,
+                    };
+                    self.fail_handshake(event);
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Put one frame into the pipe. False (frame kept) if the pipe is full.
+    pub(super) fn push_frame(&mut self, msg: Msg) -> bool {
+        let Some(pipe) = self.pipe.as_mut() else { return true };
+        if !pipe.is_mid_message() && !pipe.check_write() {
+            self.stalled.push_front(msg);
+            return false;
+        }
+        let _ = pipe.write_unflushed(msg);
+        true
+    }
+
+    /// Encode messages from the pipe and write them out. Ok(progress).
+    pub(super) fn write_stream(&mut self) -> Result<bool, ()> {
+        if self.raw.is_some() {
+            return self.write_raw();
+        }
+        let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
+        if engine.handshake_done() {
+            if let Some(pipe) = self.pipe.as_mut() {
+                while engine.out_len() < OUT_BATCH {
+                    match pipe.read() {
+                        Some(msg) => {
+                            let sent = match msg.data().split_first() {
+                                Some((&kind, topic)) if msg.flags() & crate::msg::flags::SUBSCRIPTION != 0 => {
+                                    engine.send_subscription(kind == 1, topic)
+                                }
+                                _ => engine.send(&msg),
+                            };
+                            if sent.is_err() {
+                                return Err(());
+                            }
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+        raw::write_out(stream, engine).map_err(|errno| self.stream_errno = Some(errno))
+    }
+}
