@@ -1,5 +1,6 @@
 //! Connect targets: starting a connection (through a SOCKS proxy if set) and retrying
-//! it after RECONNECT_IVL, with back-off up to RECONNECT_IVL_MAX.
+//! it after RECONNECT_IVL, with back-off up to RECONNECT_IVL_MAX, unless
+//! ZMQ_RECONNECT_STOP says to give up (refused, or the handshake failed).
 
 // Imports: `use super::*` takes the session's own (session/mod.rs), so they are listed once.
 use crate::constants::*;
@@ -46,8 +47,29 @@ impl Session {
                 self.connecting = true;
                 true
             }
+            Err(e) if self.refused_for_good(&e) => {
+                self.setup.monitor.emit(ZMQ_EVENT_CLOSED, 0, &self.setup.endpoint);
+                false
+            }
             Err(_) => self.schedule_reconnect(),
         }
+    }
+
+    /// ZMQ_RECONNECT_STOP_CONN_REFUSED: a refused connect is not tried again.
+    pub(super) fn refused_for_good(&self, e: &std::io::Error) -> bool {
+        e.raw_os_error() == Some(libc::ECONNREFUSED)
+            && self.setup.options.reconnect_stop & ZMQ_RECONNECT_STOP_CONN_REFUSED != 0
+    }
+
+    /// Gives up on the target for good (the session ends, its pipe closes): the
+    /// connection attempt's socket closes, which the monitor hears as ZMQ_EVENT_CLOSED.
+    pub(super) fn stop_connecting(&mut self, io: &IoCtx) -> bool {
+        if let Some(mut s) = self.stream.take() {
+            let _ = s.deregister(io.registry);
+            self.setup.monitor.emit(ZMQ_EVENT_CLOSED, s.raw_fd() as u32, &self.setup.endpoint);
+        }
+        self.connecting = false;
+        false
     }
 
     pub(super) fn schedule_reconnect(&mut self) -> bool {

@@ -161,6 +161,7 @@ impl Session {
 
     /// The connection is gone (EOF, error, protocol failure, timeout).
     fn lost(&mut self, io: &IoCtx) -> bool {
+        let handshake_failed = !self.connecting && self.engine.as_ref().is_some_and(|e| !e.handshake_done());
         // A connection error during the handshake, as libzmq reports it.
         if let (Some(errno), Some(e)) = (self.stream_errno.take(), self.engine.as_ref()) {
             if !e.handshake_done() && e.failure().is_none() && !self.connecting {
@@ -185,6 +186,10 @@ impl Session {
         if self.target.is_none() || std::mem::take(&mut self.protocol_error) {
             return false;
         }
+        // ZMQ_RECONNECT_STOP: a connect whose handshake failed is not tried again.
+        if handshake_failed && self.setup.options.reconnect_stop & ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED != 0 {
+            return false;
+        }
         // Sockets that route by peer identity (unless the connect named the peer), and
         // IMMEDIATE ones (no queueing without a live connection), get a fresh pipe per
         // connection.
@@ -205,9 +210,10 @@ impl Session {
             if !(readable || writable) {
                 return true;
             }
-            let ok = self.stream.as_ref().is_some_and(|s| s.finish_connect().is_ok());
-            if !ok {
-                return self.lost(io);
+            match self.stream.as_ref().map(|s| s.finish_connect()) {
+                Some(Ok(_)) => {}
+                Some(Err(e)) if self.refused_for_good(&e) => return self.stop_connecting(io),
+                _ => return self.lost(io),
             }
             if let (Some(socks), Some(stream)) = (self.socks.as_mut(), self.stream.as_mut()) {
                 match socks.advance(stream) {
@@ -272,6 +278,10 @@ impl Session {
             return self.start_connect(io);
         }
         if self.handshake_deadline.is_some_and(|d| d <= now) {
+            // ZMQ_HANDSHAKE_IVL ran out: a handshake failure without detail, as in libzmq.
+            if self.engine.as_ref().is_some_and(|e| !e.handshake_done() && e.failure().is_none()) {
+                self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, libc::ETIMEDOUT as u32, &self.setup.endpoint);
+            }
             return self.lost(io);
         }
         if self.engine_timer.is_some_and(|d| d <= now) {
