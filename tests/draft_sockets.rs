@@ -150,23 +150,22 @@ fn multipart_sends_are_refused_with_einval() {
     assert_eq!(scatter.recv(ZMQ_DONTWAIT).err(), Some(Error::NOTSUP));
     let mut gather = ctx.socket(ZMQ_GATHER).unwrap();
     assert_eq!(gather.send(&mut Msg::from_slice(b"x"), ZMQ_DONTWAIT), Err(Error::NOTSUP));
+    assert_eq!(gather.send(&mut Msg::from_slice(b"x"), ZMQ_DONTWAIT | ZMQ_SNDMORE), Err(Error::NOTSUP));
 }
 
 #[test]
 fn scatter_load_balances_and_gather_fair_queues() {
     for t in TRANSPORTS {
         let ctx = Ctx::new();
-        // One SCATTER to two GATHERs: messages alternate.
-        let mut scatter = socket(&ctx, ZMQ_SCATTER);
-        let ep = bind(&mut scatter, t, "sg");
+        // One SCATTER to two GATHERs: messages alternate. The SCATTER connects, so
+        // both its pipes exist from the connect calls on (no waiting for handshakes).
         let mut g1 = socket(&ctx, ZMQ_GATHER);
         let mut g2 = socket(&ctx, ZMQ_GATHER);
-        g1.connect(&ep).unwrap();
-        g2.connect(&ep).unwrap();
-        if t == "tcp" {
-            // Both connections up before sending, so the load balancer sees both.
-            thread::sleep(std::time::Duration::from_millis(200));
-        }
+        let ep1 = bind(&mut g1, t, "sg1");
+        let ep2 = bind(&mut g2, t, "sg2");
+        let mut scatter = socket(&ctx, ZMQ_SCATTER);
+        scatter.connect(&ep1).unwrap();
+        scatter.connect(&ep2).unwrap();
         for i in 0..10u8 {
             send(&mut scatter, &[i]);
         }
@@ -244,7 +243,18 @@ fn peers_connect_and_learn_each_others_routing_ids() {
         assert_eq!(back.data(), b"world", "{t}");
         assert_eq!(back.routing_id(), rid, "{t}");
     }
+    // inproc: connecting before the bind gives the id too.
     let ctx = Ctx::new();
+    let mut early = socket(&ctx, ZMQ_PEER);
+    let rid = early.connect_peer("inproc://draft-peer-late").unwrap();
+    let mut late = socket(&ctx, ZMQ_PEER);
+    late.bind("inproc://draft-peer-late").unwrap();
+    send_to(&mut early, rid, b"early");
+    let m = late.recv(0).unwrap();
+    assert_eq!(m.data(), b"early");
+    send_to(&mut late, m.routing_id(), b"late");
+    assert_eq!(early.recv(0).unwrap().routing_id(), rid);
+
     let mut server = ctx.socket(ZMQ_SERVER).unwrap();
     assert_eq!(server.connect_peer("inproc://x").err(), Some(Error::NOTSUP));
     let mut peer = ctx.socket(ZMQ_PEER).unwrap();

@@ -4,6 +4,7 @@
 //! one) is dropped whole, as libzmq does.
 
 use super::{Core, Pattern};
+use crate::constants::ZMQ_GATHER;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::pipe::PipeId;
@@ -58,7 +59,10 @@ impl<P: Pattern> Pattern for SinglePart<P> {
     }
 
     fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<()> {
-        refuse_multipart(msg)?;
+        // GATHER never sends: ENOTSUP whatever the flags, as libzmq (PULL's answer).
+        if core.options.socket_type != ZMQ_GATHER {
+            refuse_multipart(msg)?;
+        }
         self.0.send(core, msg)
     }
 
