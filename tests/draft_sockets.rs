@@ -301,3 +301,24 @@ fn a_server_serves_many_threads_at_once() {
         t.join().unwrap();
     }
 }
+
+#[test]
+fn zmq_poll_sees_thread_safe_sockets() {
+    // ZMQ_FD is refused, but zmq_poll still works on them (as in libzmq's draft builds;
+    // Debian's stable build answers EINVAL there).
+    use zmq::poll::{poll, PollItem};
+    let ctx = Ctx::new();
+    let mut server = socket(&ctx, ZMQ_SERVER);
+    let ep = bind(&mut server, "tcp", "poll");
+    let server = SharedSocket::new(server);
+    let mut client = socket(&ctx, ZMQ_CLIENT);
+    client.connect(&ep).unwrap();
+    let item = || PollItem { socket: Some(0), fd: -1, events: ZMQ_POLLIN, revents: 0 };
+    let mut items = [item()];
+    assert_eq!(poll(&[&server], &mut items, 50).unwrap(), 0);
+    send(&mut client, b"wake");
+    let mut items = [item()];
+    assert_eq!(poll(&[&server], &mut items, 5000).unwrap(), 1);
+    assert_eq!(items[0].revents, ZMQ_POLLIN);
+    assert_eq!(server.recv(0).unwrap().data(), b"wake");
+}
