@@ -530,6 +530,12 @@ ZMQ_EXPORT int zmq_bind(void *s, const char *addr);
 
 ZMQ_EXPORT int zmq_connect(void *s, const char *addr);
 
+#if defined(ZMQ_BUILD_DRAFT_API)
+// DRAFT: connects a PEER socket; returns the new peer's routing id (0 on error, with
+// errno: ENOTSUP for other socket types).
+ZMQ_EXPORT uint32_t zmq_connect_peer(void *s, const char *addr);
+#endif
+
 ZMQ_EXPORT int zmq_unbind(void *s, const char *addr);
 
 ZMQ_EXPORT int zmq_disconnect(void *s, const char *addr);
@@ -639,9 +645,6 @@ ZMQ_EXPORT int zmq_join(void *s, const char *group);
 
 // Leaves a DISH group.
 ZMQ_EXPORT int zmq_leave(void *s, const char *group);
-
-// Connects a PEER socket; returns the peer's routing id (0 on error).
-ZMQ_EXPORT uint32_t zmq_connect_peer(void *s, const char *addr);
 
 // State of the peer with the given routing id (ROUTER sockets).
 ZMQ_EXPORT

@@ -1,12 +1,12 @@
 //! DRAFT API entry points (libzmq's ZMQ_BUILD_DRAFT_API), exported only with the `draft`
 //! feature; zmq.h always declares them, under `#ifdef ZMQ_BUILD_DRAFT_API`. The DRAFT
-//! zmq_msg_* functions are in msg.rs.
+//! zmq_msg_* functions are in msg.rs, zmq_connect_peer in socket.rs.
 // TODO(core): every body here is a stub returning ENOTSUP; move each next to its stable
 // siblings (ctx.rs, socket.rs, poll.rs) when it is implemented. Compiled only with the
 // `draft` feature (see `mod draft` in mod.rs, where cbindgen also sees the cfg).
 
 use super::types::{zmq_fd_t, zmq_poller_event_t};
-use super::{guard, guard_or, guard_ptr};
+use super::{guard, guard_ptr};
 use crate::error::Error;
 use std::ffi::{c_char, c_int, c_long, c_short, c_void};
 
@@ -46,13 +46,6 @@ pub unsafe extern "C" fn zmq_join(s: *mut c_void, group: *const c_char) -> c_int
 pub unsafe extern "C" fn zmq_leave(s: *mut c_void, group: *const c_char) -> c_int {
     let _ = (s, group);
     guard(|| Err(Error::NOTSUP)) // TODO(core)
-}
-
-/// Connects a PEER socket; returns the peer's routing id (0 on error).
-#[no_mangle]
-pub unsafe extern "C" fn zmq_connect_peer(s: *mut c_void, addr: *const c_char) -> u32 {
-    let _ = (s, addr);
-    guard_or(0, || Err(Error::NOTSUP)) // TODO(core)
 }
 
 /// State of the peer with the given routing id (ROUTER sockets).

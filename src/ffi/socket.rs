@@ -154,6 +154,18 @@ pub unsafe extern "C" fn zmq_connect(s: *mut c_void, addr: *const c_char) -> c_i
     })
 }
 
+/// DRAFT: connects a PEER socket; returns the new peer's routing id (0 on error, with
+/// errno: ENOTSUP for other socket types).
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_connect_peer(s: *mut c_void, addr: *const c_char) -> u32 {
+    super::guard_or(0, || {
+        let sock = socket_ref(s)?;
+        let addr = endpoint(addr)?;
+        sock.with(|s| s.connect_peer(addr))
+    })
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn zmq_unbind(s: *mut c_void, addr: *const c_char) -> c_int {
     guard(|| {

@@ -5,12 +5,16 @@
 //! through its mailbox: I/O threads attach pipes and report pipe events, the context
 //! sends Stop on termination.
 
+mod channel;
+mod client;
 mod dealer;
 mod endpoints;
 mod fq;
+mod gather;
 mod lb;
 pub mod monitor;
 mod pair;
+mod peer;
 mod pull;
 mod push;
 mod rep;
@@ -18,6 +22,9 @@ pub mod shared;
 mod req;
 mod rotation;
 mod router;
+mod scatter;
+mod server;
+mod single_part;
 mod stream;
 mod prefix_trie;
 pub mod subscriptions;
@@ -136,6 +143,10 @@ pub trait Pattern: Send {
     fn has_out(&mut self, core: &mut Core) -> bool;
     /// ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE was set (the option table accepted it).
     fn subscribe(&mut self, _core: &mut Core, _subscribe: bool, _topic: &[u8]) {}
+    /// SERVER/PEER: the routing id given to the pipe attached last.
+    fn last_attached_routing_id(&self) -> Option<u32> {
+        None
+    }
 }
 
 fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
@@ -152,6 +163,13 @@ fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
         ZMQ_PULL => Box::new(pull::Pull::default()),
         ZMQ_PUSH => Box::new(push::Push::default()),
         ZMQ_STREAM => Box::new(stream::Stream::default()),
+        // Draft types; libzmq creates them in any build, as do we.
+        ZMQ_SERVER | ZMQ_PEER => Box::new(server::Server::default()),
+        ZMQ_CLIENT => Box::new(client::Client::default()),
+        ZMQ_SCATTER => Box::new(scatter::Scatter::default()),
+        ZMQ_GATHER => Box::new(gather::Gather::default()),
+        ZMQ_CHANNEL => Box::new(channel::Channel::default()),
+        // RADIO, DISH, DGRAM: not yet.
         _ => return Err(Error::INVAL),
     })
 }
@@ -185,10 +203,10 @@ impl Ctx {
 
 impl Socket {
     fn new(ctx: Arc<Ctx>, id: u64, kind: i32, mailbox: Arc<Mailbox>) -> Result<Socket> {
-        let pattern = new_pattern(kind)?;
-        if !crate::options::socket_type::is_valid(kind) || kind > ZMQ_STREAM {
+        if !crate::options::socket_type::is_valid(kind) {
             return Err(Error::INVAL);
         }
+        let pattern = new_pattern(kind)?;
         let options = Options::with_ctx(kind, &ctx.options());
         Ok(Socket {
             ctx,
@@ -392,6 +410,8 @@ impl Socket {
         }
         match option {
             ZMQ_RCVMORE => write_int(out, self.rcvmore as i32),
+            // Thread-safe sockets have no ZMQ_FD (libzmq: EINVAL); zmq_poll still works.
+            ZMQ_FD if self.core.options.thread_safe() => Err(Error::INVAL),
             ZMQ_FD => write_int(out, self.mailbox.fd()),
             ZMQ_EVENTS => {
                 let ev = self.events()?;
