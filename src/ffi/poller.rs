@@ -183,7 +183,7 @@ mod tests {
     use std::ptr::null_mut;
 
     fn empty_event() -> zmq_poller_event_t {
-        zmq_poller_event_t { socket: 1 as *mut c_void, fd: 7, user_data: 1 as *mut c_void, events: 1 }
+        zmq_poller_event_t { socket: std::ptr::dangling_mut(), fd: 7, user_data: std::ptr::dangling_mut(), events: 1 }
     }
 
     #[test]
