@@ -200,3 +200,25 @@ fn readiness_fd_follows_what_it_watches() {
     rf.watch_exactly(std::iter::empty());
     assert!(!readable(rf.fd()));
 }
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
+
+#[test]
+fn a_signal_handler_ends_the_wait_with_eintr() {
+    let ctx = Ctx::new();
+    let (_a, b) = pair(&ctx, "inproc://poller-eintr");
+    // SAFETY: installs a handler that does nothing, without SA_RESTART, for SIGUSR2 (which
+    // nothing else in the tests uses); the signal is then sent to this thread only.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = ignore_signal as extern "C" fn(libc::c_int) as usize;
+        assert_eq!(libc::sigaction(libc::SIGUSR2, &sa, std::ptr::null_mut()), 0);
+    }
+    // SAFETY: plain calls; `me` is this thread, alive until wait_while returns.
+    let me = unsafe { libc::pthread_self() };
+    let (r, n, took) = wait_while(&b, 5000, || unsafe {
+        libc::pthread_kill(me, libc::SIGUSR2);
+    });
+    assert_eq!((r, n), (Err(Error::INTR), 0));
+    assert!(took < Duration::from_secs(4));
+}
