@@ -681,7 +681,7 @@ ZMQ_EXPORT int zmq_poller_modify(void *poller, void *socket, short events);
 // Unregisters a socket.
 ZMQ_EXPORT int zmq_poller_remove(void *poller, void *socket);
 
-// Waits for one event.
+// Waits for one event; on failure `*event` is cleared (NULL socket, fd -1), as libzmq does.
 ZMQ_EXPORT int zmq_poller_wait(void *poller, struct zmq_poller_event_t *event, long timeout);
 
 // Waits for up to `n_events` events; returns how many were stored.
@@ -691,7 +691,8 @@ int zmq_poller_wait_all(void *poller,
                         int n_events,
                         long timeout);
 
-// A descriptor that polls readable when the poller has events (thread-safe sockets only).
+// A descriptor that polls readable when the poller may have events; EINVAL until a
+// thread-safe socket is registered, as in libzmq.
 ZMQ_EXPORT int zmq_poller_fd(void *poller, zmq_fd_t *fd);
 
 // Registers a plain descriptor.

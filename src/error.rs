@@ -17,6 +17,7 @@ impl Error {
     pub const NOTSUP: Error = Error(libc::ENOTSUP);
     pub const INTR: Error = Error(libc::EINTR);
     pub const NOMEM: Error = Error(libc::ENOMEM);
+    pub const BADF: Error = Error(libc::EBADF);
     pub const NOENT: Error = Error(libc::ENOENT);
     pub const NODEV: Error = Error(libc::ENODEV);
     pub const MFILE: Error = Error(libc::EMFILE);

@@ -22,6 +22,8 @@ pub mod timers;
 pub mod util;
 #[cfg(feature = "draft")]
 pub mod draft;
+#[cfg(feature = "draft")]
+pub mod poller;
 
 pub use crate::constants::*;
 pub use types::*;
