@@ -440,6 +440,14 @@ ZMQ_EXPORT int zmq_ctx_set(void *context, int option, int optval);
 
 ZMQ_EXPORT int zmq_ctx_get(void *context, int option);
 
+#if defined(ZMQ_BUILD_DRAFT_API)
+// Sets a context option of any type (e.g. ZMQ_THREAD_NAME_PREFIX as a string). DRAFT.
+ZMQ_EXPORT int zmq_ctx_set_ext(void *context, int option, const void *optval, size_t optvallen);
+
+// Reads a context option of any type into `optval` (`*optvallen` bytes). DRAFT.
+ZMQ_EXPORT int zmq_ctx_get_ext(void *context, int option, void *optval, size_t *optvallen);
+#endif
+
 ZMQ_EXPORT void *zmq_init(int io_threads);
 
 ZMQ_EXPORT int zmq_term(void *context);
@@ -525,6 +533,15 @@ ZMQ_EXPORT int zmq_close(void *s);
 ZMQ_EXPORT int zmq_setsockopt(void *s, int option, const void *optval, size_t optvallen);
 
 ZMQ_EXPORT int zmq_getsockopt(void *s, int option, void *optval, size_t *optvallen);
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+// State of the peer with the given routing id (ROUTER sockets): ZMQ_POLLOUT if it can
+// take a message now. ENOTSUP on other socket types, EHOSTUNREACH for an unknown peer. DRAFT.
+ZMQ_EXPORT
+int zmq_socket_get_peer_state(void *socket,
+                              const void *routing_id,
+                              size_t routing_id_size);
+#endif
 
 ZMQ_EXPORT int zmq_bind(void *s, const char *addr);
 
@@ -634,23 +651,11 @@ ZMQ_EXPORT void *zmq_threadstart(zmq_thread_fn * func, void *arg);
 ZMQ_EXPORT void zmq_threadclose(void *thread);
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-// Sets a context option of any type (e.g. ZMQ_THREAD_NAME_PREFIX as a string).
-ZMQ_EXPORT int zmq_ctx_set_ext(void *context, int option, const void *optval, size_t optvallen);
-
-// Reads a context option of any type.
-ZMQ_EXPORT int zmq_ctx_get_ext(void *context, int option, void *optval, size_t *optvallen);
-
 // Joins a DISH socket to a group.
 ZMQ_EXPORT int zmq_join(void *s, const char *group);
 
 // Leaves a DISH group.
 ZMQ_EXPORT int zmq_leave(void *s, const char *group);
-
-// State of the peer with the given routing id (ROUTER sockets).
-ZMQ_EXPORT
-int zmq_socket_get_peer_state(void *socket,
-                              const void *routing_id,
-                              size_t routing_id_size);
 
 // zmq_socket_monitor with 64-bit event masks, event format versions and a chosen socket type.
 ZMQ_EXPORT

@@ -176,6 +176,16 @@ impl Ctx {
         self.state().options.get_int(option)
     }
 
+    /// zmq_ctx_set_ext: an option of any type, as raw bytes.
+    pub fn set_ext(&self, option: i32, value: &[u8]) -> Result<()> {
+        self.state().options.set(option, value)
+    }
+
+    /// zmq_ctx_get_ext: writes into `out` (the caller's buffer); returns the new size.
+    pub fn get_ext(&self, option: i32, out: &mut [u8]) -> Result<usize> {
+        self.state().options.get(option, out)
+    }
+
     fn inproc(&self) -> std::sync::MutexGuard<'_, Inproc> {
         self.inproc.lock().unwrap_or_else(|e| e.into_inner())
     }

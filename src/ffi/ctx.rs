@@ -87,6 +87,47 @@ pub unsafe extern "C" fn zmq_ctx_get(context: *mut c_void, option: c_int) -> c_i
     guard(|| ctx_ref(context)?.ctx.get(option))
 }
 
+/// Sets a context option of any type (e.g. ZMQ_THREAD_NAME_PREFIX as a string). DRAFT.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_ctx_set_ext(
+    context: *mut c_void,
+    option: c_int,
+    optval: *const c_void,
+    optvallen: usize,
+) -> c_int {
+    guard(|| {
+        let ctx = ctx_ref(context)?;
+        // NULL with a length is garbage, as for zmq_setsockopt.
+        if optval.is_null() && optvallen != 0 {
+            return Err(Error::INVAL);
+        }
+        ctx.ctx.set_ext(option, super::bytes(optval, optvallen)?)?;
+        Ok(0)
+    })
+}
+
+/// Reads a context option of any type into `optval` (`*optvallen` bytes). DRAFT.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_ctx_get_ext(
+    context: *mut c_void,
+    option: c_int,
+    optval: *mut c_void,
+    optvallen: *mut usize,
+) -> c_int {
+    guard(|| {
+        let ctx = ctx_ref(context)?;
+        let len = *super::non_null_mut(optvallen)?;
+        if optval.is_null() && len > 0 {
+            return Err(Error::FAULT);
+        }
+        let out: &mut [u8] = if len == 0 { &mut [] } else { std::slice::from_raw_parts_mut(optval as *mut u8, len) };
+        *optvallen = ctx.ctx.get_ext(option, out)?;
+        Ok(0)
+    })
+}
+
 #[no_mangle]
 pub extern "C" fn zmq_init(io_threads: c_int) -> *mut c_void {
     if io_threads < 0 {

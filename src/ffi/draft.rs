@@ -1,7 +1,7 @@
 //! DRAFT API entry points (libzmq's ZMQ_BUILD_DRAFT_API), exported only with the `draft`
 //! feature; zmq.h always declares them, under `#ifdef ZMQ_BUILD_DRAFT_API`. The DRAFT
 //! zmq_msg_* functions are in msg.rs, zmq_connect_peer in socket.rs, zmq_poller_* in
-//! poller.rs.
+//! poller.rs, zmq_ctx_set_ext/get_ext in ctx.rs, zmq_socket_get_peer_state in socket.rs.
 // TODO(core): every body here is a stub returning ENOTSUP; move each next to its stable
 // siblings (ctx.rs, socket.rs, poll.rs) when it is implemented. Compiled only with the
 // `draft` feature (see `mod draft` in mod.rs, where cbindgen also sees the cfg).
@@ -9,30 +9,6 @@
 use super::guard;
 use crate::error::Error;
 use std::ffi::{c_char, c_int, c_void};
-
-/// Sets a context option of any type (e.g. ZMQ_THREAD_NAME_PREFIX as a string).
-#[no_mangle]
-pub unsafe extern "C" fn zmq_ctx_set_ext(
-    context: *mut c_void,
-    option: c_int,
-    optval: *const c_void,
-    optvallen: usize,
-) -> c_int {
-    let _ = (context, option, optval, optvallen);
-    guard(|| Err(Error::NOTSUP)) // TODO(core)
-}
-
-/// Reads a context option of any type.
-#[no_mangle]
-pub unsafe extern "C" fn zmq_ctx_get_ext(
-    context: *mut c_void,
-    option: c_int,
-    optval: *mut c_void,
-    optvallen: *mut usize,
-) -> c_int {
-    let _ = (context, option, optval, optvallen);
-    guard(|| Err(Error::NOTSUP)) // TODO(core)
-}
 
 /// Joins a DISH socket to a group.
 #[no_mangle]
@@ -45,17 +21,6 @@ pub unsafe extern "C" fn zmq_join(s: *mut c_void, group: *const c_char) -> c_int
 #[no_mangle]
 pub unsafe extern "C" fn zmq_leave(s: *mut c_void, group: *const c_char) -> c_int {
     let _ = (s, group);
-    guard(|| Err(Error::NOTSUP)) // TODO(core)
-}
-
-/// State of the peer with the given routing id (ROUTER sockets).
-#[no_mangle]
-pub unsafe extern "C" fn zmq_socket_get_peer_state(
-    socket: *mut c_void,
-    routing_id: *const c_void,
-    routing_id_size: usize,
-) -> c_int {
-    let _ = (socket, routing_id, routing_id_size);
     guard(|| Err(Error::NOTSUP)) // TODO(core)
 }
 

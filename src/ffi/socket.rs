@@ -127,6 +127,22 @@ pub unsafe extern "C" fn zmq_getsockopt(s: *mut c_void, option: c_int, optval: *
     })
 }
 
+/// State of the peer with the given routing id (ROUTER sockets): ZMQ_POLLOUT if it can
+/// take a message now. ENOTSUP on other socket types, EHOSTUNREACH for an unknown peer. DRAFT.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_socket_get_peer_state(
+    socket: *mut c_void,
+    routing_id: *const c_void,
+    routing_id_size: usize,
+) -> c_int {
+    guard(|| {
+        let sock = socket_ref(socket)?;
+        let rid = bytes(routing_id, routing_id_size)?;
+        sock.with(|s| s.peer_state(rid))
+    })
+}
+
 unsafe fn endpoint<'a>(addr: *const c_char) -> Result<&'a str> {
     if addr.is_null() {
         return Err(Error::INVAL);

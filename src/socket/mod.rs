@@ -147,6 +147,11 @@ pub trait Pattern: Send {
     fn last_attached_routing_id(&self) -> Option<u32> {
         None
     }
+    /// zmq_socket_get_peer_state (ROUTER only): ZMQ_POLLOUT if the peer named by
+    /// `routing_id` can take a message now, else 0; EHOSTUNREACH for an unknown peer.
+    fn peer_state(&mut self, _core: &mut Core, _routing_id: &[u8]) -> Result<i32> {
+        Err(Error::NOTSUP)
+    }
 }
 
 fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
@@ -419,6 +424,12 @@ impl Socket {
             }
             _ => self.core.options.get(option, out),
         }
+    }
+
+    /// zmq_socket_get_peer_state.
+    pub fn peer_state(&mut self, routing_id: &[u8]) -> Result<i32> {
+        self.process_commands()?;
+        self.pattern.peer_state(&mut self.core, routing_id)
     }
 
     /// zmq_socket_monitor.

@@ -11,6 +11,7 @@
 
 use super::fq::FairQueue;
 use super::{Core, Pattern};
+use crate::constants::ZMQ_POLLOUT;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::pipe::{PipeId, PipeMap};
@@ -234,5 +235,10 @@ impl Pattern for Router {
 
     fn has_out(&mut self, _core: &mut Core) -> bool {
         true
+    }
+
+    fn peer_state(&mut self, core: &mut Core, routing_id: &[u8]) -> Result<i32> {
+        let id = self.routes.peers.pipe_of(routing_id).ok_or(Error::HOSTUNREACH)?;
+        Ok(if core.check_write(id) { ZMQ_POLLOUT as i32 } else { 0 })
     }
 }
