@@ -541,6 +541,12 @@ ZMQ_EXPORT
 int zmq_socket_get_peer_state(void *socket,
                               const void *routing_id,
                               size_t routing_id_size);
+
+// Joins a group (DISH sockets; ENOTSUP on every other type, as in libzmq). DRAFT.
+ZMQ_EXPORT int zmq_join(void *s, const char *group);
+
+// Leaves a group (DISH sockets). DRAFT.
+ZMQ_EXPORT int zmq_leave(void *s, const char *group);
 #endif
 
 ZMQ_EXPORT int zmq_bind(void *s, const char *addr);
@@ -651,12 +657,6 @@ ZMQ_EXPORT void *zmq_threadstart(zmq_thread_fn * func, void *arg);
 ZMQ_EXPORT void zmq_threadclose(void *thread);
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-// Joins a DISH socket to a group.
-ZMQ_EXPORT int zmq_join(void *s, const char *group);
-
-// Leaves a DISH group.
-ZMQ_EXPORT int zmq_leave(void *s, const char *group);
-
 // zmq_socket_monitor with 64-bit event masks, event format versions and a chosen socket type.
 ZMQ_EXPORT
 int zmq_socket_monitor_versioned(void *s,

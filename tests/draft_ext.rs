@@ -55,3 +55,13 @@ fn peer_state_of_router_peers() {
     dealer.recv(0).unwrap();
     assert!(sent >= 1);
 }
+
+#[test]
+fn groups_only_on_dish() {
+    let ctx = Ctx::new();
+    for kind in [ZMQ_PUB, ZMQ_SUB, ZMQ_SERVER, ZMQ_ROUTER] {
+        let mut s = ctx.socket(kind).unwrap();
+        assert_eq!(s.group(b"news", true), Err(Error::NOTSUP));
+        assert_eq!(s.group(b"news", false), Err(Error::NOTSUP));
+    }
+}

@@ -143,6 +143,31 @@ pub unsafe extern "C" fn zmq_socket_get_peer_state(
     })
 }
 
+/// Joins a group (DISH sockets; ENOTSUP on every other type, as in libzmq). DRAFT.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_join(s: *mut c_void, group: *const c_char) -> c_int {
+    guard(|| group_call(s, group, true))
+}
+
+/// Leaves a group (DISH sockets). DRAFT.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_leave(s: *mut c_void, group: *const c_char) -> c_int {
+    guard(|| group_call(s, group, false))
+}
+
+#[cfg(feature = "draft")]
+unsafe fn group_call(s: *mut c_void, group: *const c_char, join: bool) -> Result<c_int> {
+    let sock = socket_ref(s)?;
+    if group.is_null() {
+        return Err(Error::INVAL);
+    }
+    let group = CStr::from_ptr(group).to_bytes();
+    sock.with(|s| s.group(group, join))?;
+    Ok(0)
+}
+
 unsafe fn endpoint<'a>(addr: *const c_char) -> Result<&'a str> {
     if addr.is_null() {
         return Err(Error::INVAL);

@@ -152,6 +152,10 @@ pub trait Pattern: Send {
     fn peer_state(&mut self, _core: &mut Core, _routing_id: &[u8]) -> Result<i32> {
         Err(Error::NOTSUP)
     }
+    /// zmq_join / zmq_leave: only DISH has groups; every other type says ENOTSUP.
+    fn group(&mut self, _core: &mut Core, _group: &[u8], _join: bool) -> Result<()> {
+        Err(Error::NOTSUP)
+    }
 }
 
 fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
@@ -430,6 +434,12 @@ impl Socket {
     pub fn peer_state(&mut self, routing_id: &[u8]) -> Result<i32> {
         self.process_commands()?;
         self.pattern.peer_state(&mut self.core, routing_id)
+    }
+
+    /// zmq_join (`join` true) / zmq_leave.
+    pub fn group(&mut self, group: &[u8], join: bool) -> Result<()> {
+        self.process_commands()?;
+        self.pattern.group(&mut self.core, group, join)
     }
 
     /// zmq_socket_monitor.
