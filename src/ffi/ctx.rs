@@ -98,11 +98,8 @@ pub unsafe extern "C" fn zmq_ctx_set_ext(
 ) -> c_int {
     guard(|| {
         let ctx = ctx_ref(context)?;
-        // NULL with a length is garbage, as for zmq_setsockopt.
-        if optval.is_null() && optvallen != 0 {
-            return Err(Error::INVAL);
-        }
-        ctx.ctx.set_ext(option, super::bytes(optval, optvallen)?)?;
+        let value = super::option_value(optval, optvallen)?;
+        ctx.ctx.set_ext(option, value.unwrap_or(&[]))?;
         Ok(0)
     })
 }
@@ -118,11 +115,7 @@ pub unsafe extern "C" fn zmq_ctx_get_ext(
 ) -> c_int {
     guard(|| {
         let ctx = ctx_ref(context)?;
-        let len = *super::non_null_mut(optvallen)?;
-        if optval.is_null() && len > 0 {
-            return Err(Error::FAULT);
-        }
-        let out: &mut [u8] = if len == 0 { &mut [] } else { std::slice::from_raw_parts_mut(optval as *mut u8, len) };
+        let out = super::option_buffer(optval, optvallen)?;
         *optvallen = ctx.ctx.get_ext(option, out)?;
         Ok(0)
     })

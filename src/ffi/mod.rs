@@ -97,6 +97,25 @@ pub(crate) unsafe fn bytes<'a>(p: *const std::ffi::c_void, len: usize) -> Result
     Ok(std::slice::from_raw_parts(non_null(p)? as *const u8, len))
 }
 
+/// An option value given to a set call (zmq_setsockopt, zmq_ctx_set_ext): None for NULL
+/// with length 0 ("no value"); NULL with a length is garbage (libzmq would crash): EINVAL.
+pub(crate) unsafe fn option_value<'a>(p: *const std::ffi::c_void, len: usize) -> Result<Option<&'a [u8]>> {
+    if p.is_null() {
+        return if len == 0 { Ok(None) } else { Err(Error::INVAL) };
+    }
+    bytes(p, len).map(Some)
+}
+
+/// The caller's buffer of a get call (zmq_getsockopt, zmq_ctx_get_ext): `*len` bytes at
+/// `p`. EFAULT for a NULL size pointer, or a NULL buffer with a non-zero size.
+pub(crate) unsafe fn option_buffer<'a>(p: *mut std::ffi::c_void, len: *mut usize) -> Result<&'a mut [u8]> {
+    let len = *non_null_mut(len)?;
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    Ok(std::slice::from_raw_parts_mut(non_null_mut(p)? as *mut u8, len))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

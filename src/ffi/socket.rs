@@ -1,7 +1,7 @@
 //! zmq_socket, zmq_close, options, bind/connect, send/recv in all their forms.
 
 use super::ctx::ctx_ref;
-use super::{bytes, guard, guard_ptr, msg_mut, zmq_msg_t, ZMQ_SNDMORE};
+use super::{bytes, guard, guard_ptr, msg_mut, option_buffer, option_value, zmq_msg_t, ZMQ_SNDMORE};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::socket::shared::SharedSocket;
@@ -95,15 +95,7 @@ pub(crate) fn free_closed_handles() {
 pub unsafe extern "C" fn zmq_setsockopt(s: *mut c_void, option: c_int, optval: *const c_void, optvallen: usize) -> c_int {
     guard(|| {
         let sock = socket_ref(s)?;
-        // NULL with a length is garbage (libzmq would crash); NULL with 0 means "none".
-        let v = if optval.is_null() {
-            if optvallen != 0 {
-                return Err(Error::INVAL);
-            }
-            None
-        } else {
-            Some(bytes(optval, optvallen)?)
-        };
+        let v = option_value(optval, optvallen)?;
         sock.with(|s| s.set_option(option, v))?;
         Ok(0)
     })
@@ -113,14 +105,7 @@ pub unsafe extern "C" fn zmq_setsockopt(s: *mut c_void, option: c_int, optval: *
 pub unsafe extern "C" fn zmq_getsockopt(s: *mut c_void, option: c_int, optval: *mut c_void, optvallen: *mut usize) -> c_int {
     guard(|| {
         let sock = socket_ref(s)?;
-        if optvallen.is_null() {
-            return Err(Error::FAULT);
-        }
-        let len = *optvallen;
-        if optval.is_null() && len > 0 {
-            return Err(Error::FAULT);
-        }
-        let out: &mut [u8] = if len == 0 { &mut [] } else { std::slice::from_raw_parts_mut(optval as *mut u8, len) };
+        let out = option_buffer(optval, optvallen)?;
         let n = sock.with(|s| s.get_option(option, out))?;
         *optvallen = n;
         Ok(0)

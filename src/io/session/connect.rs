@@ -47,10 +47,7 @@ impl Session {
                 self.connecting = true;
                 true
             }
-            Err(e) if self.refused_for_good(&e) => {
-                self.setup.monitor.emit(ZMQ_EVENT_CLOSED, 0, &self.setup.endpoint);
-                false
-            }
+            Err(e) if self.refused_for_good(&e) => self.stop_connecting(io),
             Err(_) => self.schedule_reconnect(),
         }
     }
@@ -62,12 +59,17 @@ impl Session {
     }
 
     /// Gives up on the target for good (the session ends, its pipe closes): the
-    /// connection attempt's socket closes, which the monitor hears as ZMQ_EVENT_CLOSED.
+    /// connection attempt's socket closes, which the monitor hears as ZMQ_EVENT_CLOSED
+    /// (with fd 0 when the attempt failed before it had one).
     pub(super) fn stop_connecting(&mut self, io: &IoCtx) -> bool {
-        if let Some(mut s) = self.stream.take() {
-            let _ = s.deregister(io.registry);
-            self.setup.monitor.emit(ZMQ_EVENT_CLOSED, s.raw_fd() as u32, &self.setup.endpoint);
-        }
+        let fd = match self.stream.take() {
+            Some(mut s) => {
+                let _ = s.deregister(io.registry);
+                s.raw_fd()
+            }
+            None => 0,
+        };
+        self.setup.monitor.emit(ZMQ_EVENT_CLOSED, fd as u32, &self.setup.endpoint);
         self.connecting = false;
         false
     }
