@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Build flavour, matching the libzmq 4.3.4 we replace (Debian's libzmq5: no draft API,
 /// CURVE and GSSAPI compiled in, no VMCI, no WSS). Options guarded by a flavour that is
 /// off answer EINVAL, as in such a libzmq build. Keep these in step with zmq_has().
-pub const DRAFT_API: bool = false;
+pub const DRAFT_API: bool = cfg!(feature = "draft");
 pub const HAVE_CURVE: bool = true;
 pub const HAVE_GSSAPI: bool = true;
 pub const HAVE_VMCI: bool = false;

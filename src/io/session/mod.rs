@@ -29,6 +29,7 @@ const READ_BUF: usize = 64 * 1024;
 mod attach;
 mod connect;
 mod handshake;
+mod notify;
 mod pump;
 mod raw_mode;
 
@@ -168,6 +169,7 @@ impl Session {
                 self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno as u32, &self.setup.endpoint);
             }
         }
+        self.peer_gone();
         self.zap.reset();
         self.zap_request = None;
         if let Some(mut s) = self.stream.take() {
