@@ -1,15 +1,34 @@
 //! The DRAFT options that speak for connections (ZMQ_ROUTER_NOTIFY, ZMQ_HELLO_MSG,
-//! ZMQ_DISCONNECT_MSG), over tcp, through the core API. Draft build only: the default
-//! build refuses them with EINVAL (checked in src/options/tests.rs).
+//! ZMQ_DISCONNECT_MSG) over tcp and inproc, through the core API. Draft build only
+//! (`cargo test --release --features draft --test draft_options`):
+//! the default build refuses them with EINVAL (checked in src/options/tests.rs).
 #![cfg(feature = "draft")]
 
 use zmq::constants::*;
 use zmq::ctx::Ctx;
+use zmq::error::Error;
 use zmq::msg::Msg;
 use zmq::socket::Socket;
 
 fn set(s: &mut Socket, option: i32, v: &[u8]) {
     s.set_option(option, Some(v)).unwrap();
+}
+
+fn set_int(s: &mut Socket, option: i32, v: i32) {
+    set(s, option, &v.to_ne_bytes());
+}
+
+fn get_int(s: &mut Socket, option: i32) -> i32 {
+    let mut buf = [0u8; 4];
+    assert_eq!(s.get_option(option, &mut buf), Ok(4));
+    i32::from_ne_bytes(buf)
+}
+
+fn send_frames(s: &mut Socket, frames: &[&[u8]]) {
+    for (i, f) in frames.iter().enumerate() {
+        let flags = if i + 1 < frames.len() { ZMQ_SNDMORE } else { 0 };
+        s.send(&mut Msg::from_slice(f), flags).unwrap();
+    }
 }
 
 fn recv_frames(s: &mut Socket) -> Vec<Vec<u8>> {
@@ -45,6 +64,14 @@ fn router_notify_reports_connect_and_disconnect_over_tcp() {
     let mut buf = [0u8; 4];
     router.get_option(ZMQ_ROUTER_NOTIFY, &mut buf).unwrap();
     assert_eq!(i32::from_ne_bytes(buf), 3);
+    for bad in [-1, 4] {
+        assert_eq!(router.set_option(ZMQ_ROUTER_NOTIFY, Some(&(bad as i32).to_ne_bytes())), Err(Error::INVAL));
+    }
+    assert_eq!(get_int(&mut router, ZMQ_ROUTER_NOTIFY), 3);
+    // Only ROUTER takes it; other types read it as 0.
+    let mut other = socket(&ctx, ZMQ_DEALER);
+    assert_eq!(other.set_option(ZMQ_ROUTER_NOTIFY, Some(&1i32.to_ne_bytes())), Err(Error::INVAL));
+    assert_eq!(get_int(&mut other, ZMQ_ROUTER_NOTIFY), 0);
     let ep = bind_tcp(&mut router);
     let mut dealer = socket(&ctx, ZMQ_DEALER);
     set(&mut dealer, ZMQ_ROUTING_ID, b"D1");
@@ -69,4 +96,87 @@ fn hello_msg_greets_and_disconnect_msg_reports_a_tcp_peer() {
     assert_eq!(recv_frames(&mut dealer), vec![b"H".to_vec()]);
     drop(dealer);
     assert_eq!(recv_frames(&mut router), vec![b"P".to_vec(), b"D".to_vec()]);
+}
+
+#[test]
+fn router_notify_drops_a_message_cut_off_by_the_disconnect() {
+    let ctx = Ctx::new();
+    let mut router = socket(&ctx, ZMQ_ROUTER);
+    set_int(&mut router, ZMQ_ROUTER_NOTIFY, ZMQ_NOTIFY_DISCONNECT);
+    // The second frame breaks ZMQ_MAXMSGSIZE: the router drops the connection mid-message.
+    set(&mut router, ZMQ_MAXMSGSIZE, &64i64.to_ne_bytes());
+    let ep = bind_tcp(&mut router);
+    let mut dealer = socket(&ctx, ZMQ_DEALER);
+    set(&mut dealer, ZMQ_ROUTING_ID, b"X");
+    dealer.connect(&ep).unwrap();
+    send_frames(&mut dealer, &[b"whole"]);
+    send_frames(&mut dealer, &[b"Hello2", &[b'*'; 127]]);
+    assert_eq!(recv_frames(&mut router), vec![b"X".to_vec(), b"whole".to_vec()]);
+    // The notice is a message of its own; "Hello2" is gone.
+    assert_eq!(recv_frames(&mut router), vec![b"X".to_vec(), vec![]]);
+    set_int(&mut router, ZMQ_RCVTIMEO, 200);
+    assert_eq!(router.recv(0).err(), Some(Error::AGAIN));
+}
+
+#[test]
+fn hello_msg_greets_both_ways_over_inproc_whichever_side_comes_first() {
+    let ctx = Ctx::new();
+    // Bind first: the connecting dealer is greeted by the router at once.
+    let mut router = socket(&ctx, ZMQ_ROUTER);
+    set(&mut router, ZMQ_HELLO_MSG, b"W");
+    router.bind("inproc://hello-first").unwrap();
+    let mut dealer = socket(&ctx, ZMQ_DEALER);
+    set(&mut dealer, ZMQ_ROUTING_ID, b"D1");
+    set(&mut dealer, ZMQ_HELLO_MSG, b"H");
+    dealer.connect("inproc://hello-first").unwrap();
+    assert_eq!(recv_frames(&mut dealer), vec![b"W".to_vec()]);
+    assert_eq!(recv_frames(&mut router), vec![b"D1".to_vec(), b"H".to_vec()]);
+    // Connect first: the dealer's hello waits in the pipe, the router's comes at bind.
+    let mut late = socket(&ctx, ZMQ_DEALER);
+    set(&mut late, ZMQ_ROUTING_ID, b"D2");
+    set(&mut late, ZMQ_HELLO_MSG, b"H2");
+    late.connect("inproc://hello-late").unwrap();
+    let mut late_router = socket(&ctx, ZMQ_ROUTER);
+    set(&mut late_router, ZMQ_HELLO_MSG, b"W2");
+    late_router.bind("inproc://hello-late").unwrap();
+    assert_eq!(recv_frames(&mut late), vec![b"W2".to_vec()]);
+    assert_eq!(recv_frames(&mut late_router), vec![b"D2".to_vec(), b"H2".to_vec()]);
+    // Types that cannot send it stay silent (PUSH here): nothing but the message sent.
+    let mut pull = socket(&ctx, ZMQ_PULL);
+    pull.bind("inproc://hello-push").unwrap();
+    let mut push = socket(&ctx, ZMQ_PUSH);
+    set(&mut push, ZMQ_HELLO_MSG, b"H");
+    push.connect("inproc://hello-push").unwrap();
+    send_frames(&mut push, &[b"data"]);
+    assert_eq!(recv_frames(&mut pull), vec![b"data".to_vec()]);
+}
+
+#[test]
+fn disconnect_msg_reports_inproc_peers_that_disconnect_or_close() {
+    let ctx = Ctx::new();
+    let mut router = socket(&ctx, ZMQ_ROUTER);
+    set(&mut router, ZMQ_DISCONNECT_MSG, b"D");
+    router.bind("inproc://bye").unwrap();
+    let mut a = socket(&ctx, ZMQ_DEALER);
+    set(&mut a, ZMQ_ROUTING_ID, b"A");
+    a.connect("inproc://bye").unwrap();
+    // A half-sent message does not reach the router; the disconnect message does.
+    send_frames(&mut a, &[b"ping"]);
+    a.send(&mut Msg::from_slice(b"half"), ZMQ_SNDMORE).unwrap();
+    assert_eq!(recv_frames(&mut router), vec![b"A".to_vec(), b"ping".to_vec()]);
+    a.unattach("inproc://bye", false).unwrap();
+    assert_eq!(recv_frames(&mut router), vec![b"A".to_vec(), b"D".to_vec()]);
+    // A peer that connected before the bind, then closes.
+    let mut late_router = socket(&ctx, ZMQ_ROUTER);
+    let mut b = socket(&ctx, ZMQ_DEALER);
+    set(&mut b, ZMQ_ROUTING_ID, b"B");
+    b.connect("inproc://bye-late").unwrap();
+    set(&mut late_router, ZMQ_DISCONNECT_MSG, b"gone");
+    late_router.bind("inproc://bye-late").unwrap();
+    send_frames(&mut b, &[b"hi"]);
+    assert_eq!(recv_frames(&mut late_router), vec![b"B".to_vec(), b"hi".to_vec()]);
+    drop(b);
+    assert_eq!(recv_frames(&mut late_router), vec![b"B".to_vec(), b"gone".to_vec()]);
+    set_int(&mut late_router, ZMQ_RCVTIMEO, 100);
+    assert_eq!(late_router.recv(0).err(), Some(Error::AGAIN));
 }

@@ -30,6 +30,10 @@ pub struct InprocPeer {
     pub routing_id: Vec<u8>,
     pub sndhwm: i32,
     pub rcvhwm: i32,
+    /// DRAFT ZMQ_HELLO_MSG it sends to each new peer (empty: none).
+    pub hello: Vec<u8>,
+    /// DRAFT ZMQ_DISCONNECT_MSG it receives when a peer goes (empty: none).
+    pub disconnect_msg: Vec<u8>,
 }
 
 struct Bound {
@@ -203,6 +207,8 @@ impl Ctx {
         for mut p in reg.pending.remove(name).unwrap_or_default() {
             p.pipe.set_hwms(combined_hwm(me.sndhwm, p.peer.rcvhwm), combined_hwm(p.peer.sndhwm, me.rcvhwm));
             p.pipe.peer = peer_info(&p.peer, name);
+            // The connecter greeted us when it connected; now we greet it.
+            greet(&mut p.pipe, &me);
             mailbox.send(Command::Attach(Box::new(p.pipe)));
         }
         reg.bound.insert(name.to_string(), Bound { socket_id, mailbox, peer: me });
@@ -225,6 +231,8 @@ impl Ctx {
                     pair(combined_hwm(me.sndhwm, b.peer.rcvhwm), combined_hwm(b.peer.sndhwm, me.rcvhwm));
                 mine.peer = peer_info(&b.peer, endpoint);
                 theirs.peer = peer_info(&me, endpoint);
+                greet(&mut mine, &me);
+                greet(&mut theirs, &b.peer);
                 b.mailbox.send(Command::Attach(Box::new(theirs)));
                 Ok(mine)
             }
@@ -233,6 +241,8 @@ impl Ctx {
                 let own = |hwm: i32| hwm.max(0) as u64;
                 let (mut mine, theirs) = pair(own(me.sndhwm), own(me.rcvhwm));
                 mine.peer.endpoint = endpoint.to_string();
+                // The binder's greeting waits for the bind.
+                greet(&mut mine, &me);
                 reg.pending.entry(name.to_string()).or_default().push(Pending { pipe: theirs, peer: me });
                 Ok(mine)
             }
@@ -251,6 +261,19 @@ impl Ctx {
         theirs.peer = peer;
         bound.mailbox.send(Command::Attach(Box::new(theirs)));
         Some(mine)
+    }
+}
+
+/// A new inproc pipe end of the socket `me`: ZMQ_HELLO_MSG goes out first, and
+/// ZMQ_DISCONNECT_MSG comes in as the peer's last message when it closes its end (as
+/// libzmq does for inproc: the peer's pipe end carries the message, so a disconnect, a
+/// close and a context term all deliver it).
+fn greet(end: &mut Pipe, me: &InprocPeer) {
+    if !me.hello.is_empty() {
+        let _ = end.write(crate::msg::Msg::from_slice(&me.hello));
+    }
+    if !me.disconnect_msg.is_empty() {
+        end.set_peer_farewell(me.disconnect_msg.clone());
     }
 }
 

@@ -91,6 +91,9 @@ struct Queue {
     /// Set once the reading end has an owner (inproc connect-before-bind attaches later).
     reader: OnceLock<Notifier>,
     writer: OnceLock<Notifier>,
+    /// The writer's last words: a message it writes when it closes (the reader's DRAFT
+    /// ZMQ_DISCONNECT_MSG on an inproc pipe). Set by either end, at most once.
+    farewell: OnceLock<Vec<u8>>,
 }
 
 impl Queue {
@@ -108,6 +111,7 @@ impl Queue {
             conflate: AtomicBool::new(false),
             reader: OnceLock::new(),
             writer: OnceLock::new(),
+            farewell: OnceLock::new(),
         })
     }
 
@@ -384,6 +388,12 @@ impl Pipe {
         self.partial.clear();
     }
 
+    /// When the peer closes its end, it writes `msg` to us as its last message (after
+    /// dropping any unfinished multipart message). Only the first call takes effect.
+    pub fn set_peer_farewell(&self, msg: Vec<u8>) {
+        let _ = self.inn.farewell.set(msg);
+    }
+
     /// Read one frame, or None if nothing is there now (the reader is then asleep and
     /// will get `Readable` on the next write).
     pub fn read(&mut self) -> Option<Msg> {
@@ -512,10 +522,13 @@ impl Pipe {
         if self.closed {
             return;
         }
-        // What we wrote stays readable after we close.
+        // What we wrote stays readable after we close; an unfinished message is not.
+        self.partial.clear();
+        if let Some(last) = self.out.farewell.get() {
+            let _ = self.write_unflushed(Msg::from_slice(last));
+        }
         self.flush();
         self.closed = true;
-        self.partial.clear();
         self.out.writer_closed.store(true, Ordering::SeqCst);
         self.inn.reader_closed.store(true, Ordering::SeqCst);
         self.reading.clear();

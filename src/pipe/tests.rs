@@ -132,3 +132,20 @@ fn close_delivers_pending_then_gone() {
     assert!(b.peer_gone());
     assert!(b.write(frame(b"y", false)).is_err());
 }
+
+#[test]
+fn a_closing_writer_drops_its_unfinished_message_and_leaves_the_farewell() {
+    let (mut a, mut b) = pair(0, 0);
+    b.set_peer_farewell(b"bye".to_vec());
+    a.write(frame(b"whole", false)).unwrap();
+    a.write(frame(b"half", true)).unwrap();
+    a.close();
+    assert_eq!(b.read().unwrap().data(), b"whole");
+    let last = b.read().unwrap();
+    assert_eq!((last.data(), last.more()), (&b"bye"[..], false));
+    assert!(b.read().is_none());
+    assert!(b.peer_gone());
+    // The other direction has no farewell, and one written to a closed reader is lost.
+    b.close();
+    drop(a);
+}

@@ -152,11 +152,14 @@ impl Socket {
     }
 
     fn inproc_peer(&self) -> InprocPeer {
+        let o = &self.core.options;
         InprocPeer {
-            socket_type: self.core.options.socket_type,
-            routing_id: self.core.options.routing_id.clone(),
-            sndhwm: self.core.options.sndhwm,
-            rcvhwm: self.core.options.rcvhwm,
+            socket_type: o.socket_type,
+            routing_id: o.routing_id.clone(),
+            sndhwm: o.sndhwm,
+            rcvhwm: o.rcvhwm,
+            hello: if o.can_send_hello_msg { o.hello_msg.clone() } else { Vec::new() },
+            disconnect_msg: if o.can_recv_disconnect_msg { o.disconnect_msg.clone() } else { Vec::new() },
         }
     }
 }

@@ -3,7 +3,9 @@
 //! once the handshake is done; ZMQ_ROUTER_NOTIFY puts an empty message from the peer in
 //! front of a ROUTER (as [routing id, ""]) on connect and disconnect; ZMQ_DISCONNECT_MSG
 //! is received as from the peer when it goes. The options only take values in the draft
-//! build, so this is all idle in the default one.
+//! build, so this is all idle in the default one. inproc has HELLO_MSG and DISCONNECT_MSG
+//! too, without an engine: the context writes them into the pipes (`ctx::greet`);
+//! ROUTER_NOTIFY is the engine's alone, as in libzmq.
 
 use crate::constants::*;
 use crate::msg::Msg;
@@ -28,7 +30,9 @@ impl Session {
     /// The connection is going: if it had been greeted, tell the socket (before the
     /// pipe of a routing socket is closed). Called before the engine is dropped.
     pub(super) fn peer_gone(&mut self) {
-        if !self.engine.as_ref().is_some_and(|e| e.handshake_done()) {
+        // `meta` is set when the handshake ends, and kept if the engine fails after it
+        // (a frame over ZMQ_MAXMSGSIZE); raw connections (no engine) have no notices.
+        if self.engine.is_none() || self.meta.is_none() {
             return;
         }
         let o = &self.setup.options;
@@ -40,9 +44,12 @@ impl Session {
             notices.push(Msg::from_slice(&o.disconnect_msg));
         }
         let Some(pipe) = self.pipe.as_mut() else { return };
-        if notices.is_empty() || pipe.is_mid_message() {
+        if notices.is_empty() {
             return;
         }
+        // A message cut off by the disconnect is dropped: the notices are messages of
+        // their own, never the end of a half-delivered one.
+        pipe.rollback();
         for m in notices {
             let _ = pipe.write_unflushed(m);
         }
