@@ -1,9 +1,11 @@
 //! The DRAFT options that speak for connections (ZMQ_ROUTER_NOTIFY, ZMQ_HELLO_MSG,
-//! ZMQ_DISCONNECT_MSG) over tcp and inproc, through the core API. Draft build only
-//! (`cargo test --release --features draft --test draft_options`):
+//! ZMQ_DISCONNECT_MSG) over tcp and inproc, and those that tune them (ZMQ_PRIORITY,
+//! ZMQ_IN_BATCH_SIZE, ZMQ_OUT_BATCH_SIZE), through the core API. Draft build only
+//! (`cargo test --release --features draft --test draft_options`, run by ci/test-all):
 //! the default build refuses them with EINVAL (checked in src/options/tests.rs).
 #![cfg(feature = "draft")]
 
+use std::io::{Read, Write};
 use zmq::constants::*;
 use zmq::ctx::Ctx;
 use zmq::error::Error;
@@ -179,4 +181,91 @@ fn disconnect_msg_reports_inproc_peers_that_disconnect_or_close() {
     assert_eq!(recv_frames(&mut late_router), vec![b"B".to_vec(), b"gone".to_vec()]);
     set_int(&mut late_router, ZMQ_RCVTIMEO, 100);
     assert_eq!(late_router.recv(0).err(), Some(Error::AGAIN));
+}
+
+/// SO_PRIORITY of every socket descriptor of this process.
+fn socket_priorities() -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let is_socket = std::fs::read_link(entry.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"));
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+        if !is_socket {
+            continue;
+        }
+        let (mut v, mut len) = (0i32, 4 as libc::socklen_t);
+        // SAFETY: reads an int socket option into a local of that size; a descriptor
+        // closed meanwhile only makes the call fail.
+        let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PRIORITY, &mut v as *mut i32 as *mut _, &mut len) };
+        if rc == 0 {
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[test]
+fn priority_is_set_on_both_ends_of_a_connection() {
+    let ctx = Ctx::new();
+    let mut pull = socket(&ctx, ZMQ_PULL);
+    assert_eq!(get_int(&mut pull, ZMQ_PRIORITY), 0);
+    assert_eq!(pull.set_option(ZMQ_PRIORITY, Some(&(-1i32).to_ne_bytes())), Err(Error::INVAL));
+    set_int(&mut pull, ZMQ_PRIORITY, 4);
+    assert_eq!(get_int(&mut pull, ZMQ_PRIORITY), 4);
+    let ep = bind_tcp(&mut pull);
+    let mut push = socket(&ctx, ZMQ_PUSH);
+    set_int(&mut push, ZMQ_PRIORITY, 5);
+    push.connect(&ep).unwrap();
+    send_frames(&mut push, &[b"x"]);
+    assert_eq!(recv_frames(&mut pull), vec![b"x".to_vec()]);
+    // The accepted connection has the binder's priority, the connecting one its own.
+    let prios = socket_priorities();
+    assert!(prios.contains(&4) && prios.contains(&5), "{prios:?}");
+}
+
+#[test]
+fn batch_sizes_default_to_8192_and_set_the_read_and_write_sizes() {
+    let ctx = Ctx::new();
+    let mut s = socket(&ctx, ZMQ_DEALER);
+    for opt in [ZMQ_IN_BATCH_SIZE, ZMQ_OUT_BATCH_SIZE] {
+        assert_eq!(get_int(&mut s, opt), 8192);
+        for bad in [0, -1] {
+            assert_eq!(s.set_option(opt, Some(&(bad as i32).to_ne_bytes())), Err(Error::INVAL));
+        }
+        assert_eq!(s.set_option(opt, Some(&1u64.to_ne_bytes())), Err(Error::INVAL));
+        set_int(&mut s, opt, 100);
+        assert_eq!(get_int(&mut s, opt), 100);
+    }
+    // Tiny batches on both sides still carry every message whole and in order.
+    let mut pull = socket(&ctx, ZMQ_PULL);
+    set_int(&mut pull, ZMQ_IN_BATCH_SIZE, 7);
+    let ep = bind_tcp(&mut pull);
+    let mut push = socket(&ctx, ZMQ_PUSH);
+    set_int(&mut push, ZMQ_OUT_BATCH_SIZE, 1);
+    push.connect(&ep).unwrap();
+    let payload: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
+    for i in 0..200u32 {
+        send_frames(&mut push, &[&i.to_be_bytes(), &payload]);
+    }
+    for i in 0..200u32 {
+        assert_eq!(recv_frames(&mut pull), vec![i.to_be_bytes().to_vec(), payload.clone()]);
+    }
+    // A STREAM socket gets what it reads as messages of at most ZMQ_IN_BATCH_SIZE bytes.
+    let mut stream = socket(&ctx, ZMQ_STREAM);
+    set_int(&mut stream, ZMQ_IN_BATCH_SIZE, 100);
+    let ep = bind_tcp(&mut stream);
+    let mut peer = std::net::TcpStream::connect(ep.trim_start_matches("tcp://")).unwrap();
+    let id = recv_frames(&mut stream)[0].clone(); // the connect notification
+    peer.write_all(&[7u8; 250]).unwrap();
+    let mut got = 0;
+    while got < 250 {
+        let frames = recv_frames(&mut stream);
+        assert_eq!(frames[0], id);
+        assert!(!frames[1].is_empty() && frames[1].len() <= 100, "{}", frames[1].len());
+        got += frames[1].len();
+    }
+    assert_eq!(got, 250);
+    send_frames(&mut stream, &[&id, b"ok"]);
+    let mut back = [0u8; 2];
+    peer.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"ok");
 }

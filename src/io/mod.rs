@@ -6,6 +6,7 @@
 mod bind_connect;
 mod raw;
 mod session;
+mod so_priority;
 mod socks;
 mod stream;
 mod zap;

@@ -10,9 +10,6 @@ use crate::zmtp::Engine;
 use std::io::{ErrorKind, IoSlice, Write};
 use std::sync::Arc;
 
-/// libzmq's default ZMQ_IN_BATCH_SIZE: a read returns at most this much, so large
-/// arrivals come as several messages, as they do from libzmq.
-pub(super) const READ_CHUNK: usize = 8192;
 
 pub(super) struct RawEngine {
     out: OutQueue,

@@ -6,7 +6,7 @@ use mio::{Interest, Registry, Token};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, Read, Write};
 use crate::transport::endpoint::IpcBinding;
-use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::fd::{AsFd, FromRawFd, IntoRawFd};
 
 pub enum Stream {
     Tcp(mio::net::TcpStream),
@@ -20,8 +20,9 @@ pub enum Listener {
 }
 
 impl Stream {
-    /// Start a non-blocking connect (tcp when `addr` is an IP address, else unix).
-    pub fn connect(addr: &SockAddr, source: Option<&SockAddr>) -> io::Result<Stream> {
+    /// Start a non-blocking connect (tcp when `addr` is an IP address, else unix), with
+    /// SO_PRIORITY `priority` (ZMQ_PRIORITY) from the first packet on.
+    pub fn connect(addr: &SockAddr, source: Option<&SockAddr>, priority: i32) -> io::Result<Stream> {
         let tcp = addr.as_socket().is_some();
         let domain = match addr.as_socket() {
             Some(sa) => Domain::for_address(sa),
@@ -31,6 +32,9 @@ impl Stream {
         if tcp {
             sock.set_nodelay(true)?;
         }
+        // Best effort, as the option is a hint: a refusal (EPERM above 6 without
+        // CAP_NET_ADMIN) leaves the default priority rather than failing the connect.
+        let _ = super::so_priority::set(sock.as_fd(), priority);
         if let Some(src) = source {
             sock.set_reuse_address(true)?;
             sock.bind(src)?;
@@ -107,6 +111,15 @@ impl Stream {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
         }
+    }
+
+    /// ZMQ_PRIORITY on an accepted connection (best effort, as in `connect`).
+    pub fn set_priority(&self, priority: i32) {
+        let fd = match self {
+            Stream::Tcp(s) => s.as_fd(),
+            Stream::Unix(s) => s.as_fd(),
+        };
+        let _ = super::so_priority::set(fd, priority);
     }
 
     pub fn register(&mut self, r: &Registry, t: Token) -> io::Result<()> {

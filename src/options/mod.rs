@@ -44,6 +44,9 @@ pub const HAVE_GSSAPI: bool = true;
 pub const HAVE_VMCI: bool = false;
 pub const HAVE_WSS: bool = false;
 
+/// libzmq's default ZMQ_IN_BATCH_SIZE and ZMQ_OUT_BATCH_SIZE (draft), in bytes.
+pub const BATCH_SIZE_DFLT: i32 = 8192;
+
 // Option numbers and values are zmq.h's, from crate::constants (ZMQ_*).
 
 /// Options that `Options::get` does not answer because they need live socket state;
@@ -301,8 +304,8 @@ impl Options {
             gss_principal_nt: ZMQ_GSSAPI_NT_HOSTBASED,
             gss_service_principal_nt: ZMQ_GSSAPI_NT_HOSTBASED,
             metadata: BTreeMap::new(),
-            in_batch_size: 8192,
-            out_batch_size: 8192,
+            in_batch_size: BATCH_SIZE_DFLT,
+            out_batch_size: BATCH_SIZE_DFLT,
             hello_msg: Vec::new(),
             disconnect_msg: Vec::new(),
             vmci_buffer_size: 0,

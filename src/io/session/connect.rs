@@ -23,10 +23,10 @@ impl ConnectTarget {
                 let dial = if socks.is_some() { String::from_utf8_lossy(&o.socks_proxy).into_owned() } else { address.clone() };
                 let ep = crate::transport::endpoint::resolve_tcp(&dial, false, *ipv6)
                     .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
-                let stream = Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref())?;
+                let stream = Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref(), o.priority)?;
                 Ok((stream, socks))
             }
-            ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None)?, None)),
+            ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None, o.priority)?, None)),
         }
     }
 }

@@ -22,9 +22,17 @@ use std::io::{ErrorKind, Read};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Bytes of encoded output gathered from the pipe before writing (batching).
+/// Bytes of encoded output gathered from the pipe before writing (batching), and bytes
+/// read per syscall, unless ZMQ_OUT_BATCH_SIZE / ZMQ_IN_BATCH_SIZE (draft) say otherwise.
 const OUT_BATCH: usize = 64 * 1024;
 const READ_BUF: usize = 64 * 1024;
+
+/// A batch size option in bytes (libzmq uses them as its encoder's batch and its
+/// decoder's read buffer). Its default, 8192, stands for our own size: reading and
+/// writing 64 KiB at a time costs fewer syscalls per message here.
+fn batch_bytes(option: i32, ours: usize) -> usize {
+    if option == crate::options::BATCH_SIZE_DFLT { ours } else { option.max(1) as usize }
+}
 
 mod attach;
 mod connect;
@@ -80,6 +88,12 @@ pub struct Session {
     released: bool,
     linger_deadline: Option<Instant>,
     readbuf: Vec<u8>,
+    /// Bytes read per syscall: ZMTP (`READ_BUF`) and raw (ZMQ_IN_BATCH_SIZE itself: each
+    /// read is one message, so large arrivals come in pieces of that size, as in libzmq).
+    read_size: usize,
+    raw_read_size: usize,
+    /// Encoded bytes gathered before a write (`OUT_BATCH`).
+    out_batch: usize,
     /// A connection was established before (the next one is a reconnection).
     reconnected: bool,
     /// Handshake done, pipe to be made (peer socket type and routing id).
@@ -101,6 +115,9 @@ pub struct Session {
 impl Session {
     fn new(token: Token, handle: u64, setup: SessionSetup) -> Session {
         let ivl = Duration::from_millis(setup.options.reconnect_ivl.max(0) as u64);
+        let read_size = batch_bytes(setup.options.in_batch_size, READ_BUF);
+        let raw_read_size = setup.options.in_batch_size.max(1) as usize;
+        let out_batch = batch_bytes(setup.options.out_batch_size, OUT_BATCH);
         Session {
             token,
             handle,
@@ -120,7 +137,10 @@ impl Session {
             engine_timer: None,
             released: false,
             linger_deadline: None,
-            readbuf: vec![0; READ_BUF],
+            readbuf: vec![0; read_size.max(raw_read_size)],
+            read_size,
+            raw_read_size,
+            out_batch,
             reconnected: false,
             attach_pending: None,
             pipe_from_connect: false,
@@ -145,6 +165,7 @@ impl Session {
 
     pub fn accepted(token: Token, handle: u64, mut stream: Stream, setup: SessionSetup, io: &IoCtx) -> Option<Session> {
         stream.register(io.registry, token).ok()?;
+        stream.set_priority(setup.options.priority);
         setup.monitor.emit(ZMQ_EVENT_ACCEPTED, stream.raw_fd() as u32, &setup.endpoint);
         let mut s = Session::new(token, handle, setup);
         s.stream = Some(stream);

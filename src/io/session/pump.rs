@@ -91,7 +91,7 @@ impl Session {
         let mut progress = false;
         // Read a bounded amount per turn so one busy peer can't starve the others.
         for _ in 0..16 {
-            match stream.read(&mut self.readbuf) {
+            match stream.read(&mut self.readbuf[..self.read_size]) {
                 Ok(0) => {
                     self.stream_errno = Some(libc::EPIPE);
                     return Err(());
@@ -209,7 +209,7 @@ impl Session {
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         if engine.handshake_done() {
             if let Some(pipe) = self.pipe.as_mut() {
-                while engine.out_len() < OUT_BATCH {
+                while engine.out_len() < self.out_batch {
                     match pipe.read() {
                         Some(msg) => {
                             let sent = match msg.data().split_first() {

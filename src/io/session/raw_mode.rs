@@ -37,7 +37,7 @@ impl Session {
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.raw.as_ref()) else { return Ok(false) };
         let mut progress = false;
         for _ in 0..16 {
-            match stream.read(&mut self.readbuf[..raw::READ_CHUNK]) {
+            match stream.read(&mut self.readbuf[..self.raw_read_size]) {
                 Ok(0) => return Err(()),
                 Ok(n) => {
                     progress = true;
@@ -54,7 +54,7 @@ impl Session {
     pub(super) fn write_raw(&mut self) -> Result<bool, ()> {
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.raw.as_mut()) else { return Ok(false) };
         if let Some(pipe) = self.pipe.as_mut() {
-            while raw::Output::out_len(engine) < OUT_BATCH {
+            while raw::Output::out_len(engine) < self.out_batch {
                 let Some(msg) = pipe.read() else { break };
                 engine.send(&msg);
             }
