@@ -3,10 +3,11 @@
  * Usage: peer ROLE ENDPOINT DIR
  *   ROLE      server client scatter gather channel-bind channel-connect
  *             peer-bind peer-connect radio-bind radio-connect dish-bind dish-connect
+ *             dgram-bind dgram-connect
  *   ENDPOINT  what a binding role binds to (tcp://127.0.0.1:* or ipc://..., or
- *             udp://127.0.0.1:PORT for dish-bind); it writes the bound endpoint to
- *             DIR/endpoint, which the connecting role waits for (ENDPOINT is ignored
- *             there).
+ *             udp://127.0.0.1:PORT for dish-bind and dgram-bind); it writes the bound
+ *             endpoint to DIR/endpoint, which the connecting role waits for (ENDPOINT
+ *             is ignored there; dgram-connect binds udp://127.0.0.1:PORT+1 itself).
  * Prints "<role> ok" and exits 0 when its half of the exchange checked out.
  * Uses the public zmq.h API with ZMQ_BUILD_DRAFT_API only. */
 #define _GNU_SOURCE
@@ -206,6 +207,42 @@ static void listen_groups(void *s, const char *dir)
     CHECK(f && fclose(f) == 0);
 }
 
+/* DGRAM, bound at 127.0.0.1:port: the next datagram's sender ("ip:port") and body. */
+static void recv_dgram(void *s, char *from, char *body, size_t size)
+{
+    int more = 0;
+    size_t len = sizeof more;
+    CHECK(recv_text(s, from, size, NULL) > 0);
+    CHECK(zmq_getsockopt(s, ZMQ_RCVMORE, &more, &len) == 0 && more);
+    CHECK(recv_text(s, body, size, NULL) >= 0);
+}
+
+static void send_dgram(void *s, const char *to, const char *body)
+{
+    CHECK(zmq_send(s, to, strlen(to), ZMQ_SNDMORE) >= 0);
+    CHECK(zmq_send(s, body, strlen(body), 0) >= 0);
+}
+
+/* dgram-bind answers one "ping" with "pong"; dgram-connect (bound one port higher)
+ * pings until answered. Each checks the other's address as its frame shows it. */
+static void dgram_exchange(void *s, int binds, const char *ep)
+{
+    char from[256], body[256], peer[64], want[64];
+    int port = atoi(strrchr(ep, ':') + 1);
+    snprintf(want, sizeof want, "127.0.0.1:%d", binds ? port + 1 : port);
+    if (binds) {
+        recv_dgram(s, from, body, sizeof from);
+        CHECK(!strcmp(from, want) && !strcmp(body, "ping"));
+        send_dgram(s, from, "pong");
+        return;
+    }
+    snprintf(peer, sizeof peer, "udp://127.0.0.1:%d", port + 1);
+    CHECK(zmq_bind(s, peer) == 0);
+    send_dgram(s, want, "ping");
+    recv_dgram(s, from, body, sizeof from);
+    CHECK(!strcmp(from, want) && !strcmp(body, "pong"));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -223,6 +260,7 @@ int main(int argc, char **argv)
         {"peer-bind", ZMQ_PEER, 1},      {"peer-connect", ZMQ_PEER, 0},
         {"radio-bind", ZMQ_RADIO, 1},    {"radio-connect", ZMQ_RADIO, 0},
         {"dish-bind", ZMQ_DISH, 1},      {"dish-connect", ZMQ_DISH, 0},
+        {"dgram-bind", ZMQ_DGRAM, 1},    {"dgram-connect", ZMQ_DGRAM, 0},
     };
     int type = -1, binds = 0;
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
@@ -250,7 +288,9 @@ int main(int argc, char **argv)
         put_endpoint(argv[3], strncmp(argv[2], "udp://", 6) ? ep : argv[2]);
     } else {
         get_endpoint(argv[3], ep, sizeof ep);
-        if (type == ZMQ_PEER) {
+        if (type == ZMQ_DGRAM) {
+            /* no connect: it binds its own port in dgram_exchange */
+        } else if (type == ZMQ_PEER) {
             rid = zmq_connect_peer(s, ep);
             CHECK(rid != 0);
         } else {
@@ -277,6 +317,9 @@ int main(int argc, char **argv)
         break;
     case ZMQ_DISH:
         listen_groups(s, argv[3]);
+        break;
+    case ZMQ_DGRAM:
+        dgram_exchange(s, binds, ep);
         break;
     case ZMQ_SCATTER:
         for (int i = 0; i < 3; i++) {
