@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use zmq::constants::*;
 use zmq::ctx::Ctx;
 use zmq::error::Error;
-use zmq::msg::group::{clamp, GROUP_MAX_LENGTH};
+use zmq::msg::group::clamp;
 use zmq::msg::Msg;
 use zmq::socket::Socket;
 
@@ -62,7 +62,7 @@ fn message_groups() {
     // zmq_msg_set_group's view of a C string: up to the NUL, at most 255 bytes.
     let long = [b'g'; 300];
     m.set_group(clamp(&long));
-    assert_eq!(m.group().to_bytes(), &long[..GROUP_MAX_LENGTH]);
+    assert_eq!(m.group().to_bytes(), &long[..ZMQ_GROUP_MAX_LENGTH as usize]);
     assert_eq!(std::mem::size_of::<Msg>(), 64);
 }
 
@@ -75,8 +75,8 @@ fn join_and_leave_errors() {
     assert_eq!(dish.group(b"Movies", true), Err(Error::INVAL));
     dish.group(b"Movies", false).unwrap();
     assert_eq!(dish.group(b"Movies", false), Err(Error::INVAL));
-    dish.group(&[b'a'; GROUP_MAX_LENGTH], true).unwrap();
-    assert_eq!(dish.group(&[b'a'; GROUP_MAX_LENGTH + 1], true), Err(Error::INVAL));
+    dish.group(&[b'a'; ZMQ_GROUP_MAX_LENGTH as usize], true).unwrap();
+    assert_eq!(dish.group(&[b'a'; ZMQ_GROUP_MAX_LENGTH as usize + 1], true), Err(Error::INVAL));
     dish.group(b"", true).unwrap();
     let mut radio = ctx.socket(ZMQ_RADIO).unwrap();
     assert_eq!(radio.group(b"TV", true), Err(Error::NOTSUP));

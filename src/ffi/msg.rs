@@ -308,7 +308,7 @@ pub unsafe extern "C" fn zmq_msg_set_group(msg: *mut zmq_msg_t, group: *const c_
     guard(|| {
         let group = non_null(group as *const c_void)? as *const c_char;
         // strnlen: never read past ZMQ_GROUP_MAX_LENGTH bytes of the caller's string.
-        let len = libc::strnlen(group, crate::msg::group::GROUP_MAX_LENGTH);
+        let len = libc::strnlen(group, crate::constants::ZMQ_GROUP_MAX_LENGTH as usize);
         let bytes = std::slice::from_raw_parts(group as *const u8, len);
         msg_mut(msg)?.set_group(crate::msg::group::clamp(bytes));
         Ok(0)

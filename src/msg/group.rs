@@ -5,10 +5,11 @@
 //! with the message's metadata, one allocation shared by every copy. A message without a
 //! group costs nothing: the tail is zeroes, which reads as the empty group.
 
+use crate::constants::ZMQ_GROUP_MAX_LENGTH;
 use std::ffi::CStr;
 
-/// libzmq's ZMQ_GROUP_MAX_LENGTH (4.3.4).
-pub const GROUP_MAX_LENGTH: usize = 255;
+/// ZMQ_GROUP_MAX_LENGTH as a length.
+const MAX: usize = ZMQ_GROUP_MAX_LENGTH as usize;
 
 /// Bytes a group may have and still be stored in the message itself.
 pub(super) const SHORT_MAX: usize = 6;
@@ -56,7 +57,7 @@ impl ShortGroup {
 /// ZMQ_GROUP_MAX_LENGTH bytes as libzmq's strnlen does.
 pub fn clamp(group: &[u8]) -> &[u8] {
     let end = group.iter().position(|&b| b == 0).unwrap_or(group.len());
-    &group[..end.min(GROUP_MAX_LENGTH)]
+    &group[..end.min(MAX)]
 }
 
 #[cfg(test)]
@@ -77,6 +78,6 @@ mod tests {
     #[test]
     fn clamp_cuts_at_nul_and_max_length() {
         assert_eq!(clamp(b"ab\0cd"), b"ab");
-        assert_eq!(clamp(&[b'a'; 300]).len(), GROUP_MAX_LENGTH);
+        assert_eq!(clamp(&[b'a'; 300]).len(), MAX);
     }
 }

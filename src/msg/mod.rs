@@ -347,10 +347,10 @@ impl Msg {
         stored.wrapping_add(std::mem::offset_of!(Msg, group)) as *const std::ffi::c_char
     }
 
-    /// Set the group: `group` has no NUL and at most `group::GROUP_MAX_LENGTH` bytes
+    /// Set the group: `group` has no NUL and at most ZMQ_GROUP_MAX_LENGTH bytes
     /// (`group::clamp` makes it so). Long groups go with the metadata (one allocation).
     pub fn set_group(&mut self, group: &[u8]) {
-        debug_assert!(group.len() <= group::GROUP_MAX_LENGTH && !group.contains(&0));
+        debug_assert!(group.len() <= crate::constants::ZMQ_GROUP_MAX_LENGTH as usize && !group.contains(&0));
         match ShortGroup::new(group) {
             Some(g) => self.group = g,
             None => {

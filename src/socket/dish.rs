@@ -6,8 +6,8 @@
 
 use super::fq::FairQueue;
 use super::{Core, Pattern};
+use crate::constants::ZMQ_GROUP_MAX_LENGTH;
 use crate::error::{Error, Result};
-use crate::msg::group::GROUP_MAX_LENGTH;
 use crate::msg::Msg;
 use crate::pipe::PipeId;
 use crate::zmtp::commands::group_message;
@@ -44,7 +44,7 @@ impl Dish {
                 continue;
             }
             let g = group.data();
-            if g.len() > GROUP_MAX_LENGTH || g.contains(&0) || !self.groups.contains(g) {
+            if g.len() > ZMQ_GROUP_MAX_LENGTH as usize || g.contains(&0) || !self.groups.contains(g) {
                 continue;
             }
             body.set_group(g);
@@ -104,7 +104,7 @@ impl Pattern for Dish {
     /// zmq_join / zmq_leave: EINVAL for a group over ZMQ_GROUP_MAX_LENGTH, a second join
     /// of a group, or leaving a group not joined, as libzmq.
     fn group(&mut self, core: &mut Core, group: &[u8], join: bool) -> Result<()> {
-        if group.len() > GROUP_MAX_LENGTH {
+        if group.len() > ZMQ_GROUP_MAX_LENGTH as usize {
             return Err(Error::INVAL);
         }
         let changed = if join { self.groups.insert(group.to_vec()) } else { self.groups.remove(group) };
