@@ -508,10 +508,12 @@ ZMQ_EXPORT int zmq_msg_set_routing_id(struct zmq_msg_t *msg, uint32_t routing_id
 // The routing id of a message received on a SERVER/PEER socket (0 if none).
 ZMQ_EXPORT uint32_t zmq_msg_routing_id(struct zmq_msg_t *msg);
 
-// Sets the RADIO/DISH group of a message.
+// Sets the RADIO/DISH group of a message. Like libzmq, a group longer than
+// ZMQ_GROUP_MAX_LENGTH is cut to that length rather than refused.
 ZMQ_EXPORT int zmq_msg_set_group(struct zmq_msg_t *msg, const char *group);
 
-// The RADIO/DISH group of a message.
+// The RADIO/DISH group of a message ("" if it has none); the text lives as long as
+// the message is neither changed nor moved.
 ZMQ_EXPORT const char *zmq_msg_group(struct zmq_msg_t *msg);
 
 // Initialises a message holding a copy of `size` bytes at `buf`.

@@ -300,22 +300,27 @@ pub unsafe extern "C" fn zmq_msg_routing_id(msg: *mut zmq_msg_t) -> u32 {
     guard_or(0, || Ok(peek(msg)?.routing_id()))
 }
 
-/// Sets the RADIO/DISH group of a message.
+/// Sets the RADIO/DISH group of a message. Like libzmq, a group longer than
+/// ZMQ_GROUP_MAX_LENGTH is cut to that length rather than refused.
 #[cfg(feature = "draft")]
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_set_group(msg: *mut zmq_msg_t, group: *const c_char) -> c_int {
-    // TODO(core): Msg has no group yet.
-    let _ = (msg, group);
-    guard(|| Err(Error::NOTSUP))
+    guard(|| {
+        let group = non_null(group as *const c_void)? as *const c_char;
+        // strnlen: never read past ZMQ_GROUP_MAX_LENGTH bytes of the caller's string.
+        let len = libc::strnlen(group, crate::constants::ZMQ_GROUP_MAX_LENGTH as usize);
+        let bytes = std::slice::from_raw_parts(group as *const u8, len);
+        msg_mut(msg)?.set_group(crate::msg::group::clamp(bytes));
+        Ok(0)
+    })
 }
 
-/// The RADIO/DISH group of a message.
+/// The RADIO/DISH group of a message ("" if it has none); the text lives as long as
+/// the message is neither changed nor moved.
 #[cfg(feature = "draft")]
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_group(msg: *mut zmq_msg_t) -> *const c_char {
-    // TODO(core): Msg has no group yet.
-    let _ = msg;
-    guard_or(ptr::null(), || Err(Error::NOTSUP))
+    guard_or(ptr::null(), || Ok(peek(msg)?.group_ptr_at(msg as *const u8)))
 }
 
 /// Initialises a message holding a copy of `size` bytes at `buf`.

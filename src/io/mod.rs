@@ -9,10 +9,12 @@ mod session;
 mod so_priority;
 mod socks;
 mod stream;
+mod udp;
 mod zap;
 
 pub use bind_connect::{bind, connect};
 pub use stream::{Listener, Stream};
+pub use udp::{bind as bind_udp, connect as connect_udp};
 
 use crate::constants::*;
 use crate::ctx::{Background, Ctx};
@@ -38,6 +40,8 @@ pub(crate) enum IoCmd {
     Listen { handle: u64, listener: Listener, setup: SessionSetup },
     /// Connect (and keep reconnecting) to an address for the socket.
     Connect { handle: u64, spec: ConnectSpec, setup: SessionSetup },
+    /// Serve a udp socket (bound or connected) for the socket.
+    Udp(Box<udp::UdpLink>),
     /// A pipe event for one of this thread's sessions.
     Pipe(Token, PipeEvent),
     /// unbind/disconnect: drop the listener or connection now.
@@ -204,12 +208,14 @@ struct IoThread {
     sessions: HashMap<Token, Session>,
     /// Listeners by token, with the endpoint handle they belong to.
     listeners: HashMap<Token, (u64, Listener, SessionSetup)>,
+    /// udp sockets: no connections, one link each.
+    udp: HashMap<Token, Box<udp::UdpLink>>,
     stopping: bool,
 }
 
 impl IoThread {
     fn new(poll: Poll, shared: Arc<IoShared>) -> IoThread {
-        IoThread { poll, shared, sessions: HashMap::new(), listeners: HashMap::new(), stopping: false }
+        IoThread { poll, shared, sessions: HashMap::new(), listeners: HashMap::new(), udp: HashMap::new(), stopping: false }
     }
 
     fn run(mut self) {
@@ -244,6 +250,8 @@ impl IoThread {
                 }
                 if self.listeners.contains_key(&t) {
                     self.accept(t);
+                } else if let Some(u) = self.udp.get_mut(&t) {
+                    u.pump();
                 } else {
                     let (r, w) = (ev.is_readable() || ev.is_read_closed() || ev.is_error(), ev.is_writable());
                     self.with_session(t, |s, io| s.on_ready(io, r, w));
@@ -285,6 +293,19 @@ impl IoThread {
                     self.sessions.insert(t, s);
                     self.with_session(t, |s, io| s.start_connect(io));
                 }
+                IoCmd::Udp(mut link) => {
+                    let t = self.shared.token();
+                    let notify = Arc::new(SessionNotify { io: self.shared.clone(), token: t });
+                    if link.register(self.poll.registry(), t, notify).is_ok() {
+                        link.pump();
+                        self.udp.insert(t, link);
+                    }
+                }
+                IoCmd::Pipe(t, _) if self.udp.contains_key(&t) => {
+                    if let Some(u) = self.udp.get_mut(&t) {
+                        u.pump();
+                    }
+                }
                 IoCmd::Pipe(t, ev) => self.with_session(t, |s, io| s.on_pipe(io, ev)),
                 IoCmd::Close(handle) => {
                     self.close_listeners(handle);
@@ -306,6 +327,14 @@ impl IoThread {
     }
 
     fn close_listeners(&mut self, handle: u64) {
+        // udp links too: what their socket sent before has gone out (or never will).
+        let ts: Vec<Token> = self.udp.iter().filter(|(_, u)| u.handle() == handle).map(|(&t, _)| t).collect();
+        for t in ts {
+            if let Some(mut u) = self.udp.remove(&t) {
+                u.pump();
+                u.deregister(self.poll.registry());
+            }
+        }
         let ts: Vec<Token> = self.listeners.iter().filter(|(_, l)| l.0 == handle).map(|(&t, _)| t).collect();
         for t in ts {
             if let Some((_, mut l, setup)) = self.listeners.remove(&t) {

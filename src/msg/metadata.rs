@@ -7,6 +7,8 @@ use std::ffi::{CStr, CString};
 #[derive(Debug, Default, Clone)]
 pub struct Metadata {
     props: Vec<(String, CString)>,
+    /// A message's RADIO/DISH group too long to be kept in the message (see group.rs).
+    group: Option<CString>,
 }
 
 impl Metadata {
@@ -35,6 +37,14 @@ impl Metadata {
             }
         }
         md
+    }
+
+    pub(super) fn group(&self) -> Option<&CStr> {
+        self.group.as_deref()
+    }
+
+    pub(super) fn set_group(&mut self, group: &[u8]) {
+        self.group = Some(c_value(group));
     }
 
     /// Look a property up. libzmq matches names case-sensitively.

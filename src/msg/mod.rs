@@ -9,11 +9,13 @@
 //! which may be an I/O thread.
 
 mod buf_ring;
+pub mod group;
 mod metadata;
 mod recycle;
 
 pub use metadata::Metadata;
 pub use recycle::{context_ended as recycling_context_ended, context_started as recycling_context_started};
+use group::ShortGroup;
 use recycle::OwnedBuf;
 
 use std::ffi::c_void;
@@ -108,6 +110,8 @@ pub struct Msg {
     meta: Option<Arc<Metadata>>,
     body: Body,
     flags: u8,
+    /// The RADIO/DISH group, in what would otherwise be padding (see `group.rs`).
+    group: ShortGroup,
 }
 
 const _: () = assert!(std::mem::size_of::<Msg>() <= 64);
@@ -127,6 +131,7 @@ impl Msg {
             meta: None,
             body: Body::Inline { len: 0, buf: [0; INLINE_MAX] },
             flags: 0,
+            group: ShortGroup::EMPTY,
         }
     }
 
@@ -320,12 +325,54 @@ impl Msg {
         self.routing_id = id;
     }
 
+    /// The RADIO/DISH group ("" if none), NUL-terminated for zmq_msg_group.
+    pub fn group(&self) -> &std::ffi::CStr {
+        if self.group.is_long() {
+            if let Some(g) = self.meta.as_deref().and_then(Metadata::group) {
+                return g;
+            }
+        }
+        self.group.as_c_str()
+    }
+
+    /// zmq_msg_group's pointer for this message, a bitwise copy of the one stored at
+    /// `stored` (the caller's zmq_msg_t): a short group is read in place there, so the
+    /// pointer lives as long as the caller's message, not as long as this copy.
+    pub fn group_ptr_at(&self, stored: *const u8) -> *const std::ffi::c_char {
+        if self.group.is_long() {
+            if let Some(g) = self.meta.as_deref().and_then(Metadata::group) {
+                return g.as_ptr();
+            }
+        }
+        stored.wrapping_add(std::mem::offset_of!(Msg, group)) as *const std::ffi::c_char
+    }
+
+    /// Set the group: `group` has no NUL and at most ZMQ_GROUP_MAX_LENGTH bytes
+    /// (`group::clamp` makes it so). Long groups go with the metadata (one allocation).
+    pub fn set_group(&mut self, group: &[u8]) {
+        debug_assert!(group.len() <= crate::constants::ZMQ_GROUP_MAX_LENGTH as usize && !group.contains(&0));
+        match ShortGroup::new(group) {
+            Some(g) => self.group = g,
+            None => {
+                let mut meta = self.meta.as_deref().cloned().unwrap_or_default();
+                meta.set_group(group);
+                self.meta = Some(Arc::new(meta));
+                self.group = ShortGroup::long();
+            }
+        }
+    }
+
     pub fn metadata(&self) -> Option<&Arc<Metadata>> {
         self.meta.as_ref()
     }
 
     pub fn set_metadata(&mut self, meta: Option<Arc<Metadata>>) {
+        // A long group lives in the metadata: it stays with the message.
+        let long_group = self.group.is_long().then(|| self.group().to_bytes().to_vec());
         self.meta = meta;
+        if let Some(g) = long_group {
+            self.set_group(&g);
+        }
     }
 
     /// ZMQ_SHARED: other copies share this message's buffer, or the buffer is the
@@ -370,7 +417,7 @@ impl Clone for Msg {
             Body::Owned(a) => Body::Owned(OwnedBuf::new(Arc::clone(a))),
             Body::Shared(c) => Body::Shared(Arc::clone(c)),
         };
-        Msg { magic: MAGIC, routing_id: self.routing_id, meta: self.meta.clone(), body, flags: self.flags }
+        Msg { magic: MAGIC, routing_id: self.routing_id, meta: self.meta.clone(), body, flags: self.flags, group: self.group }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::ctx::{InprocBinding, InprocPeer};
 use crate::error::{Error, Result};
 use crate::io::EndpointHandle;
 use crate::pipe::{Pipe, PipeId};
-use crate::transport::endpoint::{parse_for_socket, term_endpoint_key, Protocol};
+use crate::transport::endpoint::{check_udp_direction, parse_for_socket, term_endpoint_key, Protocol};
 
 /// What a socket made for one of its bind/connect calls, so unbind/disconnect can undo it.
 pub(super) enum Attachment {
@@ -71,8 +71,24 @@ impl Socket {
                 self.attachments.push((resolved, Attachment::Endpoint(Endpoint::Io(ep))));
                 Ok(())
             }
-            _ => Err(Error::PROTONOSUPPORT),
+            Protocol::Udp => self.attach_udp(endpoint, addr, true),
         }
+    }
+
+    /// udp bind (DISH, DGRAM) or connect (RADIO): a link in an I/O thread and its pipe,
+    /// attached now. ZMQ_LAST_ENDPOINT is the address without "udp://", as libzmq shows it.
+    fn attach_udp(&mut self, endpoint: &str, addr: &str, bind: bool) -> Result<()> {
+        check_udp_direction(self.kind(), bind)?;
+        let o = &self.core.options;
+        let (ep, pipe) = if bind {
+            crate::io::bind_udp(&self.ctx, addr, endpoint, o).inspect_err(|e| self.monitor.emit(ZMQ_EVENT_BIND_FAILED, e.errno() as u32, endpoint))?
+        } else {
+            crate::io::connect_udp(&self.ctx, addr, endpoint, o)?
+        };
+        self.attach_pipe(pipe);
+        self.core.options.last_endpoint = addr.to_string();
+        self.attachments.push((endpoint.to_string(), Attachment::Endpoint(Endpoint::Io(ep))));
+        Ok(())
     }
 
     pub fn connect(&mut self, endpoint: &str) -> Result<()> {
@@ -105,7 +121,7 @@ impl Socket {
                 self.attachments.push((endpoint.to_string(), Attachment::Endpoint(Endpoint::Io(ep))));
                 Ok(())
             }
-            _ => Err(Error::PROTONOSUPPORT),
+            Protocol::Udp => self.attach_udp(endpoint, addr, false),
         }
     }
 

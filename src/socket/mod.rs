@@ -8,6 +8,8 @@
 mod channel;
 mod client;
 mod dealer;
+mod dgram;
+mod dish;
 mod endpoints;
 mod fq;
 mod gather;
@@ -17,6 +19,7 @@ mod pair;
 mod peer;
 mod pull;
 mod push;
+mod radio;
 mod rep;
 pub mod shared;
 mod req;
@@ -178,7 +181,9 @@ fn new_pattern(kind: i32) -> Result<Box<dyn Pattern>> {
         ZMQ_SCATTER => Box::new(scatter::Scatter::default()),
         ZMQ_GATHER => Box::new(gather::Gather::default()),
         ZMQ_CHANNEL => Box::new(channel::Channel::default()),
-        // RADIO, DISH, DGRAM: not yet.
+        ZMQ_RADIO => Box::new(radio::Radio::default()),
+        ZMQ_DISH => Box::new(dish::Dish::default()),
+        ZMQ_DGRAM => Box::new(dgram::Dgram::default()),
         _ => return Err(Error::INVAL),
     })
 }

@@ -32,6 +32,7 @@
 
 use socket2::SockAddr;
 
+use crate::constants::{ZMQ_DGRAM, ZMQ_DISH, ZMQ_RADIO};
 use crate::error::{Error, Result};
 
 pub use super::ipc::{
@@ -39,6 +40,7 @@ pub use super::ipc::{
 };
 pub use super::tcp::{check_tcp_connect_address, resolve_tcp, tcp_endpoint_string, TcpEndpoint};
 pub use super::tcp_mask::TcpAddressMask;
+pub use super::udp::{dgram_address_text, parse_dgram_address, resolve_udp, UdpEndpoint};
 
 /// The transports zmq-oxide implements, plus udp, which libzmq always recognises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,16 +84,22 @@ pub fn parse(uri: &str) -> Result<(Protocol, &str)> {
 }
 
 /// Whether a socket type may use a protocol: udp only with RADIO/DISH/DGRAM
-/// (ENOCOMPATPROTO otherwise, as libzmq); and since udp is not implemented, those
-/// get EPROTONOSUPPORT.
+/// (ENOCOMPATPROTO otherwise, as libzmq). Which of bind/connect each may use over udp
+/// is `check_udp_direction`'s.
 pub fn check_protocol(protocol: Protocol, socket_type: i32) -> Result<()> {
-    const RADIO: i32 = 14;
-    const DISH: i32 = 15;
-    const DGRAM: i32 = 18;
     match protocol {
-        Protocol::Udp if matches!(socket_type, RADIO | DISH | DGRAM) => Err(Error::PROTONOSUPPORT),
-        Protocol::Udp => Err(Error::NOCOMPATPROTO),
+        Protocol::Udp if !matches!(socket_type, ZMQ_RADIO | ZMQ_DISH | ZMQ_DGRAM) => Err(Error::NOCOMPATPROTO),
         _ => Ok(()),
+    }
+}
+
+/// udp goes one way per type, as libzmq: a RADIO only connects (sends), a DISH and a
+/// DGRAM only bind (a DGRAM then sends to whatever address each message names).
+/// ENOCOMPATPROTO otherwise.
+pub fn check_udp_direction(socket_type: i32, bind: bool) -> Result<()> {
+    match (socket_type, bind) {
+        (ZMQ_RADIO, false) | (ZMQ_DISH, true) | (ZMQ_DGRAM, true) => Ok(()),
+        _ => Err(Error::NOCOMPATPROTO),
     }
 }
 
@@ -204,7 +212,10 @@ mod tests {
     #[test]
     fn udp_is_incompatible_with_most_socket_types() {
         assert_eq!(parse_for_socket("udp://1.2.3.4:5", 5), Err(Error::NOCOMPATPROTO));
-        assert_eq!(parse_for_socket("udp://1.2.3.4:5", 15), Err(Error::PROTONOSUPPORT));
+        assert_eq!(parse_for_socket("udp://1.2.3.4:5", 15), Ok((Protocol::Udp, "1.2.3.4:5")));
+        assert_eq!(check_udp_direction(15, false), Err(Error::NOCOMPATPROTO));
+        assert_eq!(check_udp_direction(14, true), Err(Error::NOCOMPATPROTO));
+        assert_eq!(check_udp_direction(18, true), Ok(()));
         assert_eq!(parse_for_socket("tcp://1.2.3.4:5", 15), Ok((Protocol::Tcp, "1.2.3.4:5")));
     }
 

@@ -18,6 +18,9 @@ pub enum Command<'a> {
     Pong { context: &'a [u8] },
     Subscribe(&'a [u8]),
     Cancel(&'a [u8]),
+    /// RADIO/DISH (RFC 48): a DISH joins or leaves a group.
+    Join(&'a [u8]),
+    Leave(&'a [u8]),
     /// Anything else (HELLO, WELCOME, INITIATE, MESSAGE... for other mechanisms).
     Other { name: &'a [u8], data: &'a [u8] },
 }
@@ -51,6 +54,8 @@ pub fn parse(body: &[u8]) -> Result<Command<'_>, Malformed> {
         b"PONG" => Command::Pong { context: data },
         b"SUBSCRIBE" => Command::Subscribe(data),
         b"CANCEL" => Command::Cancel(data),
+        b"JOIN" => Command::Join(data),
+        b"LEAVE" => Command::Leave(data),
         _ => Command::Other { name, data },
     })
 }
@@ -81,6 +86,15 @@ pub fn subscribe(topic: &[u8]) -> Vec<u8> {
 
 pub fn cancel(topic: &[u8]) -> Vec<u8> {
     build(b"CANCEL", topic)
+}
+
+/// A DISH's JOIN (or LEAVE) of `group`, as it travels to the RADIO: the command frame
+/// libzmq sends on ZMTP 3.x connections ("\x04JOIN" + group, no length byte), and the
+/// same message over inproc.
+pub fn group_message(join: bool, group: &[u8]) -> Msg {
+    let mut m = Msg::from_vec(build(if join { b"JOIN" } else { b"LEAVE" }, group));
+    m.set_flags(crate::msg::flags::COMMAND);
+    m
 }
 
 /// An ERROR command; the reason is cut to 255 bytes.
@@ -140,6 +154,9 @@ mod tests {
         assert_eq!(parse(&pong(&[7; 20])), Ok(Command::Pong { context: &[7; 16] }));
         assert_eq!(parse(&subscribe(b"A")), Ok(Command::Subscribe(b"A")));
         assert_eq!(parse(&cancel(b"")), Ok(Command::Cancel(b"")));
+        assert_eq!(parse(group_message(true, b"TV").data()), Ok(Command::Join(b"TV")));
+        assert_eq!(parse(group_message(false, b"TV").data()), Ok(Command::Leave(b"TV")));
+        assert_eq!(group_message(true, b"TV").data(), b"\x04JOINTV");
         assert_eq!(parse(&error(b"400")), Ok(Command::Error(b"400")));
         assert_eq!(parse(b"\x05ERROR\x04abc"), Err(Malformed::ErrorReason));
         assert_eq!(parse(b"\x05ERROR"), Err(Malformed::ErrorReason));

@@ -543,6 +543,8 @@ impl Engine {
             }
             Ok(Command::Subscribe(topic)) => self.events.push_back(Event::Subscribe(topic.to_vec())),
             Ok(Command::Cancel(topic)) => self.events.push_back(Event::Cancel(topic.to_vec())),
+            // To a RADIO as messages (flagged COMMAND); to other types unknown commands.
+            Ok(Command::Join(_) | Command::Leave(_)) if self.cfg.socket_type == ZMQ_RADIO => self.events.push_back(Event::Message(frame.clone())),
             _ => {}
         }
         Ok(())

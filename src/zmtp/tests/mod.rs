@@ -187,6 +187,33 @@ fn subscriptions_3_1() {
     assert!(matches!(&events(&mut publ)[0], Event::Message(m) if m.data() == b"\x01t"));
 }
 
+/// RFC 48: a DISH's joins and leaves are ZMTP command frames ("\x04JOIN" + group,
+/// "\x05LEAVE" + group); a RADIO gets them as COMMAND-flagged messages, other socket
+/// types ignore them as unknown commands.
+#[test]
+fn join_and_leave_commands() {
+    let mut rng = Rng(11);
+    let mut dish = Engine::new(cfg(ZMQ_DISH, b""));
+    let mut radio = Engine::new(cfg(ZMQ_RADIO, b""));
+    pump(&mut dish, &mut radio, 1000, &mut rng);
+    events(&mut radio);
+    dish.send(&commands::group_message(true, b"TV")).unwrap();
+    dish.send(&commands::group_message(false, b"TV")).unwrap();
+    let wire = take_out(&mut dish);
+    assert_eq!(wire, b"\x04\x07\x04JOINTV\x04\x08\x05LEAVETV");
+    radio.on_read(&wire).unwrap();
+    let ev = events(&mut radio);
+    assert!(matches!(&ev[0], Event::Message(m) if m.is_command() && m.data() == b"\x04JOINTV"));
+    assert!(matches!(&ev[1], Event::Message(m) if m.is_command() && m.data() == b"\x05LEAVETV"));
+
+    let mut xpub = Engine::new(cfg(ZMQ_XPUB, b""));
+    let mut sub = Engine::new(cfg(ZMQ_SUB, b""));
+    pump(&mut sub, &mut xpub, 1000, &mut rng);
+    events(&mut xpub);
+    xpub.on_read(&wire).unwrap();
+    assert!(events(&mut xpub).is_empty());
+}
+
 #[test]
 fn v2_between_engines() {
     for (a_v2, b_v2) in [(true, false), (false, true), (true, true)] {
