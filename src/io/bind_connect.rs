@@ -9,6 +9,7 @@ use crate::ctx::monitor::MonitorSlot;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::options::Options;
+use super::stream::TcpBuffers;
 use crate::pipe::{pair, PeerInfo, Pipe};
 use crate::transport::endpoint::{self, Protocol};
 use socket2::SockAddr;
@@ -22,7 +23,7 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
             let l = if o.use_fd >= 0 {
                 Listener::from_fd(o.use_fd, true)?
             } else {
-                Listener::bind(&SockAddr::from(ep.addr), true, o.backlog, None)?
+                Listener::bind(&SockAddr::from(ep.addr), true, o.backlog, TcpBuffers::of(o), None)?
             };
             let local = l.local_addr()?;
             (l, endpoint::tcp_endpoint_string(&local))
@@ -33,7 +34,7 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
             let l = if o.use_fd >= 0 {
                 Listener::from_fd(o.use_fd, false)?
             } else {
-                Listener::bind(&binding.endpoint.sock_addr(), false, o.backlog, Some(binding))?
+                Listener::bind(&binding.endpoint.sock_addr(), false, o.backlog, TcpBuffers::of(o), Some(binding))?
             };
             (l, shown)
         }

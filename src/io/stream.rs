@@ -13,6 +13,31 @@ pub enum Stream {
     Unix(mio::net::UnixStream),
 }
 
+/// ZMQ_SNDBUF and ZMQ_RCVBUF: the kernel buffer sizes of tcp sockets, as libzmq sets them
+/// on connecting and listening sockets (accepted ones inherit them); -1 leaves the
+/// system's. ipc sockets keep the system's.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpBuffers {
+    pub snd: i32,
+    pub rcv: i32,
+}
+
+impl TcpBuffers {
+    pub fn of(o: &crate::options::Options) -> TcpBuffers {
+        TcpBuffers { snd: o.sndbuf, rcv: o.rcvbuf }
+    }
+
+    fn apply(self, sock: &Socket) -> io::Result<()> {
+        if self.snd >= 0 {
+            sock.set_send_buffer_size(self.snd as usize)?;
+        }
+        if self.rcv >= 0 {
+            sock.set_recv_buffer_size(self.rcv as usize)?;
+        }
+        Ok(())
+    }
+}
+
 pub enum Listener {
     Tcp(mio::net::TcpListener),
     /// With the files to remove when it closes (ipc://* binds).
@@ -21,7 +46,7 @@ pub enum Listener {
 
 impl Stream {
     /// Start a non-blocking connect (tcp when `addr` is an IP address, else unix).
-    pub fn connect(addr: &SockAddr, source: Option<&SockAddr>) -> io::Result<Stream> {
+    pub fn connect(addr: &SockAddr, source: Option<&SockAddr>, buffers: TcpBuffers) -> io::Result<Stream> {
         let tcp = addr.as_socket().is_some();
         let domain = match addr.as_socket() {
             Some(sa) => Domain::for_address(sa),
@@ -30,6 +55,7 @@ impl Stream {
         let sock = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
         if tcp {
             sock.set_nodelay(true)?;
+            buffers.apply(&sock)?;
         }
         if let Some(src) = source {
             sock.set_reuse_address(true)?;
@@ -171,7 +197,7 @@ impl Listener {
     }
 
     /// Bind and listen. An ipc binding's files are removed again on close.
-    pub fn bind(addr: &SockAddr, tcp: bool, backlog: i32, path: Option<IpcBinding>) -> io::Result<Listener> {
+    pub fn bind(addr: &SockAddr, tcp: bool, backlog: i32, buffers: TcpBuffers, path: Option<IpcBinding>) -> io::Result<Listener> {
         let domain = if tcp { Domain::for_address(addr.as_socket().ok_or(io::ErrorKind::InvalidInput)?) } else { Domain::UNIX };
         let sock = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
         if tcp {
@@ -180,6 +206,7 @@ impl Listener {
             if domain == Domain::IPV6 {
                 let _ = sock.set_only_v6(false);
             }
+            buffers.apply(&sock)?;
         }
         sock.bind(addr)?;
         sock.listen(backlog.max(1))?;
@@ -240,5 +267,43 @@ impl Listener {
         if let Listener::Unix(_, Some(b)) = self {
             let _ = b.remove_files();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(s: &Stream) -> (usize, usize) {
+        let sock = match s {
+            Stream::Tcp(s) => socket2::SockRef::from(s),
+            Stream::Unix(s) => socket2::SockRef::from(s),
+        };
+        (sock.send_buffer_size().unwrap(), sock.recv_buffer_size().unwrap())
+    }
+
+    /// A connected stream and the listener's accepted end, both made with `buffers`.
+    fn connection(buffers: TcpBuffers) -> (Stream, Stream) {
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut l = Listener::bind(&SockAddr::from(any), true, 4, buffers, None).unwrap();
+        let c = Stream::connect(&SockAddr::from(l.local_addr().unwrap()), None, buffers).unwrap();
+        for _ in 0..1000 {
+            match l.accept() {
+                Ok(a) => return (c, a),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(std::time::Duration::from_millis(2)),
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+        panic!("no connection accepted");
+    }
+
+    #[test]
+    fn tcp_buffer_sizes_reach_both_ends() {
+        // Linux doubles what it is given (for its bookkeeping): 4096 reads back as 8192.
+        let (c, a) = connection(TcpBuffers { snd: 4096, rcv: 4096 });
+        assert_eq!(sizes(&c), (8192, 8192));
+        assert_eq!(sizes(&a), (8192, 8192), "accepted sockets inherit the listener's");
+        let (c, _) = connection(TcpBuffers { snd: -1, rcv: -1 });
+        assert!(sizes(&c).1 > 8192, "-1 keeps the system's default");
     }
 }

@@ -5,6 +5,7 @@
 // Imports: `use super::*` takes the session's own (session/mod.rs), so they are listed once.
 use crate::constants::*;
 use super::*;
+use crate::io::stream::TcpBuffers;
 
 /// What a connecting session connects to.
 pub enum ConnectTarget {
@@ -23,10 +24,11 @@ impl ConnectTarget {
                 let dial = if socks.is_some() { String::from_utf8_lossy(&o.socks_proxy).into_owned() } else { address.clone() };
                 let ep = crate::transport::endpoint::resolve_tcp(&dial, false, *ipv6)
                     .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
-                let stream = Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref())?;
+                let source = ep.source.map(SockAddr::from);
+                let stream = Stream::connect(&SockAddr::from(ep.addr), source.as_ref(), TcpBuffers::of(o))?;
                 Ok((stream, socks))
             }
-            ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None)?, None)),
+            ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None, TcpBuffers::of(o))?, None)),
         }
     }
 }
