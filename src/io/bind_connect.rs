@@ -5,7 +5,7 @@
 use super::{new_handle, pipe_at_connect, ConnectSpec, ConnectTarget, EndpointHandle, IoCmd, Listener, SessionSetup};
 use crate::constants::*;
 use crate::ctx::mailbox::Mailbox;
-use crate::ctx::monitor::MonitorSlot;
+use crate::ctx::monitor::{EventAddrs, MonitorSlot};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::options::Options;
@@ -43,7 +43,7 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
     let io = super::pool(ctx)?.choose();
     let handle = new_handle();
     let fd = listener.raw_fd();
-    monitor.emit(ZMQ_EVENT_LISTENING, fd as u32, &resolved);
+    monitor.emit(ZMQ_EVENT_LISTENING, fd as u64, EventAddrs::bound(&resolved));
     let setup = SessionSetup { options: o.clone(), mailbox, endpoint: resolved.clone(), monitor: monitor.clone(), ctx: Arc::downgrade(ctx) };
     io.send(IoCmd::Listen { handle, listener, setup });
     let listener = Some((fd, resolved.clone(), monitor));
@@ -68,7 +68,8 @@ pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox
         if o.conflates() {
             a.set_conflate();
         }
-        a.peer = PeerInfo { endpoint: endpoint.clone(), ..Default::default() };
+        // Until a connection says otherwise, only the remote end is known.
+        a.peer = PeerInfo { endpoint: endpoint.clone(), remote_addr: endpoint.clone(), ..Default::default() };
         (Some(a), Some(b))
     } else {
         (None, None)

@@ -135,6 +135,23 @@ impl Stream {
         }
     }
 
+    /// The connection's (local, remote) addresses as endpoint strings, as libzmq's
+    /// get_socket_name gives them ("tcp://127.0.0.1:5555", "ipc://" for an unnamed
+    /// end): what version 2 monitor events name. Empty if the system will not say.
+    pub fn addresses(&self) -> (String, String) {
+        let sock = self.sock_ref();
+        let name = |a: io::Result<SockAddr>| a.map(|a| crate::transport::endpoint::format_sockaddr(&a)).unwrap_or_default();
+        (name(sock.local_addr()), name(sock.peer_addr()))
+    }
+
+    /// The socket underneath, for socket options and addresses.
+    fn sock_ref(&self) -> socket2::SockRef<'_> {
+        match self {
+            Stream::Tcp(s) => socket2::SockRef::from(s),
+            Stream::Unix(s) => socket2::SockRef::from(s),
+        }
+    }
+
     pub fn register(&mut self, r: &Registry, t: Token) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
@@ -275,10 +292,7 @@ mod tests {
     use super::*;
 
     fn sizes(s: &Stream) -> (usize, usize) {
-        let sock = match s {
-            Stream::Tcp(s) => socket2::SockRef::from(s),
-            Stream::Unix(s) => socket2::SockRef::from(s),
-        };
+        let sock = s.sock_ref();
         (sock.send_buffer_size().unwrap(), sock.recv_buffer_size().unwrap())
     }
 

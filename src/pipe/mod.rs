@@ -141,6 +141,10 @@ pub struct PeerInfo {
     pub meta: Option<Arc<crate::msg::Metadata>>,
     /// The endpoint this pipe was made for (for disconnect/unbind).
     pub endpoint: String,
+    /// The connection's local and remote addresses, where known when the pipe was made
+    /// (ZMQ_EVENT_PIPES_STATS names them).
+    pub local_addr: String,
+    pub remote_addr: String,
     /// For inproc: the peer socket's (SNDHWM, RCVHWM), which add to ours in the pipe's
     /// limits (libzmq's HWM boost).
     pub inproc_hwms: Option<(i32, i32)>,

@@ -44,7 +44,7 @@ impl Session {
                 if stream.register(io.registry, self.token).is_err() {
                     return self.schedule_reconnect();
                 }
-                self.setup.monitor.emit(ZMQ_EVENT_CONNECT_DELAYED, libc::EINPROGRESS as u32, &self.setup.endpoint);
+                self.setup.monitor.emit(ZMQ_EVENT_CONNECT_DELAYED, libc::EINPROGRESS as u64, EventAddrs::connecting(&self.setup.endpoint));
                 self.stream = Some(stream);
                 self.connecting = true;
                 true
@@ -71,7 +71,7 @@ impl Session {
             }
             None => 0,
         };
-        self.setup.monitor.emit(ZMQ_EVENT_CLOSED, fd as u32, &self.setup.endpoint);
+        self.setup.monitor.emit(ZMQ_EVENT_CLOSED, fd as u64, EventAddrs::connecting(&self.setup.endpoint));
         self.connecting = false;
         false
     }
@@ -86,7 +86,8 @@ impl Session {
             return false;
         }
         self.reconnect_at = Some(Instant::now() + self.reconnect_ivl);
-        self.setup.monitor.emit(ZMQ_EVENT_CONNECT_RETRIED, self.reconnect_ivl.as_millis() as u32, &self.setup.endpoint);
+        let ivl = self.reconnect_ivl.as_millis() as u64;
+        self.setup.monitor.emit(ZMQ_EVENT_CONNECT_RETRIED, ivl, EventAddrs::connecting(&self.setup.endpoint));
         // Exponential back-off up to RECONNECT_IVL_MAX, when set.
         if o.reconnect_ivl_max > o.reconnect_ivl {
             let max = Duration::from_millis(o.reconnect_ivl_max as u64);

@@ -146,7 +146,7 @@ impl Session {
             match ev {
                 Event::HandshakeDone(hs) => {
                     self.handshake_deadline = None;
-                    self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0, &self.setup.endpoint);
+                    self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0, self.conn_addrs());
                     self.meta = Some(hs.metadata);
                     match self.pipe.as_ref() {
                         None => {
