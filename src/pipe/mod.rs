@@ -170,6 +170,8 @@ pub struct Pipe {
     read: u64,
     /// The read count as last published to the writer.
     published: u64,
+    /// The read count as last said on running dry (`fetch`).
+    dry_told: u64,
     /// The peer's read count as this writer last took it in (see `check_write`).
     peer_read: u64,
     /// When `peer_read` was last taken in.
@@ -229,6 +231,7 @@ impl Pipe {
             written: 0,
             read: 0,
             published: 0,
+            dry_told: 0,
             peer_read: 0,
             peer_read_at: std::time::Instant::now(),
             refused: false,
@@ -450,10 +453,15 @@ impl Pipe {
         // would shift the marks away from libzmq's multiples, and a writer held back by
         // a slow reader could then write more than with libzmq (test_monitor's pipe
         // stats, and the load balancing they rely on, expect exactly libzmq's counts).
-        // SeqCst store then load of writer_asleep, against check_write's: see there.
-        self.inn.dry_read.store(self.read, Ordering::SeqCst);
-        if self.inn.writer_asleep.load(Ordering::SeqCst) && self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
-            self.inn.tell_writer(PipeEvent::Writable);
+        // SeqCst store then load of writer_asleep, against check_write's: see there. A
+        // count said before needs no repeating (a reader polled while idle stays off the
+        // shared line): a writer that slept since then found it when it went to sleep.
+        if self.read != self.dry_told {
+            self.dry_told = self.read;
+            self.inn.dry_read.store(self.read, Ordering::SeqCst);
+            if self.inn.writer_asleep.load(Ordering::SeqCst) && self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
+                self.inn.tell_writer(PipeEvent::Writable);
+            }
         }
         self.inn.reader_asleep.store(true, Ordering::SeqCst);
         // See `flush`: SeqCst store then SeqCst load of the count needs no fence.
