@@ -588,6 +588,20 @@ ZMQ_EXPORT int zmq_recviov(void *s, struct iovec *iov, size_t *count, int flags)
 
 ZMQ_EXPORT int zmq_socket_monitor(void *s, const char *addr, int events);
 
+#if defined(ZMQ_BUILD_DRAFT_API)
+// zmq_socket_monitor with a 64-bit event mask, an event format version (1 or 2) and the
+// monitor's socket type (PAIR, PUB or PUSH).
+ZMQ_EXPORT
+int zmq_socket_monitor_versioned(void *s,
+                                 const char *addr,
+                                 uint64_t events,
+                                 int event_version,
+                                 int type_);
+
+// One ZMQ_EVENT_PIPES_STATS per pipe of the socket, on its monitor.
+ZMQ_EXPORT int zmq_socket_monitor_pipes_stats(void *s);
+#endif
+
 // Creates a timer set.
 ZMQ_EXPORT void *zmq_timers_new(void);
 
@@ -659,17 +673,6 @@ ZMQ_EXPORT void *zmq_threadstart(zmq_thread_fn * func, void *arg);
 ZMQ_EXPORT void zmq_threadclose(void *thread);
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-// zmq_socket_monitor with 64-bit event masks, event format versions and a chosen socket type.
-ZMQ_EXPORT
-int zmq_socket_monitor_versioned(void *s,
-                                 const char *addr,
-                                 uint64_t events,
-                                 int event_version,
-                                 int type_);
-
-// Asks the socket to emit ZMQ_EVENT_PIPES_STATS on its monitor.
-ZMQ_EXPORT int zmq_socket_monitor_pipes_stats(void *s);
-
 // Creates a poller.
 ZMQ_EXPORT void *zmq_poller_new(void);
 

@@ -2,6 +2,9 @@
 //! when the option says so (the monitor hears the last event and then nothing), and is
 //! retried otherwise.
 
+mod common;
+
+use common::sockets::{last_endpoint, set_int};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,16 +12,6 @@ use zmq::constants::*;
 use zmq::ctx::Ctx;
 use zmq::error::Error;
 use zmq::socket::Socket;
-
-fn set_int(s: &mut Socket, option: i32, value: i32) {
-    s.set_option(option, Some(&value.to_ne_bytes())).unwrap();
-}
-
-fn last_endpoint(s: &mut Socket) -> String {
-    let mut buf = [0u8; 256];
-    let n = s.get_option(ZMQ_LAST_ENDPOINT, &mut buf).unwrap();
-    String::from_utf8(buf[..n - 1].to_vec()).unwrap()
-}
 
 /// A SUB with a short reconnect interval, ZMQ_RECONNECT_STOP = `stop`, monitored.
 fn sub_with_monitor(ctx: &Arc<Ctx>, stop: i32, name: &str) -> (Socket, Socket) {

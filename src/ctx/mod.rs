@@ -284,6 +284,6 @@ fn peer_info(p: &InprocPeer, endpoint: &str) -> PeerInfo {
         meta: None,
         endpoint: endpoint.to_string(),
         inproc_hwms: Some((p.sndhwm, p.rcvhwm)),
-        probed: false,
+        ..PeerInfo::default()
     }
 }

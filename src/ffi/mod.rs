@@ -21,8 +21,6 @@ pub mod socket;
 pub mod timers;
 pub mod util;
 #[cfg(feature = "draft")]
-pub mod draft;
-#[cfg(feature = "draft")]
 pub mod poller;
 
 pub use crate::constants::*;

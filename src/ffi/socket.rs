@@ -351,3 +351,33 @@ pub unsafe extern "C" fn zmq_socket_monitor(s: *mut c_void, addr: *const c_char,
         Ok(0)
     })
 }
+
+/// zmq_socket_monitor with a 64-bit event mask, an event format version (1 or 2) and the
+/// monitor's socket type (PAIR, PUB or PUSH).
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_socket_monitor_versioned(
+    s: *mut c_void,
+    addr: *const c_char,
+    events: u64,
+    event_version: c_int,
+    type_: c_int,
+) -> c_int {
+    guard(|| {
+        let sock = socket_ref(s)?;
+        let addr = if addr.is_null() { None } else { Some(endpoint(addr)?) };
+        let req = crate::socket::monitor::MonitorRequest { addr, events, version: event_version, socket_type: type_ };
+        sock.with(|s| s.monitor_versioned(&req))?;
+        Ok(0)
+    })
+}
+
+/// One ZMQ_EVENT_PIPES_STATS per pipe of the socket, on its monitor.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub unsafe extern "C" fn zmq_socket_monitor_pipes_stats(s: *mut c_void) -> c_int {
+    guard(|| {
+        socket_ref(s)?.with(|s| s.monitor_pipes_stats())?;
+        Ok(0)
+    })
+}

@@ -5,10 +5,11 @@
 use super::{new_handle, pipe_at_connect, ConnectSpec, ConnectTarget, EndpointHandle, IoCmd, Listener, SessionSetup};
 use crate::constants::*;
 use crate::ctx::mailbox::Mailbox;
-use crate::ctx::monitor::MonitorSlot;
+use crate::ctx::monitor::{EventAddrs, MonitorSlot};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::options::Options;
+use super::stream::TcpBuffers;
 use crate::pipe::{pair, PeerInfo, Pipe};
 use crate::transport::endpoint::{self, Protocol};
 use socket2::SockAddr;
@@ -22,7 +23,7 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
             let l = if o.use_fd >= 0 {
                 Listener::from_fd(o.use_fd, true)?
             } else {
-                Listener::bind(&SockAddr::from(ep.addr), true, o.backlog, None)?
+                Listener::bind(&SockAddr::from(ep.addr), true, o.backlog, TcpBuffers::of(o), None)?
             };
             let local = l.local_addr()?;
             (l, endpoint::tcp_endpoint_string(&local))
@@ -33,7 +34,7 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
             let l = if o.use_fd >= 0 {
                 Listener::from_fd(o.use_fd, false)?
             } else {
-                Listener::bind(&binding.endpoint.sock_addr(), false, o.backlog, Some(binding))?
+                Listener::bind(&binding.endpoint.sock_addr(), false, o.backlog, TcpBuffers::of(o), Some(binding))?
             };
             (l, shown)
         }
@@ -42,7 +43,7 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
     let io = super::pool(ctx)?.choose();
     let handle = new_handle();
     let fd = listener.raw_fd();
-    monitor.emit(ZMQ_EVENT_LISTENING, fd as u32, &resolved);
+    monitor.emit(ZMQ_EVENT_LISTENING, fd as u64, EventAddrs::bound(&resolved));
     let setup = SessionSetup { options: o.clone(), mailbox, endpoint: resolved.clone(), monitor: monitor.clone(), ctx: Arc::downgrade(ctx) };
     io.send(IoCmd::Listen { handle, listener, setup });
     let listener = Some((fd, resolved.clone(), monitor));
@@ -67,7 +68,8 @@ pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox
         if o.conflates() {
             a.set_conflate();
         }
-        a.peer = PeerInfo { endpoint: endpoint.clone(), ..Default::default() };
+        // Until a connection says otherwise, only the remote end is known.
+        a.peer = PeerInfo { endpoint: endpoint.clone(), remote_addr: endpoint.clone(), ..Default::default() };
         (Some(a), Some(b))
     } else {
         (None, None)

@@ -197,7 +197,7 @@ impl EndpointHandle {
 
     fn report_closed(&self) {
         if let Some((fd, endpoint, monitor)) = &self.listener {
-            monitor.emit(ZMQ_EVENT_CLOSED, *fd as u32, endpoint);
+            monitor.emit(ZMQ_EVENT_CLOSED, *fd as u64, crate::ctx::monitor::EventAddrs::bound(endpoint));
         }
     }
 }

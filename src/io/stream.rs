@@ -13,6 +13,31 @@ pub enum Stream {
     Unix(mio::net::UnixStream),
 }
 
+/// ZMQ_SNDBUF and ZMQ_RCVBUF: the kernel buffer sizes of tcp sockets, as libzmq sets them
+/// on connecting and listening sockets (accepted ones inherit them); -1 leaves the
+/// system's. ipc sockets keep the system's.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpBuffers {
+    pub snd: i32,
+    pub rcv: i32,
+}
+
+impl TcpBuffers {
+    pub fn of(o: &crate::options::Options) -> TcpBuffers {
+        TcpBuffers { snd: o.sndbuf, rcv: o.rcvbuf }
+    }
+
+    fn apply(self, sock: &Socket) -> io::Result<()> {
+        if self.snd >= 0 {
+            sock.set_send_buffer_size(self.snd as usize)?;
+        }
+        if self.rcv >= 0 {
+            sock.set_recv_buffer_size(self.rcv as usize)?;
+        }
+        Ok(())
+    }
+}
+
 pub enum Listener {
     Tcp(mio::net::TcpListener),
     /// With the files to remove when it closes (ipc://* binds).
@@ -21,8 +46,9 @@ pub enum Listener {
 
 impl Stream {
     /// Start a non-blocking connect (tcp when `addr` is an IP address, else unix), with
-    /// SO_PRIORITY `priority` (ZMQ_PRIORITY) from the first packet on.
-    pub fn connect(addr: &SockAddr, source: Option<&SockAddr>, priority: i32) -> io::Result<Stream> {
+    /// SO_PRIORITY `priority` (ZMQ_PRIORITY) from the first packet on and the kernel
+    /// buffer sizes `buffers` (tcp).
+    pub fn connect(addr: &SockAddr, source: Option<&SockAddr>, priority: i32, buffers: TcpBuffers) -> io::Result<Stream> {
         let tcp = addr.as_socket().is_some();
         let domain = match addr.as_socket() {
             Some(sa) => Domain::for_address(sa),
@@ -31,6 +57,7 @@ impl Stream {
         let sock = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
         if tcp {
             sock.set_nodelay(true)?;
+            buffers.apply(&sock)?;
         }
         // Best effort, as the option is a hint: a refusal (EPERM above 6 without
         // CAP_NET_ADMIN) leaves the default priority rather than failing the connect.
@@ -122,6 +149,23 @@ impl Stream {
         let _ = super::so_priority::set(fd, priority);
     }
 
+    /// The connection's (local, remote) addresses as endpoint strings, as libzmq's
+    /// get_socket_name gives them ("tcp://127.0.0.1:5555", "ipc://" for an unnamed
+    /// end): what version 2 monitor events name. Empty if the system will not say.
+    pub fn addresses(&self) -> (String, String) {
+        let sock = self.sock_ref();
+        let name = |a: io::Result<SockAddr>| a.map(|a| crate::transport::endpoint::format_sockaddr(&a)).unwrap_or_default();
+        (name(sock.local_addr()), name(sock.peer_addr()))
+    }
+
+    /// The socket underneath, for socket options and addresses.
+    fn sock_ref(&self) -> socket2::SockRef<'_> {
+        match self {
+            Stream::Tcp(s) => socket2::SockRef::from(s),
+            Stream::Unix(s) => socket2::SockRef::from(s),
+        }
+    }
+
     pub fn register(&mut self, r: &Registry, t: Token) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
@@ -184,7 +228,7 @@ impl Listener {
     }
 
     /// Bind and listen. An ipc binding's files are removed again on close.
-    pub fn bind(addr: &SockAddr, tcp: bool, backlog: i32, path: Option<IpcBinding>) -> io::Result<Listener> {
+    pub fn bind(addr: &SockAddr, tcp: bool, backlog: i32, buffers: TcpBuffers, path: Option<IpcBinding>) -> io::Result<Listener> {
         let domain = if tcp { Domain::for_address(addr.as_socket().ok_or(io::ErrorKind::InvalidInput)?) } else { Domain::UNIX };
         let sock = Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)?;
         if tcp {
@@ -193,6 +237,7 @@ impl Listener {
             if domain == Domain::IPV6 {
                 let _ = sock.set_only_v6(false);
             }
+            buffers.apply(&sock)?;
         }
         sock.bind(addr)?;
         sock.listen(backlog.max(1))?;
@@ -253,5 +298,40 @@ impl Listener {
         if let Listener::Unix(_, Some(b)) = self {
             let _ = b.remove_files();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(s: &Stream) -> (usize, usize) {
+        let sock = s.sock_ref();
+        (sock.send_buffer_size().unwrap(), sock.recv_buffer_size().unwrap())
+    }
+
+    /// A connected stream and the listener's accepted end, both made with `buffers`.
+    fn connection(buffers: TcpBuffers) -> (Stream, Stream) {
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut l = Listener::bind(&SockAddr::from(any), true, 4, buffers, None).unwrap();
+        let c = Stream::connect(&SockAddr::from(l.local_addr().unwrap()), None, 0, buffers).unwrap();
+        for _ in 0..1000 {
+            match l.accept() {
+                Ok(a) => return (c, a),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(std::time::Duration::from_millis(2)),
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+        panic!("no connection accepted");
+    }
+
+    #[test]
+    fn tcp_buffer_sizes_reach_both_ends() {
+        // Linux doubles what it is given (for its bookkeeping): 4096 reads back as 8192.
+        let (c, a) = connection(TcpBuffers { snd: 4096, rcv: 4096 });
+        assert_eq!(sizes(&c), (8192, 8192));
+        assert_eq!(sizes(&a), (8192, 8192), "accepted sockets inherit the listener's");
+        let (c, _) = connection(TcpBuffers { snd: -1, rcv: -1 });
+        assert!(sizes(&c).1 > 8192, "-1 keeps the system's default");
     }
 }

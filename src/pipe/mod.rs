@@ -82,6 +82,8 @@ struct Queue {
     hwm: AtomicU64,
     /// Whole messages read, as last published by the reader (see `low_water_mark`).
     read: AtomicU64,
+    /// Whole messages read when the reader last found the queue empty (see `fetch`).
+    dry_read: AtomicU64,
     reader_asleep: AtomicBool,
     writer_asleep: AtomicBool,
     writer_closed: AtomicBool,
@@ -102,6 +104,7 @@ impl Queue {
             latest: Mutex::new(None),
             hwm: AtomicU64::new(hwm),
             read: AtomicU64::new(0),
+            dry_read: AtomicU64::new(0),
             // The reader has not looked yet: the first message must wake it, so that a
             // socket's ZMQ_FD signals data on a brand-new pipe too.
             reader_asleep: AtomicBool::new(true),
@@ -142,6 +145,10 @@ pub struct PeerInfo {
     pub meta: Option<Arc<crate::msg::Metadata>>,
     /// The endpoint this pipe was made for (for disconnect/unbind).
     pub endpoint: String,
+    /// The connection's local and remote addresses, where known when the pipe was made
+    /// (ZMQ_EVENT_PIPES_STATS names them).
+    pub local_addr: String,
+    pub remote_addr: String,
     /// For inproc: the peer socket's (SNDHWM, RCVHWM), which add to ours in the pipe's
     /// limits (libzmq's HWM boost).
     pub inproc_hwms: Option<(i32, i32)>,
@@ -167,6 +174,8 @@ pub struct Pipe {
     read: u64,
     /// The read count as last published to the writer.
     published: u64,
+    /// The read count as last said on running dry (`fetch`).
+    dry_told: u64,
     /// The peer's read count as this writer last took it in (see `check_write`).
     peer_read: u64,
     /// When `peer_read` was last taken in.
@@ -208,7 +217,7 @@ const PEER_READ_DELAY: std::time::Duration = std::time::Duration::from_millis(1)
 /// How many reads between publications of the read count: libzmq's low-water mark,
 /// half the HWM. Without a HWM every read is published, so that a limit set later
 /// (ZMQ_SNDHWM on a live pipe) starts from the exact count. The mark follows the HWM
-/// as it is now; a reader that runs dry publishes whatever it still owes (`fetch`).
+/// as it is now; a reader that runs dry says so apart (`fetch`).
 fn low_water_mark(hwm: u64) -> u64 {
     hwm.div_ceil(2).max(1)
 }
@@ -226,6 +235,7 @@ impl Pipe {
             written: 0,
             read: 0,
             published: 0,
+            dry_told: 0,
             peer_read: 0,
             peer_read_at: std::time::Instant::now(),
             refused: false,
@@ -273,7 +283,12 @@ impl Pipe {
         let now = std::time::Instant::now();
         if self.refused || now.duration_since(self.peer_read_at) >= PEER_READ_DELAY {
             self.peer_read_at = now;
-            self.peer_read = self.out.read.load(Ordering::SeqCst);
+            self.peer_read = self.peer_read.max(self.out.read.load(Ordering::SeqCst));
+            // The reader ran dry having read all we wrote (which it says apart from the
+            // published count, see `fetch`): only a lowered HWM gets us here.
+            if self.out.dry_read.load(Ordering::SeqCst) == self.written {
+                self.peer_read = self.written;
+            }
             if self.written - self.peer_read < hwm {
                 self.refused = false;
                 self.out.writer_asleep.store(false, Ordering::SeqCst);
@@ -283,9 +298,11 @@ impl Pipe {
         self.refused = true;
         self.out.writer_asleep.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if self.out.read.load(Ordering::SeqCst) != self.peer_read && self.out.writer_asleep.swap(false, Ordering::SeqCst) {
-            // The reader already published progress (while we were not asleep, so it
-            // told no one): make sure we come back for it.
+        let progress = self.out.read.load(Ordering::SeqCst) > self.peer_read
+            || self.out.dry_read.load(Ordering::SeqCst) == self.written;
+        if progress && self.out.writer_asleep.swap(false, Ordering::SeqCst) {
+            // The reader already published progress or ran dry (while we were not asleep,
+            // so it told no one): make sure we come back for it.
             self.out.tell_writer(PipeEvent::Writable);
         }
         false
@@ -437,10 +454,25 @@ impl Pipe {
         }
         // Run dry: the writer must not wait for a count we hold back. Publishing only at
         // the low-water mark leaves up to a mark's worth of reads untold, which is fine
-        // while the HWM stays put (the writer still has room) but not once it is lowered
-        // below that (ZMQ_SNDHWM on a live pipe): the writer would sleep on an empty pipe
-        // and we, with nothing left to read, would never tell it more.
-        self.publish_read();
+        // while the HWM stays put (a writer that is full has a mark's worth more for us
+        // to read, whose last read publishes) but not once it is lowered below that
+        // (ZMQ_SNDHWM on a live pipe): the writer would sleep on an empty pipe and we,
+        // with nothing left to read, would never tell it more. So say how far we read
+        // whenever we run dry, apart from the published count: the writer takes it only
+        // if that was everything it wrote (`check_write`). Publishing it as the count
+        // would shift the marks away from libzmq's multiples, and a writer held back by
+        // a slow reader could then write more than with libzmq (test_monitor's pipe
+        // stats, and the load balancing they rely on, expect exactly libzmq's counts).
+        // SeqCst store then load of writer_asleep, against check_write's: see there. A
+        // count said before needs no repeating (a reader polled while idle stays off the
+        // shared line): a writer that slept since then found it when it went to sleep.
+        if self.read != self.dry_told {
+            self.dry_told = self.read;
+            self.inn.dry_read.store(self.read, Ordering::SeqCst);
+            if self.inn.writer_asleep.load(Ordering::SeqCst) && self.inn.writer_asleep.swap(false, Ordering::SeqCst) {
+                self.inn.tell_writer(PipeEvent::Writable);
+            }
+        }
         self.inn.reader_asleep.store(true, Ordering::SeqCst);
         // See `flush`: SeqCst store then SeqCst load of the count needs no fence.
         if self.inn.conflate.load(Ordering::Relaxed) {
@@ -479,7 +511,8 @@ impl Pipe {
         // at a time), the reader touches the shared line rarely, and the number of
         // messages a blocked chain of pipes lets through matches libzmq's.
         // Counted from the last publication, not as multiples of the mark: the mark
-        // moves with the HWM, and a lowered HWM must be answered at the next read.
+        // moves with the HWM, and a lowered HWM must be answered at the next read. While
+        // the HWM stays put both are the same (see `fetch`).
         if self.read - self.published < low_water_mark(self.inn.hwm.load(Ordering::Relaxed)) {
             return;
         }
@@ -511,9 +544,16 @@ impl Pipe {
         self.out.reader_closed.load(Ordering::SeqCst)
     }
 
-    /// Messages written by us and not yet read by the peer.
+    /// Messages written by us and not yet read by the peer, as far as the peer told us.
     pub fn unread(&self) -> u64 {
         self.written - self.out.read.load(Ordering::Acquire)
+    }
+
+    /// Messages the peer wrote to us and we have not told it we read: its `unread`,
+    /// counted from our end (queued, being read, or read since our last publication).
+    pub fn queued_in(&self) -> u64 {
+        let reading = !self.reading.is_empty() as u64;
+        self.rx.queued() as u64 + reading + (self.read - self.published)
     }
 
     /// Close our end: the peer can still read what we wrote, then sees `peer_gone`.

@@ -109,6 +109,11 @@ impl<T> Consumer<T> {
         }
     }
 
+    /// How many published items are left to take.
+    pub fn queued(&self) -> usize {
+        self.shared.published.0.load(Ordering::SeqCst) - self.taken
+    }
+
     /// Nothing published is left to take.
     pub fn is_empty(&self) -> bool {
         self.taken >= self.shared.published.0.load(Ordering::SeqCst)

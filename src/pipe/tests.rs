@@ -149,3 +149,31 @@ fn a_closing_writer_drops_its_unfinished_message_and_leaves_the_farewell() {
     b.close();
     drop(a);
 }
+
+#[test]
+fn read_counts_reach_the_writer_at_multiples_of_the_mark() {
+    // HWM 10: the mark is 5. A reader that runs dry after 3 reads does not publish 3
+    // (the writer still has room); it tells 5, 10, ... as libzmq's does (not 8, 13).
+    let (mut a, mut b) = pair(10, 10);
+    for i in 0..10u8 {
+        assert!(a.check_write());
+        a.write(frame(&[i], false)).unwrap();
+        if i == 2 {
+            for _ in 0..3 {
+                b.read().unwrap();
+            }
+            assert!(b.read().is_none());
+            assert_eq!((a.unread(), b.queued_in()), (3, 3), "less than a mark stays untold");
+        }
+    }
+    let mut read_more = |n: usize| {
+        for _ in 0..n {
+            b.read().unwrap();
+        }
+        (a.unread(), b.queued_in())
+    };
+    assert_eq!(read_more(1), (10, 10), "4 read: nothing told yet");
+    assert_eq!(read_more(1), (5, 5), "5 read: told 5");
+    assert_eq!(read_more(3), (5, 5), "8 read: still 5");
+    assert_eq!(read_more(2), (0, 0), "10 read: told 10");
+}

@@ -4,6 +4,7 @@
 
 use super::Socket;
 use crate::constants::*;
+use crate::ctx::monitor::EventAddrs;
 use crate::ctx::{InprocBinding, InprocPeer};
 use crate::error::{Error, Result};
 use crate::io::EndpointHandle;
@@ -66,7 +67,8 @@ impl Socket {
             }
             Protocol::Tcp | Protocol::Ipc => {
                 let r = crate::io::bind(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone());
-                let (ep, resolved) = r.inspect_err(|e| self.monitor.emit(ZMQ_EVENT_BIND_FAILED, e.errno() as u32, endpoint))?;
+                let failed = |e: &Error| self.monitor.emit(ZMQ_EVENT_BIND_FAILED, e.errno() as u64, EventAddrs::bound(endpoint));
+                let (ep, resolved) = r.inspect_err(failed)?;
                 self.core.options.last_endpoint = resolved.clone();
                 self.attachments.push((resolved, Attachment::Endpoint(Endpoint::Io(ep))));
                 Ok(())
@@ -81,7 +83,7 @@ impl Socket {
         check_udp_direction(self.kind(), bind)?;
         let o = &self.core.options;
         let (ep, pipe) = if bind {
-            crate::io::bind_udp(&self.ctx, addr, endpoint, o).inspect_err(|e| self.monitor.emit(ZMQ_EVENT_BIND_FAILED, e.errno() as u32, endpoint))?
+            crate::io::bind_udp(&self.ctx, addr, endpoint, o).inspect_err(|e| self.monitor.emit(ZMQ_EVENT_BIND_FAILED, e.errno() as u64, EventAddrs::bound(endpoint)))?
         } else {
             crate::io::connect_udp(&self.ctx, addr, endpoint, o)?
         };

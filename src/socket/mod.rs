@@ -447,13 +447,6 @@ impl Socket {
         self.pattern.group(&mut self.core, group, join)
     }
 
-    /// zmq_socket_monitor.
-    pub fn monitor(&mut self, addr: Option<&str>, events: i32) -> Result<()> {
-        self.process_commands()?;
-        let slot = self.monitor.clone();
-        monitor::start(&slot, self, addr, events)
-    }
-
     pub fn id(&self) -> u64 {
         self.id
     }

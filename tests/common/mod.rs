@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests that drive C compilers and the built cdylib.
 #![allow(dead_code)]
 
+pub mod sockets;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -26,6 +26,8 @@ impl Session {
             socket_type: peer_socket_type,
             meta: self.meta.clone(),
             endpoint: self.setup.endpoint.clone(),
+            local_addr: self.local_addr.clone(),
+            remote_addr: self.remote_addr.clone(),
             inproc_hwms: None,
             probed,
         };

@@ -5,6 +5,7 @@
 // Imports: `use super::*` takes the session's own (session/mod.rs), so they are listed once.
 use crate::constants::*;
 use super::*;
+use crate::io::stream::TcpBuffers;
 
 /// What a connecting session connects to.
 pub enum ConnectTarget {
@@ -23,10 +24,11 @@ impl ConnectTarget {
                 let dial = if socks.is_some() { String::from_utf8_lossy(&o.socks_proxy).into_owned() } else { address.clone() };
                 let ep = crate::transport::endpoint::resolve_tcp(&dial, false, *ipv6)
                     .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
-                let stream = Stream::connect(&SockAddr::from(ep.addr), ep.source.map(SockAddr::from).as_ref(), o.priority)?;
+                let source = ep.source.map(SockAddr::from);
+                let stream = Stream::connect(&SockAddr::from(ep.addr), source.as_ref(), o.priority, TcpBuffers::of(o))?;
                 Ok((stream, socks))
             }
-            ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None, o.priority)?, None)),
+            ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None, o.priority, TcpBuffers::of(o))?, None)),
         }
     }
 }
@@ -42,7 +44,7 @@ impl Session {
                 if stream.register(io.registry, self.token).is_err() {
                     return self.schedule_reconnect();
                 }
-                self.setup.monitor.emit(ZMQ_EVENT_CONNECT_DELAYED, libc::EINPROGRESS as u32, &self.setup.endpoint);
+                self.setup.monitor.emit(ZMQ_EVENT_CONNECT_DELAYED, libc::EINPROGRESS as u64, EventAddrs::connecting(&self.setup.endpoint));
                 self.stream = Some(stream);
                 self.connecting = true;
                 true
@@ -69,7 +71,7 @@ impl Session {
             }
             None => 0,
         };
-        self.setup.monitor.emit(ZMQ_EVENT_CLOSED, fd as u32, &self.setup.endpoint);
+        self.setup.monitor.emit(ZMQ_EVENT_CLOSED, fd as u64, EventAddrs::connecting(&self.setup.endpoint));
         self.connecting = false;
         false
     }
@@ -84,7 +86,8 @@ impl Session {
             return false;
         }
         self.reconnect_at = Some(Instant::now() + self.reconnect_ivl);
-        self.setup.monitor.emit(ZMQ_EVENT_CONNECT_RETRIED, self.reconnect_ivl.as_millis() as u32, &self.setup.endpoint);
+        let ivl = self.reconnect_ivl.as_millis() as u64;
+        self.setup.monitor.emit(ZMQ_EVENT_CONNECT_RETRIED, ivl, EventAddrs::connecting(&self.setup.endpoint));
         // Exponential back-off up to RECONNECT_IVL_MAX, when set.
         if o.reconnect_ivl_max > o.reconnect_ivl {
             let max = Duration::from_millis(o.reconnect_ivl_max as u64);

@@ -66,13 +66,13 @@ impl Session {
     /// what the engine queued (an ERROR command telling the peer why) one chance to go out.
     pub(super) fn fail_handshake(&mut self, ev: Option<zmtp::MonitorEvent>) {
         let (ev, value) = match ev {
-            Some(zmtp::MonitorEvent::HandshakeFailedProtocol(code)) => (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, code as u32),
-            Some(zmtp::MonitorEvent::HandshakeFailedAuth(code)) => (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, code as u32),
-            Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(errno)) => (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno as u32),
+            Some(zmtp::MonitorEvent::HandshakeFailedProtocol(code)) => (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, code as u64),
+            Some(zmtp::MonitorEvent::HandshakeFailedAuth(code)) => (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, code as u64),
+            Some(zmtp::MonitorEvent::HandshakeFailedNoDetail(errno)) => (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno as u64),
             None => (0, 0),
         };
         if ev != 0 {
-            self.setup.monitor.emit(ev, value, &self.setup.endpoint);
+            self.setup.monitor.emit(ev, value, self.conn_addrs());
         }
         if self.meta.is_none() {
             let _ = self.write_stream();

@@ -13,7 +13,7 @@ use crate::ctx::mailbox::{Command, Mailbox};
 use crate::msg::{Metadata, Msg};
 use crate::options::Options;
 use crate::pipe::{pair, PeerInfo, Pipe, PipeEvent};
-use crate::ctx::monitor::MonitorSlot;
+use crate::ctx::monitor::{EventAddrs, MonitorSlot};
 use crate::zmtp::{self, Engine, Event};
 use mio::Token;
 use socket2::SockAddr;
@@ -105,6 +105,9 @@ pub struct Session {
     zap: ZapClient,
     /// The peer's address (Peer-Address, and the ZAP request's address).
     peer_address: String,
+    /// The connection's local and remote endpoints, as version 2 monitor events name them.
+    local_addr: String,
+    remote_addr: String,
     /// Why the stream failed (EPIPE for EOF), for HANDSHAKE_FAILED_NO_DETAIL.
     stream_errno: Option<i32>,
     /// The connection broke the protocol (or failed authentication): libzmq does not
@@ -147,6 +150,8 @@ impl Session {
             zap_request: None,
             zap: ZapClient::default(),
             peer_address: String::new(),
+            local_addr: String::new(),
+            remote_addr: String::new(),
             stream_errno: None,
             protocol_error: false,
         }
@@ -166,8 +171,9 @@ impl Session {
     pub fn accepted(token: Token, handle: u64, mut stream: Stream, setup: SessionSetup, io: &IoCtx) -> Option<Session> {
         stream.register(io.registry, token).ok()?;
         stream.set_priority(setup.options.priority);
-        setup.monitor.emit(ZMQ_EVENT_ACCEPTED, stream.raw_fd() as u32, &setup.endpoint);
         let mut s = Session::new(token, handle, setup);
+        (s.local_addr, s.remote_addr) = stream.addresses();
+        s.setup.monitor.emit(ZMQ_EVENT_ACCEPTED, stream.raw_fd() as u64, s.conn_addrs());
         s.stream = Some(stream);
         s.start_engine();
         Some(s)
@@ -175,6 +181,11 @@ impl Session {
 
     pub fn handle(&self) -> u64 {
         self.handle
+    }
+
+    /// The current connection, as monitor events name it.
+    fn conn_addrs(&self) -> EventAddrs<'_> {
+        EventAddrs { endpoint: &self.setup.endpoint, local: &self.local_addr, remote: &self.remote_addr }
     }
 
     pub fn next_timer(&self) -> Option<Instant> {
@@ -187,7 +198,7 @@ impl Session {
         // A connection error during the handshake, as libzmq reports it.
         if let (Some(errno), Some(e)) = (self.stream_errno.take(), self.engine.as_ref()) {
             if !e.handshake_done() && e.failure().is_none() && !self.connecting {
-                self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno as u32, &self.setup.endpoint);
+                self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno as u64, self.conn_addrs());
             }
         }
         self.peer_gone();
@@ -196,7 +207,7 @@ impl Session {
         if let Some(mut s) = self.stream.take() {
             let _ = s.deregister(io.registry);
             if !self.connecting {
-                self.setup.monitor.emit(ZMQ_EVENT_DISCONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
+                self.setup.monitor.emit(ZMQ_EVENT_DISCONNECTED, s.raw_fd() as u64, self.conn_addrs());
             }
         }
         self.engine = None;
@@ -247,7 +258,10 @@ impl Session {
             }
             self.connecting = false;
             if let Some(s) = self.stream.as_ref() {
-                self.setup.monitor.emit(ZMQ_EVENT_CONNECTED, s.raw_fd() as u32, &self.setup.endpoint);
+                // The remote end is the endpoint connected to (not a SOCKS proxy's address).
+                self.local_addr = s.addresses().0;
+                self.remote_addr = self.setup.endpoint.clone();
+                self.setup.monitor.emit(ZMQ_EVENT_CONNECTED, s.raw_fd() as u64, self.conn_addrs());
             }
             self.reconnect_ivl = Duration::from_millis(self.setup.options.reconnect_ivl.max(0) as u64);
             self.start_engine();
@@ -303,7 +317,7 @@ impl Session {
         if self.handshake_deadline.is_some_and(|d| d <= now) {
             // ZMQ_HANDSHAKE_IVL ran out: a handshake failure without detail, as in libzmq.
             if self.engine.as_ref().is_some_and(|e| !e.handshake_done() && e.failure().is_none()) {
-                self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, libc::ETIMEDOUT as u32, &self.setup.endpoint);
+                self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, libc::ETIMEDOUT as u64, self.conn_addrs());
             }
             return self.lost(io);
         }

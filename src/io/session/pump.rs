@@ -146,9 +146,9 @@ impl Session {
             match ev {
                 Event::HandshakeDone(hs) => {
                     self.handshake_deadline = None;
-                    self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0, &self.setup.endpoint);
-                    self.meta = Some(hs.metadata);
                     notify::peer_greeted(&self.setup.options, engine, &mut self.stalled);
+                    self.setup.monitor.emit(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 0, self.conn_addrs());
+                    self.meta = Some(hs.metadata);
                     match self.pipe.as_ref() {
                         None => {
                             self.attach_pending = Some((hs.peer_socket_type.unwrap_or(-1), hs.peer_routing_id));
