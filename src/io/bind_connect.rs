@@ -1,4 +1,4 @@
-//! bind and connect for the stream transports (tcp, ipc): resolve the address (rules in
+//! bind and connect for the stream transports (tcp, ipc, ws): resolve the address (rules in
 //! `transport/`), then hand a listener or a connecting session to an I/O thread. What
 //! the socket keeps is an [`EndpointHandle`] to undo it.
 
@@ -37,6 +37,16 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
             };
             (l, shown)
         }
+        Protocol::Ws => {
+            let ws = endpoint::WsAddress::parse(addr);
+            let l = if o.use_fd >= 0 {
+                Listener::from_fd(o.use_fd, true)?
+            } else {
+                Listener::bind(&SockAddr::from(ws.resolve_bind(o.ipv6)?), true, o.backlog, None)?
+            };
+            let shown = ws.bound_endpoint(&l.local_addr()?);
+            (Listener::Ws(Box::new(l), o.mechanism, o.as_server), shown)
+        }
         _ => return Err(Error::PROTONOSUPPORT),
     };
     let io = super::pool(ctx)?.choose();
@@ -59,6 +69,12 @@ pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox
             ConnectTarget::Tcp { address: addr.to_string(), ipv6: o.ipv6 }
         }
         Protocol::Ipc => ConnectTarget::Ipc(endpoint::resolve_ipc(addr)?.sock_addr()),
+        // Resolved now (EINVAL if it does not), as libzmq does for ws.
+        Protocol::Ws => {
+            let ws = endpoint::WsAddress::parse(addr);
+            ws.resolve_connect(o.ipv6)?;
+            ConnectTarget::Ws { address: ws, ipv6: o.ipv6 }
+        }
         _ => return Err(Error::PROTONOSUPPORT),
     };
     let endpoint = format!("{}://{addr}", proto.name());

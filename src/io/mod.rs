@@ -8,6 +8,7 @@ mod raw;
 mod session;
 mod socks;
 mod stream;
+mod ws;
 mod zap;
 
 pub use bind_connect::{bind, connect};

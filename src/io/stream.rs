@@ -1,25 +1,67 @@
-//! Byte streams and listeners of the stream transports (tcp, ipc), behind one type so
-//! sessions don't care which they run on.
+//! Byte streams and listeners of the stream transports (tcp, ipc, ws), behind one type so
+//! sessions don't care which they run on. A ws stream is a tcp stream under the ZWS
+//! translation layer (`io/ws/`): the session reads and writes ZMTP bytes all the same.
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, Read, Write};
+use super::ws::WsStream;
 use crate::transport::endpoint::IpcBinding;
 use std::os::fd::{FromRawFd, IntoRawFd};
 
 pub enum Stream {
     Tcp(mio::net::TcpStream),
     Unix(mio::net::UnixStream),
+    /// ZMTP over WebSocket on a tcp stream.
+    Ws(Box<WsStream>),
 }
 
 pub enum Listener {
     Tcp(mio::net::TcpListener),
     /// With the files to remove when it closes (ipc://* binds).
     Unix(mio::net::UnixListener, Option<IpcBinding>),
+    /// A tcp listener whose connections speak ZWS, with the socket's ZMQ_MECHANISM and
+    /// as-server option (the subprotocol it accepts).
+    Ws(Box<Listener>, i32, bool),
 }
 
 impl Stream {
+    /// The stream that carries the bytes (the tcp stream under a ws one).
+    fn base(&self) -> &Stream {
+        match self {
+            Stream::Ws(w) => &w.inner,
+            s => s,
+        }
+    }
+
+    fn base_mut(&mut self) -> &mut Stream {
+        match self {
+            Stream::Ws(w) => &mut w.inner,
+            s => s,
+        }
+    }
+
+    pub fn ws(&mut self) -> Option<&mut WsStream> {
+        match self {
+            Stream::Ws(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// Output a layer above the socket (ws) holds, not yet written; Ok(progress) of
+    /// writing it now.
+    pub fn flush_pending(&mut self) -> io::Result<bool> {
+        self.ws().map_or(Ok(false), |w| w.flush_tx())
+    }
+
+    pub fn pending_out(&self) -> usize {
+        match self {
+            Stream::Ws(w) => w.pending_out(),
+            _ => 0,
+        }
+    }
+
     /// Start a non-blocking connect (tcp when `addr` is an IP address, else unix).
     pub fn connect(addr: &SockAddr, source: Option<&SockAddr>) -> io::Result<Stream> {
         let tcp = addr.as_socket().is_some();
@@ -53,27 +95,30 @@ impl Stream {
 
     /// After a writable event on a connecting stream: Ok if connected.
     pub fn finish_connect(&self) -> io::Result<()> {
-        let err = match self {
+        let err = match self.base() {
             Stream::Tcp(s) => s.take_error()?,
             Stream::Unix(s) => s.take_error()?,
+            Stream::Ws(_) => None,
         };
         if let Some(e) = err {
             return Err(e);
         }
-        match self {
+        match self.base() {
             Stream::Tcp(s) => s.peer_addr().map(|_| ()),
             Stream::Unix(s) => s.peer_addr().map(|_| ()),
+            Stream::Ws(_) => Ok(()),
         }
     }
 
     /// Whether the accept filters let this peer in: tcp by address mask, ipc by the
     /// peer process's uid, gid or pid (any list that is set must match).
     pub fn accepted_by(&self, o: &crate::options::Options) -> bool {
-        match self {
+        match self.base() {
             Stream::Tcp(s) => {
                 o.tcp_accept_filters.is_empty()
                     || s.peer_addr().is_ok_and(|a| o.tcp_accept_filters.iter().any(|m| m.matches(&a)))
             }
+            Stream::Ws(_) => true,
             Stream::Unix(s) => {
                 if o.ipc_uid_accept_filters.is_empty() && o.ipc_gid_accept_filters.is_empty() && o.ipc_pid_accept_filters.is_empty() {
                     return true;
@@ -95,31 +140,34 @@ impl Stream {
 
     /// "Peer-Address" metadata: the peer's IP for tcp, empty for ipc (as libzmq).
     pub fn peer_address(&self) -> String {
-        match self {
+        match self.base() {
             Stream::Tcp(s) => s.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
-            Stream::Unix(_) => String::new(),
+            Stream::Unix(_) | Stream::Ws(_) => String::new(),
         }
     }
 
     pub fn raw_fd(&self) -> i32 {
         use std::os::fd::AsRawFd;
-        match self {
+        match self.base() {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Ws(_) => -1,
         }
     }
 
     pub fn register(&mut self, r: &Registry, t: Token) -> io::Result<()> {
-        match self {
+        match self.base_mut() {
             Stream::Tcp(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
             Stream::Unix(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
+            Stream::Ws(_) => Err(io::ErrorKind::InvalidInput.into()),
         }
     }
 
     pub fn deregister(&mut self, r: &Registry) -> io::Result<()> {
-        match self {
+        match self.base_mut() {
             Stream::Tcp(s) => s.deregister(r),
             Stream::Unix(s) => s.deregister(r),
+            Stream::Ws(_) => Err(io::ErrorKind::InvalidInput.into()),
         }
     }
 }
@@ -129,6 +177,7 @@ impl Read for Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            Stream::Ws(s) => s.read(buf),
         }
     }
 }
@@ -138,6 +187,7 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
+            Stream::Ws(s) => s.write(buf),
         }
     }
 
@@ -145,6 +195,7 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write_vectored(bufs),
             Stream::Unix(s) => s.write_vectored(bufs),
+            Stream::Ws(s) => s.write_vectored(bufs),
         }
     }
 
@@ -199,6 +250,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.as_raw_fd(),
             Listener::Unix(l, _) => l.as_raw_fd(),
+            Listener::Ws(l, ..) => l.raw_fd(),
         }
     }
 
@@ -207,6 +259,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.local_addr(),
             Listener::Unix(..) => Err(io::ErrorKind::InvalidInput.into()),
+            Listener::Ws(l, ..) => l.local_addr(),
         }
     }
 
@@ -218,6 +271,7 @@ impl Listener {
                 Ok(Stream::Tcp(s))
             }
             Listener::Unix(l, _) => Ok(Stream::Unix(l.accept()?.0)),
+            Listener::Ws(l, mechanism, as_server) => Ok(Stream::Ws(Box::new(WsStream::server(l.accept()?, *mechanism, *as_server)))),
         }
     }
 
@@ -225,6 +279,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.register(r, t, Interest::READABLE),
             Listener::Unix(l, _) => l.register(r, t, Interest::READABLE),
+            Listener::Ws(l, ..) => l.register(r, t),
         }
     }
 
@@ -232,6 +287,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.deregister(r),
             Listener::Unix(l, _) => l.deregister(r),
+            Listener::Ws(l, ..) => l.deregister(r),
         }
     }
 

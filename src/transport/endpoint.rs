@@ -39,6 +39,7 @@ pub use super::ipc::{
 };
 pub use super::tcp::{check_tcp_connect_address, resolve_tcp, tcp_endpoint_string, TcpEndpoint};
 pub use super::tcp_mask::TcpAddressMask;
+pub use super::ws::WsAddress;
 
 /// The transports zmq-oxide implements, plus udp, which libzmq always recognises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +47,8 @@ pub enum Protocol {
     Tcp,
     Ipc,
     Inproc,
+    /// ZMTP over WebSocket (ZWS 2.0), on tcp.
+    Ws,
     /// Known to libzmq in every build (so it gets ENOCOMPATPROTO on most socket types)
     /// but not implemented here.
     Udp,
@@ -57,6 +60,7 @@ impl Protocol {
             Protocol::Tcp => "tcp",
             Protocol::Ipc => "ipc",
             Protocol::Inproc => "inproc",
+            Protocol::Ws => "ws",
             Protocol::Udp => "udp",
         }
     }
@@ -64,7 +68,7 @@ impl Protocol {
 
 /// Splits "proto://address". EINVAL if there is no "://" or either side is empty,
 /// EPROTONOSUPPORT if the protocol is not one of ours (pgm, epgm, norm, tipc, vmci,
-/// ws, wss and anything unknown: what a libzmq built without them answers).
+/// wss and anything unknown: what a libzmq built without them answers).
 pub fn parse(uri: &str) -> Result<(Protocol, &str)> {
     let pos = uri.find("://").ok_or(Error::INVAL)?;
     let (protocol, address) = (&uri[..pos], &uri[pos + 3..]);
@@ -75,6 +79,7 @@ pub fn parse(uri: &str) -> Result<(Protocol, &str)> {
         "tcp" => Protocol::Tcp,
         "ipc" => Protocol::Ipc,
         "inproc" => Protocol::Inproc,
+        "ws" => Protocol::Ws,
         "udp" => Protocol::Udp,
         _ => return Err(Error::PROTONOSUPPORT),
     };
@@ -196,7 +201,8 @@ mod tests {
         assert_eq!(parse("://x"), Err(Error::INVAL));
         assert_eq!(parse("tcp:/x"), Err(Error::INVAL));
         assert_eq!(parse(""), Err(Error::INVAL));
-        for p in ["pgm", "epgm", "norm", "tipc", "vmci", "ws", "wss", "foo", "TCP"] {
+        assert_eq!(parse("ws://*:*/x"), Ok((Protocol::Ws, "*:*/x")));
+        for p in ["pgm", "epgm", "norm", "tipc", "vmci", "wss", "foo", "TCP"] {
             assert_eq!(parse(&format!("{p}://x:1")), Err(Error::PROTONOSUPPORT), "{p}");
         }
     }

@@ -1,4 +1,4 @@
-//! Addresses of the stream transports (tcp, ipc): parsing, resolution and the rules
+//! Addresses of the stream transports (tcp, ipc, ws): parsing, resolution and the rules
 //! libzmq applies to them. No I/O threads here: `io/bind_connect.rs` uses these to hand
 //! listeners and connecters to an I/O thread; `inproc://` needs no transport at all.
 
@@ -7,3 +7,4 @@ mod ip_resolver;
 mod ipc;
 mod tcp;
 mod tcp_mask;
+mod ws;

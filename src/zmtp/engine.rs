@@ -301,6 +301,11 @@ impl Engine {
         !self.out.is_empty()
     }
 
+    /// The heartbeat timers, for a transport that pings by itself (ws).
+    pub fn heartbeat(&mut self) -> &mut Heartbeat {
+        &mut self.heartbeat
+    }
+
     /// Whether HandshakeDone was queued (and the engine has not failed since).
     pub fn handshake_done(&self) -> bool {
         matches!(self.phase, Phase::Active)
@@ -515,10 +520,7 @@ impl Engine {
         };
         if frame.is_command() {
             // ZMTP 1.0/2.0 have no commands: drop such frames, as libzmq's session does.
-            if self.is_v3() {
-                self.on_command(&frame)?;
-            }
-            return Ok(());
+            return if self.is_v3() { self.on_command(&frame) } else { Ok(()) };
         }
         let mut msg = frame;
         msg.set_metadata(self.metadata.clone());

@@ -5,12 +5,15 @@
 // Imports: `use super::*` takes the session's own (session/mod.rs), so they are listed once.
 use crate::constants::*;
 use super::*;
+use crate::io::ws::WsStream;
 
 /// What a connecting session connects to.
 pub enum ConnectTarget {
     /// "host:port" or "source;host:port", resolved at each attempt (DNS may change).
     Tcp { address: String, ipv6: bool },
     Ipc(SockAddr),
+    /// ws://: resolved at each attempt like tcp; the stream speaks ZWS.
+    Ws { address: crate::transport::endpoint::WsAddress, ipv6: bool },
 }
 
 impl ConnectTarget {
@@ -27,6 +30,12 @@ impl ConnectTarget {
                 Ok((stream, socks))
             }
             ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None)?, None)),
+            ConnectTarget::Ws { address, ipv6 } => {
+                let addr = address.resolve_connect(*ipv6).map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
+                let tcp = Stream::connect(&SockAddr::from(addr), None)?;
+                let ws = WsStream::client(tcp, &address.host, &address.path, o.mechanism, o.as_server);
+                Ok((Stream::Ws(Box::new(ws)), None))
+            }
         }
     }
 }
@@ -95,6 +104,7 @@ impl Session {
 
     pub(super) fn has_pending_output(&mut self) -> bool {
         self.engine.as_ref().is_some_and(|e| e.out_len() > 0)
+            || self.stream.as_ref().is_some_and(|s| s.pending_out() > 0)
             || self.raw.as_ref().is_some_and(|r| raw::Output::out_len(r) > 0)
             || self.pipe.as_mut().is_some_and(|p| p.check_read())
     }
