@@ -321,3 +321,80 @@ fn client_refuses_a_bad_server_answer() {
     drop(push);
     ctx.terminate();
 }
+
+/// wss:// (draft build): certificates made by the openssl command at test time.
+#[cfg(feature = "draft")]
+mod wss {
+    use super::*;
+    use std::process::Command;
+
+    /// (certificate, key) PEM: self-signed for `cn`; `leaf` adds a SAN for it and
+    /// CA:FALSE, else it is a CA with only the Common Name (what libzmq's test uses).
+    fn self_signed(dir: &std::path::Path, cn: &str, leaf: bool) -> (Vec<u8>, Vec<u8>) {
+        let (cert, key) = (dir.join(format!("{cn}-{leaf}.crt")), dir.join(format!("{cn}-{leaf}.key")));
+        let mut cmd = Command::new("openssl");
+        cmd.args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &format!("/CN={cn}")]);
+        cmd.arg("-keyout").arg(&key).arg("-out").arg(&cert);
+        if leaf {
+            cmd.args(["-addext", &format!("subjectAltName=DNS:{cn}"), "-addext", "basicConstraints=critical,CA:FALSE"]);
+        }
+        let out = cmd.output().expect("the openssl command (Debian package openssl) makes the test certificates");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (std::fs::read(cert).unwrap(), std::fs::read(key).unwrap())
+    }
+
+    fn server(ctx: &Arc<Ctx>, cert: &[u8], key: &[u8]) -> (Socket, String) {
+        let mut s = socket(ctx, ZMQ_REP);
+        s.set_option(ZMQ_WSS_CERT_PEM, Some(cert)).unwrap();
+        s.set_option(ZMQ_WSS_KEY_PEM, Some(key)).unwrap();
+        s.bind("wss://127.0.0.1:*/secure").unwrap();
+        let ep = last_endpoint(&mut s);
+        assert!(ep.starts_with("wss://127.0.0.1:") && ep.ends_with("/secure"), "{ep}");
+        (s, ep)
+    }
+
+    /// A REQ trusting `trust` and expecting `hostname`: whether a request gets its reply.
+    fn round_trip(ctx: &Arc<Ctx>, server: &mut Socket, ep: &str, trust: &[u8], hostname: &str) -> bool {
+        let mut req = socket(ctx, ZMQ_REQ);
+        set_int(&mut req, ZMQ_RCVTIMEO, 1000);
+        req.set_option(ZMQ_WSS_TRUST_PEM, Some(trust)).unwrap();
+        req.set_option(ZMQ_WSS_HOSTNAME, Some(hostname.as_bytes())).unwrap();
+        req.connect(ep).unwrap();
+        send(&mut req, &[5u8; 70_000], 0);
+        set_int(server, ZMQ_RCVTIMEO, 1000);
+        let Ok(m) = server.recv(0) else { return false };
+        assert_eq!(m.data(), &[5u8; 70_000][..]);
+        send(server, b"reply", 0);
+        req.recv(0).is_ok_and(|m| m.data() == b"reply")
+    }
+
+    #[test]
+    fn wss_trusts_what_it_is_told_to() {
+        let dir = std::env::temp_dir().join(format!("zmq-oxide-wss-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (leaf, leaf_key) = self_signed(&dir, "zmq-oxide.test", true);
+        let (ca_cn, ca_cn_key) = self_signed(&dir, "cn-only.test", false);
+        let (other, _) = self_signed(&dir, "zmq-oxide.test", false);
+        let ctx = Ctx::new();
+
+        // A leaf with its name in the SAN; a CA-marked certificate naming its host only
+        // in the CN, trusted as itself (libzmq's test_wss_transport does that).
+        let (mut s, ep) = server(&ctx, &leaf, &leaf_key);
+        assert!(round_trip(&ctx, &mut s, &ep, &leaf, "zmq-oxide.test"));
+        // The wrong name, or a certificate not trusted: no connection.
+        assert!(!round_trip(&ctx, &mut s, &ep, &leaf, "other.test"));
+        assert!(!round_trip(&ctx, &mut s, &ep, &other, "zmq-oxide.test"));
+        drop(s);
+        let (mut s, ep) = server(&ctx, &ca_cn, &ca_cn_key);
+        assert!(round_trip(&ctx, &mut s, &ep, &ca_cn, "cn-only.test"));
+        assert!(!round_trip(&ctx, &mut s, &ep, &ca_cn, "zmq-oxide.test"));
+        drop(s);
+
+        // No certificate: the bind is refused.
+        let mut bare = socket(&ctx, ZMQ_REP);
+        assert_eq!(bare.bind("wss://127.0.0.1:*").err(), Some(Error::INVAL));
+        drop(bare);
+        ctx.terminate();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -43,7 +43,9 @@ pub unsafe extern "C" fn zmq_has(capability: *const c_char) -> c_int {
             b"curve" => true,
             // libzmq 4.3.4 spells it "WS" (and answers false to "ws"); both are true here.
             b"WS" | b"ws" => true,
-            // Never: pgm, tipc, norm, gssapi, vmci, WSS.
+            // wss:// over rustls, in the draft build (libzmq's needs its draft options).
+            b"WSS" | b"wss" => cfg!(feature = "draft"),
+            // Never: pgm, tipc, norm, gssapi, vmci.
             _ => false,
         };
         Ok(has as c_int)

@@ -11,8 +11,29 @@ use crate::error::{Error, Result};
 use crate::options::Options;
 use crate::pipe::{pair, PeerInfo, Pipe};
 use crate::transport::endpoint::{self, Protocol};
+use super::ws::{TlsClient, TlsServer, WsListen};
 use socket2::SockAddr;
 use std::sync::Arc;
+
+/// A wss bind's TLS settings (its certificate and key; EINVAL without them).
+fn tls_server(proto: Protocol, o: &Options) -> Result<Option<TlsServer>> {
+    #[cfg(feature = "draft")]
+    if proto == Protocol::Wss {
+        return super::ws::tls::server_config(o).map(Some);
+    }
+    let _ = (proto, o);
+    Ok(None)
+}
+
+/// A wss connect's TLS settings (what it trusts, the name the server must prove).
+fn tls_client(proto: Protocol, o: &Options, host: &str) -> Result<Option<TlsClient>> {
+    #[cfg(feature = "draft")]
+    if proto == Protocol::Wss {
+        return super::ws::tls::client_config(o, host).map(Some);
+    }
+    let _ = (proto, o, host);
+    Ok(None)
+}
 
 /// Bind: returns the registration and the resolved endpoint (ZMQ_LAST_ENDPOINT).
 pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: Arc<Mailbox>, monitor: MonitorSlot) -> Result<(EndpointHandle, String)> {
@@ -37,15 +58,16 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
             };
             (l, shown)
         }
-        Protocol::Ws => {
-            let ws = endpoint::WsAddress::parse(addr);
+        Protocol::Ws | Protocol::Wss => {
+            let ws = if proto == Protocol::Wss { endpoint::WsAddress::parse_secure(addr) } else { endpoint::WsAddress::parse(addr) };
+            let tls = tls_server(proto, o)?;
             let l = if o.use_fd >= 0 {
                 Listener::from_fd(o.use_fd, true)?
             } else {
                 Listener::bind(&SockAddr::from(ws.resolve_bind(o.ipv6)?), true, o.backlog, None)?
             };
             let shown = ws.bound_endpoint(&l.local_addr()?);
-            (Listener::Ws(Box::new(l), o.mechanism, o.as_server), shown)
+            (Listener::Ws(Box::new(l), WsListen { mechanism: o.mechanism, as_server: o.as_server, tls }), shown)
         }
         _ => return Err(Error::PROTONOSUPPORT),
     };
@@ -70,10 +92,11 @@ pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox
         }
         Protocol::Ipc => ConnectTarget::Ipc(endpoint::resolve_ipc(addr)?.sock_addr()),
         // Resolved now (EINVAL if it does not), as libzmq does for ws.
-        Protocol::Ws => {
-            let ws = endpoint::WsAddress::parse(addr);
+        Protocol::Ws | Protocol::Wss => {
+            let ws = if proto == Protocol::Wss { endpoint::WsAddress::parse_secure(addr) } else { endpoint::WsAddress::parse(addr) };
             ws.resolve_connect(o.ipv6)?;
-            ConnectTarget::Ws { address: ws, ipv6: o.ipv6 }
+            let tls = tls_client(proto, o, &ws.host)?;
+            ConnectTarget::Ws { address: ws, ipv6: o.ipv6, tls }
         }
         _ => return Err(Error::PROTONOSUPPORT),
     };

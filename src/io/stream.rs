@@ -6,38 +6,44 @@ use mio::event::Source;
 use mio::{Interest, Registry, Token};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, Read, Write};
-use super::ws::WsStream;
+use super::ws::{WsListen, WsStream};
 use crate::transport::endpoint::IpcBinding;
 use std::os::fd::{FromRawFd, IntoRawFd};
 
 pub enum Stream {
     Tcp(mio::net::TcpStream),
     Unix(mio::net::UnixStream),
-    /// ZMTP over WebSocket on a tcp stream.
+    /// ZMTP over WebSocket on a tcp (or TLS) stream.
     Ws(Box<WsStream>),
+    /// TLS on a tcp stream (under a wss:// one).
+    #[cfg(feature = "draft")]
+    Tls(Box<super::ws::tls::TlsStream>),
 }
 
 pub enum Listener {
     Tcp(mio::net::TcpListener),
     /// With the files to remove when it closes (ipc://* binds).
     Unix(mio::net::UnixListener, Option<IpcBinding>),
-    /// A tcp listener whose connections speak ZWS, with the socket's ZMQ_MECHANISM and
-    /// as-server option (the subprotocol it accepts).
-    Ws(Box<Listener>, i32, bool),
+    /// A tcp listener whose connections speak ZWS (over TLS for wss).
+    Ws(Box<Listener>, WsListen),
 }
 
 impl Stream {
     /// The stream that carries the bytes (the tcp stream under a ws one).
     fn base(&self) -> &Stream {
         match self {
-            Stream::Ws(w) => &w.inner,
+            Stream::Ws(w) => w.inner.base(),
+            #[cfg(feature = "draft")]
+            Stream::Tls(t) => t.inner.base(),
             s => s,
         }
     }
 
     fn base_mut(&mut self) -> &mut Stream {
         match self {
-            Stream::Ws(w) => &mut w.inner,
+            Stream::Ws(w) => w.inner.base_mut(),
+            #[cfg(feature = "draft")]
+            Stream::Tls(t) => t.inner.base_mut(),
             s => s,
         }
     }
@@ -52,12 +58,19 @@ impl Stream {
     /// Output a layer above the socket (ws) holds, not yet written; Ok(progress) of
     /// writing it now.
     pub fn flush_pending(&mut self) -> io::Result<bool> {
-        self.ws().map_or(Ok(false), |w| w.flush_tx())
+        match self {
+            Stream::Ws(w) => Ok(w.flush_tx()? | w.inner.flush_pending()?),
+            #[cfg(feature = "draft")]
+            Stream::Tls(t) => t.flush_records(),
+            _ => Ok(false),
+        }
     }
 
     pub fn pending_out(&self) -> usize {
         match self {
-            Stream::Ws(w) => w.pending_out(),
+            Stream::Ws(w) => w.pending_out() + w.inner.pending_out(),
+            #[cfg(feature = "draft")]
+            Stream::Tls(t) => t.pending_out(),
             _ => 0,
         }
     }
@@ -98,7 +111,7 @@ impl Stream {
         let err = match self.base() {
             Stream::Tcp(s) => s.take_error()?,
             Stream::Unix(s) => s.take_error()?,
-            Stream::Ws(_) => None,
+            _ => None,
         };
         if let Some(e) = err {
             return Err(e);
@@ -106,7 +119,7 @@ impl Stream {
         match self.base() {
             Stream::Tcp(s) => s.peer_addr().map(|_| ()),
             Stream::Unix(s) => s.peer_addr().map(|_| ()),
-            Stream::Ws(_) => Ok(()),
+            _ => Ok(()),
         }
     }
 
@@ -118,7 +131,6 @@ impl Stream {
                 o.tcp_accept_filters.is_empty()
                     || s.peer_addr().is_ok_and(|a| o.tcp_accept_filters.iter().any(|m| m.matches(&a)))
             }
-            Stream::Ws(_) => true,
             Stream::Unix(s) => {
                 if o.ipc_uid_accept_filters.is_empty() && o.ipc_gid_accept_filters.is_empty() && o.ipc_pid_accept_filters.is_empty() {
                     return true;
@@ -135,6 +147,7 @@ impl Stream {
                         || o.ipc_gid_accept_filters.contains(&cred.gid)
                         || o.ipc_pid_accept_filters.contains(&cred.pid))
             }
+            _ => true,
         }
     }
 
@@ -142,7 +155,7 @@ impl Stream {
     pub fn peer_address(&self) -> String {
         match self.base() {
             Stream::Tcp(s) => s.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
-            Stream::Unix(_) | Stream::Ws(_) => String::new(),
+            _ => String::new(),
         }
     }
 
@@ -151,7 +164,7 @@ impl Stream {
         match self.base() {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
-            Stream::Ws(_) => -1,
+            _ => -1,
         }
     }
 
@@ -159,7 +172,7 @@ impl Stream {
         match self.base_mut() {
             Stream::Tcp(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
             Stream::Unix(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
-            Stream::Ws(_) => Err(io::ErrorKind::InvalidInput.into()),
+            _ => Err(io::ErrorKind::InvalidInput.into()),
         }
     }
 
@@ -167,7 +180,7 @@ impl Stream {
         match self.base_mut() {
             Stream::Tcp(s) => s.deregister(r),
             Stream::Unix(s) => s.deregister(r),
-            Stream::Ws(_) => Err(io::ErrorKind::InvalidInput.into()),
+            _ => Err(io::ErrorKind::InvalidInput.into()),
         }
     }
 }
@@ -178,6 +191,8 @@ impl Read for Stream {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
             Stream::Ws(s) => s.read(buf),
+            #[cfg(feature = "draft")]
+            Stream::Tls(s) => s.read(buf),
         }
     }
 }
@@ -188,6 +203,8 @@ impl Write for Stream {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
             Stream::Ws(s) => s.write(buf),
+            #[cfg(feature = "draft")]
+            Stream::Tls(s) => s.write(buf),
         }
     }
 
@@ -196,6 +213,8 @@ impl Write for Stream {
             Stream::Tcp(s) => s.write_vectored(bufs),
             Stream::Unix(s) => s.write_vectored(bufs),
             Stream::Ws(s) => s.write_vectored(bufs),
+            #[cfg(feature = "draft")]
+            Stream::Tls(s) => s.write_vectored(bufs),
         }
     }
 
@@ -271,7 +290,7 @@ impl Listener {
                 Ok(Stream::Tcp(s))
             }
             Listener::Unix(l, _) => Ok(Stream::Unix(l.accept()?.0)),
-            Listener::Ws(l, mechanism, as_server) => Ok(Stream::Ws(Box::new(WsStream::server(l.accept()?, *mechanism, *as_server)))),
+            Listener::Ws(l, ws) => super::ws::accepted(l.accept()?, ws),
         }
     }
 

@@ -38,11 +38,12 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Build flavour, matching the libzmq 4.3.4 we replace (Debian's libzmq5: no draft API,
 /// CURVE and GSSAPI compiled in, no VMCI, no WSS). Options guarded by a flavour that is
 /// off answer EINVAL, as in such a libzmq build. Keep these in step with zmq_has().
+/// wss:// (and its ZMQ_WSS_* options, draft API in libzmq) is in the draft build.
 pub const DRAFT_API: bool = false;
 pub const HAVE_CURVE: bool = true;
 pub const HAVE_GSSAPI: bool = true;
 pub const HAVE_VMCI: bool = false;
-pub const HAVE_WSS: bool = false;
+pub const HAVE_WSS: bool = cfg!(feature = "draft");
 
 // Option numbers and values are zmq.h's, from crate::constants (ZMQ_*).
 

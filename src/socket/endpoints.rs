@@ -64,7 +64,7 @@ impl Socket {
                 // Connections made before the bind are attached by commands now queued.
                 self.process_commands()
             }
-            Protocol::Tcp | Protocol::Ipc | Protocol::Ws => {
+            Protocol::Tcp | Protocol::Ipc | Protocol::Ws | Protocol::Wss => {
                 let r = crate::io::bind(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone());
                 let (ep, resolved) = r.inspect_err(|e| self.monitor.emit(ZMQ_EVENT_BIND_FAILED, e.errno() as u32, endpoint))?;
                 self.core.options.last_endpoint = resolved.clone();
@@ -95,7 +95,7 @@ impl Socket {
                 self.attachments.push((endpoint.to_string(), Attachment::Pipe(id)));
                 Ok(())
             }
-            Protocol::Tcp | Protocol::Ipc | Protocol::Ws => {
+            Protocol::Tcp | Protocol::Ipc | Protocol::Ws | Protocol::Wss => {
                 let (ep, pipe) = crate::io::connect(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone())?;
                 if let Some(mut pipe) = pipe {
                     self.apply_connect_routing_id(&mut pipe);
@@ -104,6 +104,7 @@ impl Socket {
                 // ws shows its address normalised ("ws://127.0.0.1:5555/"), as libzmq.
                 self.core.options.last_endpoint = match proto {
                     Protocol::Ws => WsAddress::parse(addr).connect_last_endpoint(self.core.options.ipv6),
+                    Protocol::Wss => WsAddress::parse_secure(addr).connect_last_endpoint(self.core.options.ipv6),
                     _ => endpoint.to_string(),
                 };
                 self.attachments.push((endpoint.to_string(), Attachment::Endpoint(Endpoint::Io(ep))));

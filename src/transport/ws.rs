@@ -1,4 +1,4 @@
-//! ws:// addresses, as libzmq 4.3.4's ws_address_t: "host:port/path". The path starts at
+//! ws:// and wss:// addresses, as libzmq 4.3.4's ws_address_t: "host:port/path". The path starts at
 //! the LAST '/' (so "ws://h:1/a/b" asks for "/b", as libzmq does) and is "/" when there
 //! is none; "host:port" follows the tcp rules (bind: "*", NIC names, no DNS, ENODEV;
 //! connect: resolved at once, EINVAL if it does not resolve). ZMQ_LAST_ENDPOINT always
@@ -17,6 +17,8 @@ pub struct WsAddress {
     pub host: String,
     /// "/..." as sent in the GET request line.
     pub path: String,
+    /// wss:// (shown in ZMQ_LAST_ENDPOINT).
+    pub secure: bool,
 }
 
 impl WsAddress {
@@ -31,7 +33,20 @@ impl WsAddress {
             Some(pos) => &host_port[..pos],
             None => host_port,
         };
-        WsAddress { host_port: host_port.to_string(), host: host.to_string(), path: path.to_string() }
+        WsAddress { host_port: host_port.to_string(), host: host.to_string(), path: path.to_string(), secure: false }
+    }
+
+    /// The same for what follows "wss://".
+    pub fn parse_secure(address: &str) -> WsAddress {
+        WsAddress { secure: true, ..WsAddress::parse(address) }
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.secure {
+            "wss"
+        } else {
+            "ws"
+        }
     }
 
     /// The address to bind.
@@ -47,14 +62,14 @@ impl WsAddress {
     /// ZMQ_LAST_ENDPOINT of a bind, once the real port is known.
     pub fn bound_endpoint(&self, local: &SocketAddr) -> String {
         let tcp = tcp_endpoint_string(local);
-        format!("ws://{}{}", &tcp["tcp://".len()..], self.path)
+        format!("{}://{}{}", self.scheme(), &tcp["tcp://".len()..], self.path)
     }
 
     /// ZMQ_LAST_ENDPOINT of a connect: the host as given, the port, the path.
     pub fn connect_last_endpoint(&self, ipv6: bool) -> String {
         match self.resolve_connect(ipv6) {
-            Ok(remote) => format!("ws://{}:{}{}", self.host, remote.port(), self.path),
-            Err(_) => format!("ws://{}{}", self.host_port, self.path),
+            Ok(remote) => format!("{}://{}:{}{}", self.scheme(), self.host, remote.port(), self.path),
+            Err(_) => format!("{}://{}{}", self.scheme(), self.host_port, self.path),
         }
     }
 }

@@ -5,15 +5,14 @@
 // Imports: `use super::*` takes the session's own (session/mod.rs), so they are listed once.
 use crate::constants::*;
 use super::*;
-use crate::io::ws::WsStream;
 
 /// What a connecting session connects to.
 pub enum ConnectTarget {
     /// "host:port" or "source;host:port", resolved at each attempt (DNS may change).
     Tcp { address: String, ipv6: bool },
     Ipc(SockAddr),
-    /// ws://: resolved at each attempt like tcp; the stream speaks ZWS.
-    Ws { address: crate::transport::endpoint::WsAddress, ipv6: bool },
+    /// ws:// (wss:// with `tls`): resolved at each attempt like tcp; the stream speaks ZWS.
+    Ws { address: crate::transport::endpoint::WsAddress, ipv6: bool, tls: Option<crate::io::ws::TlsClient> },
 }
 
 impl ConnectTarget {
@@ -30,11 +29,10 @@ impl ConnectTarget {
                 Ok((stream, socks))
             }
             ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None)?, None)),
-            ConnectTarget::Ws { address, ipv6 } => {
+            ConnectTarget::Ws { address, ipv6, tls } => {
                 let addr = address.resolve_connect(*ipv6).map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
                 let tcp = Stream::connect(&SockAddr::from(addr), None)?;
-                let ws = WsStream::client(tcp, &address.host, &address.path, o.mechanism, o.as_server);
-                Ok((Stream::Ws(Box::new(ws)), None))
+                Ok((crate::io::ws::connecting(tcp, tls.as_ref(), &address.host, &address.path, o)?, None))
             }
         }
     }

@@ -13,12 +13,57 @@
 
 mod frame;
 mod handshake;
+#[cfg(feature = "draft")]
+pub mod tls;
+#[cfg(feature = "draft")]
+mod trust;
 
 use super::stream::Stream;
 use crate::constants::{ZMQ_CURVE, ZMQ_PLAIN};
 use frame::{Control, Decoder, Encoder, OP_CLOSE, OP_PING, OP_PONG};
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
+
+/// TLS settings of a wss:// endpoint (wss exists in the draft build only; without it
+/// these types have no values, so every endpoint is plain ws).
+#[cfg(feature = "draft")]
+pub type TlsServer = tls::ServerConfig;
+#[cfg(not(feature = "draft"))]
+pub type TlsServer = std::convert::Infallible;
+#[cfg(feature = "draft")]
+pub type TlsClient = tls::ClientConfig;
+#[cfg(not(feature = "draft"))]
+pub type TlsClient = std::convert::Infallible;
+
+/// What a ws listener needs for the connections it accepts.
+pub struct WsListen {
+    /// ZMQ_MECHANISM and as-server: the subprotocol accepted, the made-up greeting.
+    pub mechanism: i32,
+    pub as_server: bool,
+    pub tls: Option<TlsServer>,
+}
+
+/// An accepted tcp stream as a ws (or wss) stream.
+pub fn accepted(tcp: Stream, l: &WsListen) -> io::Result<Stream> {
+    let inner = match &l.tls {
+        #[cfg(feature = "draft")]
+        Some(t) => Stream::Tls(Box::new(tls::TlsStream::server(tcp, t)?)),
+        #[allow(unreachable_patterns)]
+        _ => tcp,
+    };
+    Ok(Stream::Ws(Box::new(WsStream::server(inner, l.mechanism, l.as_server))))
+}
+
+/// A connecting tcp stream as a ws (or wss) client asking for `path` on `host`.
+pub fn connecting(tcp: Stream, tls: Option<&TlsClient>, host: &str, path: &str, o: &crate::options::Options) -> io::Result<Stream> {
+    let inner = match tls {
+        #[cfg(feature = "draft")]
+        Some(t) => Stream::Tls(Box::new(tls::TlsStream::client(tcp, t)?)),
+        #[allow(unreachable_patterns)]
+        _ => tcp,
+    };
+    Ok(Stream::Ws(Box::new(WsStream::client(inner, host, path, o.mechanism, o.as_server))))
+}
 
 /// Output translated but not yet written past which writes report WouldBlock.
 const TX_HIGH: usize = 256 * 1024;
