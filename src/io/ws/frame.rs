@@ -193,10 +193,19 @@ fn unmask(data: &mut [u8], mask: [u8; 4], pos: &mut usize) {
         *pos += data.len();
         return;
     }
-    for b in data.iter_mut() {
-        *b ^= mask[*pos % 4];
-        *pos += 1;
+    // Eight bytes at a time with the key turned to start at `pos`, then the tail.
+    let k = *pos % 4;
+    let turned = [mask[k], mask[(k + 1) % 4], mask[(k + 2) % 4], mask[(k + 3) % 4]];
+    let word = u64::from_ne_bytes([turned[0], turned[1], turned[2], turned[3], turned[0], turned[1], turned[2], turned[3]]);
+    let mut chunks = data.chunks_exact_mut(8);
+    for c in &mut chunks {
+        let v = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) ^ word;
+        c.copy_from_slice(&v.to_ne_bytes());
     }
+    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
+        *b ^= turned[i % 4];
+    }
+    *pos += data.len();
 }
 
 #[derive(Debug)]
