@@ -41,7 +41,11 @@ pub unsafe extern "C" fn zmq_has(capability: *const c_char) -> c_int {
             b"ipc" => true,
             b"draft" => cfg!(feature = "draft"),
             b"curve" => true,
-            // Never: pgm, tipc, norm, gssapi, vmci, WS, WSS.
+            // libzmq 4.3.4 spells it "WS" (and answers false to "ws"); both are true here.
+            b"WS" | b"ws" => true,
+            // wss:// over rustls, in the draft build (libzmq's needs its draft options).
+            b"WSS" | b"wss" => cfg!(feature = "draft"),
+            // Never: pgm, tipc, norm, gssapi, vmci.
             _ => false,
         };
         Ok(has as c_int)

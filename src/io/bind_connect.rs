@@ -1,4 +1,4 @@
-//! bind and connect for the stream transports (tcp, ipc): resolve the address (rules in
+//! bind and connect for the stream transports (tcp, ipc, ws): resolve the address (rules in
 //! `transport/`), then hand a listener or a connecting session to an I/O thread. What
 //! the socket keeps is an [`EndpointHandle`] to undo it.
 
@@ -12,8 +12,29 @@ use crate::options::Options;
 use super::stream::TcpBuffers;
 use crate::pipe::{pair, PeerInfo, Pipe};
 use crate::transport::endpoint::{self, Protocol};
+use super::ws::{TlsClient, TlsServer, WsListen};
 use socket2::SockAddr;
 use std::sync::Arc;
+
+/// A wss bind's TLS settings (its certificate and key; EINVAL without them).
+fn tls_server(proto: Protocol, o: &Options) -> Result<Option<TlsServer>> {
+    #[cfg(feature = "draft")]
+    if proto == Protocol::Wss {
+        return super::ws::tls::server_config(o).map(Some);
+    }
+    let _ = (proto, o);
+    Ok(None)
+}
+
+/// A wss connect's TLS settings (what it trusts, the name the server must prove).
+fn tls_client(proto: Protocol, o: &Options, host: &str) -> Result<Option<TlsClient>> {
+    #[cfg(feature = "draft")]
+    if proto == Protocol::Wss {
+        return super::ws::tls::client_config(o, host).map(Some);
+    }
+    let _ = (proto, o, host);
+    Ok(None)
+}
 
 /// Bind: returns the registration and the resolved endpoint (ZMQ_LAST_ENDPOINT).
 pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: Arc<Mailbox>, monitor: MonitorSlot) -> Result<(EndpointHandle, String)> {
@@ -38,6 +59,17 @@ pub fn bind(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox: A
             };
             (l, shown)
         }
+        Protocol::Ws | Protocol::Wss => {
+            let ws = if proto == Protocol::Wss { endpoint::WsAddress::parse_secure(addr) } else { endpoint::WsAddress::parse(addr) };
+            let tls = tls_server(proto, o)?;
+            let l = if o.use_fd >= 0 {
+                Listener::from_fd(o.use_fd, true)?
+            } else {
+                Listener::bind(&SockAddr::from(ws.resolve_bind(o.ipv6)?), true, o.backlog, TcpBuffers::of(o), None)?
+            };
+            let shown = ws.bound_endpoint(&l.local_addr()?);
+            (Listener::Ws(Box::new(l), WsListen { mechanism: o.mechanism, as_server: o.as_server, tls }), shown)
+        }
         _ => return Err(Error::PROTONOSUPPORT),
     };
     let io = super::pool(ctx)?.choose();
@@ -60,6 +92,13 @@ pub fn connect(ctx: &Arc<Ctx>, proto: Protocol, addr: &str, o: &Options, mailbox
             ConnectTarget::Tcp { address: addr.to_string(), ipv6: o.ipv6 }
         }
         Protocol::Ipc => ConnectTarget::Ipc(endpoint::resolve_ipc(addr)?.sock_addr()),
+        // Resolved now (EINVAL if it does not), as libzmq does for ws.
+        Protocol::Ws | Protocol::Wss => {
+            let ws = if proto == Protocol::Wss { endpoint::WsAddress::parse_secure(addr) } else { endpoint::WsAddress::parse(addr) };
+            ws.resolve_connect(o.ipv6)?;
+            let tls = tls_client(proto, o, &ws.host)?;
+            ConnectTarget::Ws { address: ws, ipv6: o.ipv6, tls }
+        }
         _ => return Err(Error::PROTONOSUPPORT),
     };
     let endpoint = format!("{}://{addr}", proto.name());

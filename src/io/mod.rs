@@ -10,6 +10,7 @@ mod so_priority;
 mod socks;
 mod stream;
 mod udp;
+mod ws;
 mod zap;
 
 pub use bind_connect::{bind, connect};

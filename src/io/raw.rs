@@ -83,7 +83,8 @@ impl Output for Engine {
 /// Write queued output until it is gone or the stream would block. Ok(progress); Err if
 /// the connection failed, with its errno (EPIPE when the peer closed).
 pub(super) fn write_out(stream: &mut Stream, out: &mut dyn Output) -> Result<bool, i32> {
-    let mut progress = false;
+    // What a layer over the socket (ws) still holds goes first.
+    let mut progress = stream.flush_pending().map_err(|e| e.raw_os_error().unwrap_or(libc::EPIPE))?;
     while out.out_len() > 0 {
         let written = {
             let mut slices = [IoSlice::new(&[]); 64];

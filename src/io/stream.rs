@@ -1,16 +1,23 @@
-//! Byte streams and listeners of the stream transports (tcp, ipc), behind one type so
-//! sessions don't care which they run on.
+//! Byte streams and listeners of the stream transports (tcp, ipc, ws), behind one type so
+//! sessions don't care which they run on. A ws stream is a tcp stream under the ZWS
+//! translation layer (`io/ws/`): the session reads and writes ZMTP bytes all the same.
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, Read, Write};
+use super::ws::{WsListen, WsStream};
 use crate::transport::endpoint::IpcBinding;
 use std::os::fd::{AsFd, FromRawFd, IntoRawFd};
 
 pub enum Stream {
     Tcp(mio::net::TcpStream),
     Unix(mio::net::UnixStream),
+    /// ZMTP over WebSocket on a tcp (or TLS) stream.
+    Ws(Box<WsStream>),
+    /// TLS on a tcp stream (under a wss:// one).
+    #[cfg(feature = "draft")]
+    Tls(Box<super::ws::tls::TlsStream>),
 }
 
 /// ZMQ_SNDBUF and ZMQ_RCVBUF: the kernel buffer sizes of tcp sockets, as libzmq sets them
@@ -42,9 +49,57 @@ pub enum Listener {
     Tcp(mio::net::TcpListener),
     /// With the files to remove when it closes (ipc://* binds).
     Unix(mio::net::UnixListener, Option<IpcBinding>),
+    /// A tcp listener whose connections speak ZWS (over TLS for wss).
+    Ws(Box<Listener>, WsListen),
 }
 
 impl Stream {
+    /// The stream that carries the bytes (the tcp stream under a ws one).
+    fn base(&self) -> &Stream {
+        match self {
+            Stream::Ws(w) => w.inner.base(),
+            #[cfg(feature = "draft")]
+            Stream::Tls(t) => t.inner.base(),
+            s => s,
+        }
+    }
+
+    fn base_mut(&mut self) -> &mut Stream {
+        match self {
+            Stream::Ws(w) => w.inner.base_mut(),
+            #[cfg(feature = "draft")]
+            Stream::Tls(t) => t.inner.base_mut(),
+            s => s,
+        }
+    }
+
+    pub fn ws(&mut self) -> Option<&mut WsStream> {
+        match self {
+            Stream::Ws(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// Output a layer above the socket (ws) holds, not yet written; Ok(progress) of
+    /// writing it now.
+    pub fn flush_pending(&mut self) -> io::Result<bool> {
+        match self {
+            Stream::Ws(w) => Ok(w.flush_tx()? | w.inner.flush_pending()?),
+            #[cfg(feature = "draft")]
+            Stream::Tls(t) => t.flush_records(),
+            _ => Ok(false),
+        }
+    }
+
+    pub fn pending_out(&self) -> usize {
+        match self {
+            Stream::Ws(w) => w.pending_out() + w.inner.pending_out(),
+            #[cfg(feature = "draft")]
+            Stream::Tls(t) => t.pending_out(),
+            _ => 0,
+        }
+    }
+
     /// Start a non-blocking connect (tcp when `addr` is an IP address, else unix), with
     /// SO_PRIORITY `priority` (ZMQ_PRIORITY) from the first packet on and the kernel
     /// buffer sizes `buffers` (tcp).
@@ -84,23 +139,25 @@ impl Stream {
 
     /// After a writable event on a connecting stream: Ok if connected.
     pub fn finish_connect(&self) -> io::Result<()> {
-        let err = match self {
+        let err = match self.base() {
             Stream::Tcp(s) => s.take_error()?,
             Stream::Unix(s) => s.take_error()?,
+            _ => None,
         };
         if let Some(e) = err {
             return Err(e);
         }
-        match self {
+        match self.base() {
             Stream::Tcp(s) => s.peer_addr().map(|_| ()),
             Stream::Unix(s) => s.peer_addr().map(|_| ()),
+            _ => Ok(()),
         }
     }
 
     /// Whether the accept filters let this peer in: tcp by address mask, ipc by the
     /// peer process's uid, gid or pid (any list that is set must match).
     pub fn accepted_by(&self, o: &crate::options::Options) -> bool {
-        match self {
+        match self.base() {
             Stream::Tcp(s) => {
                 o.tcp_accept_filters.is_empty()
                     || s.peer_addr().is_ok_and(|a| o.tcp_accept_filters.iter().any(|m| m.matches(&a)))
@@ -121,32 +178,30 @@ impl Stream {
                         || o.ipc_gid_accept_filters.contains(&cred.gid)
                         || o.ipc_pid_accept_filters.contains(&cred.pid))
             }
+            _ => true,
         }
     }
 
     /// "Peer-Address" metadata: the peer's IP for tcp, empty for ipc (as libzmq).
     pub fn peer_address(&self) -> String {
-        match self {
+        match self.base() {
             Stream::Tcp(s) => s.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
-            Stream::Unix(_) => String::new(),
+            _ => String::new(),
         }
     }
 
     pub fn raw_fd(&self) -> i32 {
         use std::os::fd::AsRawFd;
-        match self {
+        match self.base() {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
+            _ => -1,
         }
     }
 
     /// ZMQ_PRIORITY on an accepted connection (best effort, as in `connect`).
     pub fn set_priority(&self, priority: i32) {
-        let fd = match self {
-            Stream::Tcp(s) => s.as_fd(),
-            Stream::Unix(s) => s.as_fd(),
-        };
-        let _ = super::so_priority::set(fd, priority);
+        let _ = super::so_priority::set(self.sock_ref().as_fd(), priority);
     }
 
     /// The connection's (local, remote) addresses as endpoint strings, as libzmq's
@@ -160,23 +215,26 @@ impl Stream {
 
     /// The socket underneath, for socket options and addresses.
     fn sock_ref(&self) -> socket2::SockRef<'_> {
-        match self {
+        match self.base() {
             Stream::Tcp(s) => socket2::SockRef::from(s),
             Stream::Unix(s) => socket2::SockRef::from(s),
+            _ => unreachable!("base() is a tcp or unix stream"),
         }
     }
 
     pub fn register(&mut self, r: &Registry, t: Token) -> io::Result<()> {
-        match self {
+        match self.base_mut() {
             Stream::Tcp(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
             Stream::Unix(s) => s.register(r, t, Interest::READABLE | Interest::WRITABLE),
+            _ => Err(io::ErrorKind::InvalidInput.into()),
         }
     }
 
     pub fn deregister(&mut self, r: &Registry) -> io::Result<()> {
-        match self {
+        match self.base_mut() {
             Stream::Tcp(s) => s.deregister(r),
             Stream::Unix(s) => s.deregister(r),
+            _ => Err(io::ErrorKind::InvalidInput.into()),
         }
     }
 }
@@ -186,6 +244,9 @@ impl Read for Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            Stream::Ws(s) => s.read(buf),
+            #[cfg(feature = "draft")]
+            Stream::Tls(s) => s.read(buf),
         }
     }
 }
@@ -195,6 +256,9 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
+            Stream::Ws(s) => s.write(buf),
+            #[cfg(feature = "draft")]
+            Stream::Tls(s) => s.write(buf),
         }
     }
 
@@ -202,6 +266,9 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write_vectored(bufs),
             Stream::Unix(s) => s.write_vectored(bufs),
+            Stream::Ws(s) => s.write_vectored(bufs),
+            #[cfg(feature = "draft")]
+            Stream::Tls(s) => s.write_vectored(bufs),
         }
     }
 
@@ -257,6 +324,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.as_raw_fd(),
             Listener::Unix(l, _) => l.as_raw_fd(),
+            Listener::Ws(l, ..) => l.raw_fd(),
         }
     }
 
@@ -265,6 +333,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.local_addr(),
             Listener::Unix(..) => Err(io::ErrorKind::InvalidInput.into()),
+            Listener::Ws(l, ..) => l.local_addr(),
         }
     }
 
@@ -276,6 +345,7 @@ impl Listener {
                 Ok(Stream::Tcp(s))
             }
             Listener::Unix(l, _) => Ok(Stream::Unix(l.accept()?.0)),
+            Listener::Ws(l, ws) => super::ws::accepted(l.accept()?, ws),
         }
     }
 
@@ -283,6 +353,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.register(r, t, Interest::READABLE),
             Listener::Unix(l, _) => l.register(r, t, Interest::READABLE),
+            Listener::Ws(l, ..) => l.register(r, t),
         }
     }
 
@@ -290,6 +361,7 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.deregister(r),
             Listener::Unix(l, _) => l.deregister(r),
+            Listener::Ws(l, ..) => l.deregister(r),
         }
     }
 

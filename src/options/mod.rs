@@ -42,7 +42,7 @@ pub const DRAFT_API: bool = cfg!(feature = "draft");
 pub const HAVE_CURVE: bool = true;
 pub const HAVE_GSSAPI: bool = true;
 pub const HAVE_VMCI: bool = false;
-pub const HAVE_WSS: bool = false;
+pub const HAVE_WSS: bool = cfg!(feature = "draft");
 
 /// libzmq's default ZMQ_IN_BATCH_SIZE and ZMQ_OUT_BATCH_SIZE (draft), in bytes.
 pub const BATCH_SIZE_DFLT: i32 = 8192;

@@ -9,7 +9,7 @@ use crate::ctx::{InprocBinding, InprocPeer};
 use crate::error::{Error, Result};
 use crate::io::EndpointHandle;
 use crate::pipe::{Pipe, PipeId};
-use crate::transport::endpoint::{check_udp_direction, parse_for_socket, term_endpoint_key, Protocol};
+use crate::transport::endpoint::{check_udp_direction, parse_for_socket, term_endpoint_key, Protocol, WsAddress};
 
 /// What a socket made for one of its bind/connect calls, so unbind/disconnect can undo it.
 pub(super) enum Attachment {
@@ -65,7 +65,7 @@ impl Socket {
                 // Connections made before the bind are attached by commands now queued.
                 self.process_commands()
             }
-            Protocol::Tcp | Protocol::Ipc => {
+            Protocol::Tcp | Protocol::Ipc | Protocol::Ws | Protocol::Wss => {
                 let r = crate::io::bind(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone());
                 let failed = |e: &Error| self.monitor.emit(ZMQ_EVENT_BIND_FAILED, e.errno() as u64, EventAddrs::bound(endpoint));
                 let (ep, resolved) = r.inspect_err(failed)?;
@@ -113,13 +113,18 @@ impl Socket {
                 self.attachments.push((endpoint.to_string(), Attachment::Pipe(id)));
                 Ok(())
             }
-            Protocol::Tcp | Protocol::Ipc => {
+            Protocol::Tcp | Protocol::Ipc | Protocol::Ws | Protocol::Wss => {
                 let (ep, pipe) = crate::io::connect(&self.ctx, proto, addr, &self.core.options, self.mailbox.clone(), self.monitor.clone())?;
                 if let Some(mut pipe) = pipe {
                     self.apply_connect_routing_id(&mut pipe);
                     self.attach_pipe(pipe);
                 }
-                self.core.options.last_endpoint = endpoint.to_string();
+                // ws shows its address normalised ("ws://127.0.0.1:5555/"), as libzmq.
+                self.core.options.last_endpoint = match proto {
+                    Protocol::Ws => WsAddress::parse(addr).connect_last_endpoint(self.core.options.ipv6),
+                    Protocol::Wss => WsAddress::parse_secure(addr).connect_last_endpoint(self.core.options.ipv6),
+                    _ => endpoint.to_string(),
+                };
                 self.attachments.push((endpoint.to_string(), Attachment::Endpoint(Endpoint::Io(ep))));
                 Ok(())
             }

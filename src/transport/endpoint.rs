@@ -41,6 +41,7 @@ pub use super::ipc::{
 pub use super::tcp::{check_tcp_connect_address, resolve_tcp, tcp_endpoint_string, TcpEndpoint};
 pub use super::tcp_mask::TcpAddressMask;
 pub use super::udp::{dgram_address_text, parse_dgram_address, resolve_udp, UdpEndpoint};
+pub use super::ws::WsAddress;
 
 /// The transports zmq-oxide implements, plus udp, which libzmq always recognises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +49,10 @@ pub enum Protocol {
     Tcp,
     Ipc,
     Inproc,
+    /// ZMTP over WebSocket (ZWS 2.0), on tcp.
+    Ws,
+    /// ws over TLS: draft build only (EPROTONOSUPPORT otherwise, as Debian's libzmq5).
+    Wss,
     /// Known to libzmq in every build (so it gets ENOCOMPATPROTO on most socket types)
     /// but not implemented here.
     Udp,
@@ -59,6 +64,8 @@ impl Protocol {
             Protocol::Tcp => "tcp",
             Protocol::Ipc => "ipc",
             Protocol::Inproc => "inproc",
+            Protocol::Ws => "ws",
+            Protocol::Wss => "wss",
             Protocol::Udp => "udp",
         }
     }
@@ -66,7 +73,8 @@ impl Protocol {
 
 /// Splits "proto://address". EINVAL if there is no "://" or either side is empty,
 /// EPROTONOSUPPORT if the protocol is not one of ours (pgm, epgm, norm, tipc, vmci,
-/// ws, wss and anything unknown: what a libzmq built without them answers).
+/// anything unknown, and wss outside the draft build: what a libzmq built without them
+/// answers).
 pub fn parse(uri: &str) -> Result<(Protocol, &str)> {
     let pos = uri.find("://").ok_or(Error::INVAL)?;
     let (protocol, address) = (&uri[..pos], &uri[pos + 3..]);
@@ -77,6 +85,8 @@ pub fn parse(uri: &str) -> Result<(Protocol, &str)> {
         "tcp" => Protocol::Tcp,
         "ipc" => Protocol::Ipc,
         "inproc" => Protocol::Inproc,
+        "ws" => Protocol::Ws,
+        "wss" if cfg!(feature = "draft") => Protocol::Wss,
         "udp" => Protocol::Udp,
         _ => return Err(Error::PROTONOSUPPORT),
     };
@@ -204,7 +214,8 @@ mod tests {
         assert_eq!(parse("://x"), Err(Error::INVAL));
         assert_eq!(parse("tcp:/x"), Err(Error::INVAL));
         assert_eq!(parse(""), Err(Error::INVAL));
-        for p in ["pgm", "epgm", "norm", "tipc", "vmci", "ws", "wss", "foo", "TCP"] {
+        assert_eq!(parse("ws://*:*/x"), Ok((Protocol::Ws, "*:*/x")));
+        for p in ["pgm", "epgm", "norm", "tipc", "vmci", "foo", "TCP"] {
             assert_eq!(parse(&format!("{p}://x:1")), Err(Error::PROTONOSUPPORT), "{p}");
         }
     }

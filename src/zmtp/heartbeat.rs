@@ -25,6 +25,9 @@ pub struct Heartbeat {
     ttl_at: Option<Instant>,
     /// A peer TTL received since the last tick, to be armed then.
     pending_ttl: Option<Duration>,
+    /// The transport pings instead of us (ws: WebSocket pings); a PING due sets `ping_due`.
+    by_transport: bool,
+    ping_due: bool,
 }
 
 /// What a tick asks the engine to do.
@@ -49,7 +52,20 @@ impl Heartbeat {
             timeout_at: None,
             ttl_at: None,
             pending_ttl: None,
+            by_transport: false,
+            ping_due: false,
         }
+    }
+
+    /// PINGs become the transport's own (see `take_transport_ping`); its pongs count as
+    /// traffic (`on_traffic`).
+    pub fn set_transport_pings(&mut self) {
+        self.by_transport = true;
+    }
+
+    /// Whether the transport must send a ping now (once per PING due).
+    pub fn take_transport_ping(&mut self) -> bool {
+        std::mem::take(&mut self.ping_due)
     }
 
     pub fn ttl_deciseconds(&self) -> u16 {
@@ -99,6 +115,10 @@ impl Heartbeat {
                 if !self.timeout.is_zero() && self.timeout_at.is_none() {
                     self.timeout_at = Some(now + self.timeout);
                 }
+                if self.by_transport {
+                    self.ping_due = true;
+                    return Due::Nothing;
+                }
                 Due::SendPing
             }
             Some(_) => Due::Nothing,
@@ -139,6 +159,23 @@ mod tests {
         assert_eq!(h.tick(t0 + 300 * MS), Due::SendPing);
         assert_eq!(h.tick(t0 + 549 * MS), Due::SendPing, "late tick: one PING, not a burst");
         assert_eq!(h.tick(t0 + 550 * MS), Due::Expired("heartbeat timeout"));
+    }
+
+    #[test]
+    fn transport_pings() {
+        let t0 = Instant::now();
+        let mut h = Heartbeat::new(100 * MS, Duration::ZERO, 100 * MS);
+        h.set_transport_pings();
+        h.start();
+        h.tick(t0);
+        assert!(!h.take_transport_ping());
+        assert_eq!(h.tick(t0 + 100 * MS), Due::Nothing);
+        assert!(h.take_transport_ping());
+        assert!(!h.take_transport_ping());
+        h.on_traffic();
+        assert_eq!(h.tick(t0 + 150 * MS), Due::Nothing);
+        assert_eq!(h.tick(t0 + 200 * MS), Due::Nothing);
+        assert_eq!(h.tick(t0 + 300 * MS), Due::Expired("heartbeat timeout"));
     }
 
     #[test]

@@ -68,6 +68,7 @@
 
 pub mod codec;
 pub mod commands;
+mod config;
 pub mod engine;
 pub mod failure;
 pub mod greeting;
@@ -80,7 +81,8 @@ pub mod zap;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{Config, Engine, Event, Handshake};
+pub use config::Config;
+pub use engine::{Engine, Event, Handshake};
 pub use failure::{Failure, FailureKind, MonitorEvent};
 pub use greeting::Protocol;
 pub use mechanism::MechanismConfig;

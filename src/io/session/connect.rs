@@ -12,6 +12,8 @@ pub enum ConnectTarget {
     /// "host:port" or "source;host:port", resolved at each attempt (DNS may change).
     Tcp { address: String, ipv6: bool },
     Ipc(SockAddr),
+    /// ws:// (wss:// with `tls`): resolved at each attempt like tcp; the stream speaks ZWS.
+    Ws { address: crate::transport::endpoint::WsAddress, ipv6: bool, tls: Option<crate::io::ws::TlsClient> },
 }
 
 impl ConnectTarget {
@@ -29,6 +31,11 @@ impl ConnectTarget {
                 Ok((stream, socks))
             }
             ConnectTarget::Ipc(addr) => Ok((Stream::connect(addr, None, o.priority, TcpBuffers::of(o))?, None)),
+            ConnectTarget::Ws { address, ipv6, tls } => {
+                let addr = address.resolve_connect(*ipv6).map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
+                let tcp = Stream::connect(&SockAddr::from(addr), None, o.priority, TcpBuffers::of(o))?;
+                Ok((crate::io::ws::connecting(tcp, tls.as_ref(), &address.host, &address.path, o)?, None))
+            }
         }
     }
 }
@@ -98,6 +105,7 @@ impl Session {
 
     pub(super) fn has_pending_output(&mut self) -> bool {
         self.engine.as_ref().is_some_and(|e| e.out_len() > 0)
+            || self.stream.as_ref().is_some_and(|s| s.pending_out() > 0)
             || self.raw.as_ref().is_some_and(|r| raw::Output::out_len(r) > 0)
             || self.pipe.as_mut().is_some_and(|p| p.check_read())
     }

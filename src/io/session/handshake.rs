@@ -33,7 +33,15 @@ impl Session {
             ],
             ..Default::default()
         };
-        self.engine = Some(Engine::new(cfg));
+        let ws = self.stream.as_mut().and_then(|s| s.ws()).is_some();
+        // Over ws, subscriptions go as messages (1/0 + topic: what libzmq's ws engine
+        // sends and takes), and heartbeats as WebSocket pings.
+        let cfg = zmtp::Config { subscribe_commands: !ws, ..cfg };
+        let mut engine = Engine::new(cfg);
+        if ws {
+            engine.heartbeat().set_transport_pings();
+        }
+        self.engine = Some(engine);
         self.handshake_deadline =
             (o.handshake_ivl > 0).then(|| Instant::now() + Duration::from_millis(o.handshake_ivl as u64));
     }

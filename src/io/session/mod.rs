@@ -275,6 +275,7 @@ impl Session {
             return false;
         }
         let out_empty = self.engine.as_ref().is_none_or(|e| e.out_len() == 0)
+            && self.stream.as_ref().is_none_or(|s| s.pending_out() == 0)
             && self.raw.as_ref().is_none_or(|r| raw::Output::out_len(r) == 0);
         let pipe_done = match self.pipe.as_mut() {
             Some(p) => !p.check_read() && p.peer_gone(),

@@ -11,9 +11,7 @@ impl Session {
     /// socket is full); a session that used up its turn schedules another one.
     pub(super) fn pump(&mut self, io: &IoCtx) -> bool {
         // Timers first: a heartbeat timeout is an event to deliver, a PING bytes to write.
-        if let Some(e) = self.engine.as_mut() {
-            self.engine_timer = e.tick(Instant::now());
-        }
+        self.tick_engine();
         let mut turns = 0;
         loop {
             let mut progress = match self.read_stream() {
@@ -53,10 +51,19 @@ impl Session {
                 break;
             }
         }
-        if let Some(e) = self.engine.as_mut() {
-            self.engine_timer = e.tick(Instant::now());
-        }
+        self.tick_engine();
         true
+    }
+
+    /// Runs the engine's timers; a transport that pings by itself (ws) sends its ping.
+    fn tick_engine(&mut self) {
+        let Some(e) = self.engine.as_mut() else { return };
+        self.engine_timer = e.tick(Instant::now());
+        if e.heartbeat().take_transport_ping() {
+            if let Some(ws) = self.stream.as_mut().and_then(|s| s.ws()) {
+                ws.send_ping();
+            }
+        }
     }
 
     /// The stream ended: hand the socket every message the engine decoded (attaching the
@@ -113,6 +120,10 @@ impl Session {
                     return Err(());
                 }
             }
+        }
+        // A WebSocket pong (no bytes for the engine) still says the peer lives.
+        if stream.ws().is_some_and(|w| w.take_pong()) {
+            engine.heartbeat().on_traffic();
         }
         Ok(progress)
     }
