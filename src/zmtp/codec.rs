@@ -105,6 +105,19 @@ impl Decoder {
     /// consumed (all of `data` unless a frame ended earlier) and the frame, if one was
     /// completed: a `Msg` with flags::MORE and flags::COMMAND set from the wire.
     pub fn decode(&mut self, data: &[u8]) -> Result<(usize, Option<Msg>), Failure> {
+        // Fast path: a whole short 2.0/3.x frame at the front of the input, as small
+        // messages arrive (no header assembly; the checks of `parse_header` that a
+        // length under 256 can fail are the max_msg_size one).
+        if self.header_len == 0 && self.body.is_none() && self.framing == Framing::V2 {
+            if let [wire_flags, len, rest @ ..] = data {
+                let len = *len as usize;
+                if wire_flags & FLAG_LONG == 0 && len <= rest.len() && (self.max_msg_size < 0 || len as i64 <= self.max_msg_size) {
+                    let mut msg = Msg::from_slice(&rest[..len]);
+                    msg.set_flags(msg_flags_of(*wire_flags & FLAG_MORE != 0, *wire_flags & FLAG_COMMAND != 0));
+                    return Ok((2 + len, Some(msg)));
+                }
+            }
+        }
         let mut used = 0;
         if self.body.is_none() {
             loop {
@@ -194,15 +207,21 @@ impl Decoder {
             return Err(out_of_memory());
         }
         let len = usize::try_from(len).map_err(|_| out_of_memory())?;
-        let mut msg_flags = 0;
-        if more {
-            msg_flags |= flags::MORE;
-        }
-        if command {
-            msg_flags |= flags::COMMAND;
-        }
-        Ok((len, msg_flags))
+        Ok((len, msg_flags_of(more, command)))
     }
+}
+
+/// A message's flags from a frame's MORE and COMMAND bits.
+#[inline]
+fn msg_flags_of(more: bool, command: bool) -> u8 {
+    let mut msg_flags = 0;
+    if more {
+        msg_flags |= flags::MORE;
+    }
+    if command {
+        msg_flags |= flags::COMMAND;
+    }
+    msg_flags
 }
 
 fn out_of_memory() -> Failure {

@@ -362,6 +362,14 @@ impl PrefixTrie {
     #[inline]
     fn lookup_prefixes(&self, data: &[u8], mut stop: impl FnMut(u32) -> bool) -> bool {
         for &len in self.lengths.keys() {
+            // The empty key is the root: no hashing for a subscription to everything.
+            if len == 0 {
+                let value = self.nodes[ROOT as usize].value;
+                if value != 0 && stop(value) {
+                    return true;
+                }
+                continue;
+            }
             let Some(key) = data.get(..len) else { break };
             if let Some(&n) = self.exact.get(key) {
                 if stop(self.nodes[n as usize].value) {
