@@ -40,6 +40,9 @@ pub mod flags {
     /// itself (ZMQ_SUBSCRIBE, replays to new publishers): sessions send it to ZMTP 3.1
     /// peers as a SUBSCRIBE/CANCEL command. Raw XSUB sends lack it and stay messages.
     pub const SUBSCRIPTION: u8 = 4;
+    /// Only inside a pipe: the message's metadata is the last one the pipe carried
+    /// (see `pipe::metadata`); the reader puts it back and clears the flag.
+    pub const SAME_META: u8 = 8;
 }
 
 /// The C signature of a zero-copy free function: `void ffn(void *data, void *hint)`.
@@ -360,6 +363,16 @@ impl Msg {
                 self.group = ShortGroup::long();
             }
         }
+    }
+
+    /// The metadata as it is (a long group in it stays in it), out of the message.
+    pub fn take_metadata_as_is(&mut self) -> Option<Arc<Metadata>> {
+        self.meta.take()
+    }
+
+    /// Puts back what `take_metadata_as_is` took (or an equal copy of it).
+    pub fn put_metadata_as_is(&mut self, meta: Option<Arc<Metadata>>) {
+        self.meta = meta;
     }
 
     pub fn metadata(&self) -> Option<&Arc<Metadata>> {

@@ -8,63 +8,15 @@
 //! itself asleep and is notified when the reader frees space. Everything else is plain
 //! atomics: no locks on the message path.
 
+mod events;
+mod metadata;
 mod spsc;
 
-use crate::msg::Msg;
+pub use events::{Notifier, Notify, PipeEvent, PipeId, PipeIdHasher, PipeMap};
+
+use crate::msg::{Metadata, Msg};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-
-pub type PipeId = u64;
-
-/// Pipe ids are unique counters: a multiplicative hash spreads them well and costs far
-/// less than SipHash on every message's pipe lookup.
-#[derive(Default, Clone, Copy)]
-pub struct PipeIdHasher(u64);
-
-impl std::hash::Hasher for PipeIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-/// A map keyed by pipe id.
-pub type PipeMap<V> = std::collections::HashMap<PipeId, V, std::hash::BuildHasherDefault<PipeIdHasher>>;
-
-/// What a pipe tells the owner of one of its ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PipeEvent {
-    /// Messages arrived on a pipe whose reader was asleep.
-    Readable(PipeId),
-    /// Space freed on a pipe whose writer was blocked by the HWM.
-    Writable(PipeId),
-    /// The peer closed its end.
-    Closed(PipeId),
-    /// The connection behind the pipe was re-established (the peer may have lost state,
-    /// e.g. a publisher that restarted needs the subscriptions again).
-    Hiccup(PipeId),
-}
-
-/// Whoever owns a pipe end: a socket's mailbox or an I/O thread's session.
-pub trait Notify: Send + Sync {
-    fn notify(&self, ev: PipeEvent);
-}
-
-/// Where to send events for one end: the owner and the id that end has there.
-#[derive(Clone)]
-pub struct Notifier {
-    pub target: Arc<dyn Notify>,
-    pub id: PipeId,
-}
 
 enum Item {
     One(Msg),
@@ -186,6 +138,9 @@ pub struct Pipe {
     unflushed: bool,
     /// Our end was closed locally.
     closed: bool,
+    /// Metadata written once per change, not with every message (see `metadata.rs`).
+    meta_sent: metadata::SentMeta,
+    meta_seen: metadata::SeenMeta,
     pub peer: PeerInfo,
 }
 
@@ -241,6 +196,8 @@ impl Pipe {
             refused: false,
             unflushed: false,
             closed: false,
+            meta_sent: Default::default(),
+            meta_seen: Default::default(),
             peer: PeerInfo::default(),
         }
     }
@@ -319,13 +276,31 @@ impl Pipe {
     /// Like `write`, but the reader sees the message only after `flush`: an I/O session
     /// writes everything decoded from one read and then wakes the socket once, so the
     /// socket takes a batch per wake-up instead of sleeping again after every message.
-    pub fn write_unflushed(&mut self, msg: Msg) -> Result<(), Msg> {
+    pub fn write_unflushed(&mut self, mut msg: Msg) -> Result<(), Msg> {
         if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
             return Err(msg);
         }
+        self.meta_sent.elide(&mut msg, self.out.conflate.load(Ordering::Relaxed));
+        self.queue(msg);
+        Ok(())
+    }
+
+    /// `write_unflushed` for a message that goes with `meta` (an I/O session's decoded
+    /// messages and their connection's metadata): the metadata is attached only when it
+    /// is not the one the reader already has, with no reference count touched otherwise.
+    pub fn write_unflushed_with_meta(&mut self, mut msg: Msg, meta: Option<&Arc<Metadata>>) -> Result<(), Msg> {
+        if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
+            return Err(msg);
+        }
+        self.meta_sent.attach(&mut msg, meta, self.out.conflate.load(Ordering::Relaxed));
+        self.queue(msg);
+        Ok(())
+    }
+
+    fn queue(&mut self, msg: Msg) {
         if msg.more() {
             self.partial.push(msg);
-            return Ok(());
+            return;
         }
         let item = if self.partial.is_empty() {
             Item::One(msg)
@@ -347,7 +322,6 @@ impl Pipe {
         } else {
             self.tx.push(item);
         }
-        Ok(())
     }
 
     /// Publish what `write_unflushed` wrote; wake the reader if it was asleep.
@@ -403,6 +377,7 @@ impl Pipe {
     /// Drop the frames of an unfinished outgoing message (peer vanished mid-message).
     pub fn rollback(&mut self) {
         self.partial.clear();
+        self.meta_sent.forget();
     }
 
     /// When the peer closes its end, it writes `msg` to us as its last message (after
@@ -417,18 +392,20 @@ impl Pipe {
         if self.reading.is_empty() {
             // Single-frame messages go straight to the caller, not through `reading`.
             match self.fetch()? {
-                Item::One(m) => {
+                Item::One(mut m) => {
                     self.message_consumed();
+                    self.meta_seen.restore(&mut m);
                     return Some(m);
                 }
                 Item::Many(frames) => self.reading = frames.into(),
             }
         }
-        let m = self.reading.pop_front();
+        let mut m = self.reading.pop_front()?;
         if self.reading.is_empty() {
             self.message_consumed();
         }
-        m
+        self.meta_seen.restore(&mut m);
+        Some(m)
     }
 
     /// Whether a frame can be read now. Fetches the next message into the local buffer;
@@ -491,10 +468,21 @@ impl Pipe {
         }
         let mut newest = None;
         while let Some(item) = self.rx.pop() {
-            newest = Some(item);
+            // A skipped message may be the one that carried the metadata (queued before
+            // conflation began): note it.
+            if let Some(mut skipped) = newest.replace(item) {
+                self.note_metadata(&mut skipped);
+            }
         }
         let latest = self.inn.latest.lock().unwrap_or_else(|e| e.into_inner()).take();
         latest.or(newest)
+    }
+
+    fn note_metadata(&mut self, item: &mut Item) {
+        match item {
+            Item::One(m) => self.meta_seen.restore(m),
+            Item::Many(frames) => frames.iter_mut().for_each(|m| self.meta_seen.restore(m)),
+        }
     }
 
     /// Nothing waits to be read in our incoming direction.
@@ -563,7 +551,7 @@ impl Pipe {
             return;
         }
         // What we wrote stays readable after we close; an unfinished message is not.
-        self.partial.clear();
+        self.rollback();
         if let Some(last) = self.out.farewell.get() {
             let _ = self.write_unflushed(Msg::from_slice(last));
         }

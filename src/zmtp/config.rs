@@ -41,6 +41,9 @@ pub struct Config {
     /// Speak ZMTP 2.0 (greeting revision 1, no mechanism) like libzmq 3.x / JeroMQ 0.3.
     /// For tests and interoperability experiments only.
     pub emulate_zmtp2: bool,
+    /// Attach the connection's metadata to every received message. An I/O session turns
+    /// it off and lets its pipe attach it (once per change, see pipe/metadata.rs).
+    pub metadata_on_messages: bool,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             connection_properties: Vec::new(),
             subscribe_commands: true,
             emulate_zmtp2: false,
+            metadata_on_messages: true,
         }
     }
 }

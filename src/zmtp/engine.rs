@@ -467,7 +467,9 @@ impl Engine {
             return if self.is_v3() { self.on_command(&frame) } else { Ok(()) };
         }
         let mut msg = frame;
-        msg.set_metadata(self.metadata.clone());
+        if self.cfg.metadata_on_messages {
+            msg.set_metadata(self.metadata.clone());
+        }
         self.events.push_back(Event::Message(msg));
         Ok(())
     }

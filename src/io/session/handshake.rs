@@ -31,6 +31,8 @@ impl Session {
                 ("Peer-Address".to_string(), peer_address.into_bytes()),
                 ("__fd".to_string(), fd.to_string().into_bytes()),
             ],
+            // push_message attaches it, through the pipe.
+            metadata_on_messages: false,
             ..Default::default()
         };
         let ws = self.stream.as_mut().and_then(|s| s.ws()).is_some();

@@ -176,7 +176,7 @@ impl Session {
                 }
                 // `stalled` is empty here (drained above): straight into the pipe.
                 Event::Message(msg) => {
-                    if !self.push_frame(msg) {
+                    if !self.push_message(msg) {
                         return Some(progress);
                     }
                 }
@@ -209,6 +209,19 @@ impl Session {
             return false;
         }
         let _ = pipe.write_unflushed(msg);
+        true
+    }
+
+    /// A message from the engine, which leaves the connection's metadata to us: the pipe
+    /// writes it only when the reader does not have it yet (see pipe/metadata.rs).
+    fn push_message(&mut self, mut msg: Msg) -> bool {
+        let Some(pipe) = self.pipe.as_mut() else { return true };
+        if !pipe.is_mid_message() && !pipe.check_write() {
+            msg.set_metadata(self.meta.clone());
+            self.stalled.push_front(msg);
+            return false;
+        }
+        let _ = pipe.write_unflushed_with_meta(msg, self.meta.as_ref());
         true
     }
 
