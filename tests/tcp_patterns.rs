@@ -184,3 +184,40 @@ fn sndhwm_changes_between_sends_never_stall_a_push() {
     drop(pull);
     ctx.terminate();
 }
+
+/// Received messages refer to the read buffer they arrived in (no copy): each must keep
+/// its own bytes while later reads arrive, however many are kept, over tcp and ipc.
+#[test]
+fn received_messages_keep_their_bytes_across_reads() {
+    let ctx = Ctx::new();
+    let ipc = format!("ipc:///tmp/zmq-oxide-keep-{}", std::process::id());
+    for endpoint in ["tcp://127.0.0.1:*", ipc.as_str()] {
+        let mut pull = ctx.socket(ZMQ_PULL).unwrap();
+        with_timeout(&mut pull);
+        pull.bind(endpoint).unwrap();
+        let ep = last_endpoint(&mut pull);
+        let mut push = ctx.socket(ZMQ_PUSH).unwrap();
+        push.connect(&ep).unwrap();
+        let body = |i: usize| -> Vec<u8> { (0..33 + i % 1200).map(|k| (i * 7 + k) as u8).collect() };
+        let n = 6000;
+        let sender = std::thread::spawn(move || {
+            for i in 0..n {
+                push.send(&mut Msg::from_slice(&body(i)), if i % 3 == 0 { ZMQ_SNDMORE } else { 0 }).unwrap();
+            }
+            push
+        });
+        let kept: Vec<Msg> = (0..n).map(|_| pull.recv(0).unwrap()).collect();
+        let push = sender.join().unwrap();
+        for (i, m) in kept.iter().enumerate() {
+            assert_eq!(m.data(), &body(i)[..], "message {i} over {endpoint}");
+            assert_eq!(m.more(), i % 3 == 0);
+            assert!(!m.is_shared(), "as libzmq, a received message is not shared until copied");
+        }
+        let copy = kept[n - 1].clone();
+        assert!(copy.is_shared());
+        drop(kept);
+        assert_eq!(copy.data(), &body(n - 1)[..]);
+        drop((push, pull));
+    }
+    ctx.terminate();
+}

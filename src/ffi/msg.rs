@@ -43,6 +43,15 @@ pub(crate) unsafe fn peek(raw: *const zmq_msg_t) -> Result<ManuallyDrop<Msg>> {
     Ok(ManuallyDrop::new(copy.assume_init()))
 }
 
+/// EFAULT unless `raw` holds a live message; reads only its marker (no copy).
+pub(crate) unsafe fn check_live(raw: *const zmq_msg_t) -> Result<()> {
+    let raw = non_null(raw)?;
+    if !Msg::is_live_marker(ptr::read_unaligned(raw as *const u32)) {
+        return Err(Error::FAULT);
+    }
+    Ok(())
+}
+
 /// The live message of a `zmq_msg_t`, borrowed as a `&mut Msg` (through `DerefMut`) and
 /// written back when dropped, also when unwinding, so content released or replaced through
 /// it is never left referenced by the C struct.
@@ -194,7 +203,10 @@ pub unsafe extern "C" fn zmq_msg_copy(dest: *mut zmq_msg_t, src: *mut zmq_msg_t)
         if ptr::eq(dest, src) {
             return Ok(0);
         }
-        replace(dest, Msg::clone(&original)).map(|_| 0)
+        replace(dest, Msg::clone(&original))?;
+        // Both now report ZMQ_SHARED, as libzmq marks both.
+        msg_mut(src)?.mark_copied();
+        Ok(0)
     })
 }
 

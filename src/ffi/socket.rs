@@ -1,7 +1,7 @@
 //! zmq_socket, zmq_close, options, bind/connect, send/recv in all their forms.
 
 use super::ctx::ctx_ref;
-use super::{bytes, guard, guard_ptr, msg_mut, option_buffer, option_value, zmq_msg_t, ZMQ_SNDMORE};
+use super::{bytes, guard, guard_ptr, check_live, msg_mut, option_buffer, replace, option_value, zmq_msg_t, ZMQ_SNDMORE};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::socket::shared::SharedSocket;
@@ -273,10 +273,11 @@ pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags
 pub unsafe extern "C" fn zmq_msg_recv(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
     guard(|| {
         let sock = socket_ref(s)?;
-        let mut m = msg_mut(msg)?;
+        // A bad zmq_msg_t fails before a message is taken from the socket.
+        check_live(msg)?;
         let got = sock.recv(flags)?;
         let len = got.len();
-        *m = got;
+        replace(msg, got)?;
         size_result(len)
     })
 }

@@ -11,9 +11,11 @@
 mod buf_ring;
 pub mod group;
 mod metadata;
+mod read_buf;
 mod recycle;
 
 pub use metadata::Metadata;
+pub use read_buf::ReadBuf;
 pub use recycle::{context_ended as recycling_context_ended, context_started as recycling_context_started};
 use group::ShortGroup;
 use recycle::OwnedBuf;
@@ -104,6 +106,10 @@ enum Body {
     Owned(OwnedBuf),
     /// A buffer adopted without copying (a Vec, the caller's memory, constant data).
     Shared(Arc<Content>),
+    /// `len` bytes at `off` in a socket read buffer that other received messages share
+    /// (see `read_buf`). `copied`: made by zmq_msg_copy, so ZMQ_SHARED says 1 (libzmq
+    /// reports such messages unshared until copied).
+    Slice { buf: OwnedBuf, off: u32, len: u32, copied: bool },
 }
 
 #[repr(C)]
@@ -143,15 +149,7 @@ impl Msg {
         if len <= INLINE_MAX {
             Msg { body: Body::Inline { len: len as u8, buf: [0; INLINE_MAX] }, ..Msg::new() }
         } else {
-            // One allocation, zeroed in place (plain malloc + memset: calloc of large
-            // blocks goes through fresh mmap'd pages, a page fault per 4 KiB every time).
-            let mut buf = Arc::<[u8]>::new_uninit_slice(len);
-            let slot = Arc::get_mut(&mut buf).expect("fresh Arc is unique");
-            // SAFETY: writing `len` zero bytes over the uninitialised slice we own.
-            unsafe { std::ptr::write_bytes(slot.as_mut_ptr(), 0, len) };
-            // SAFETY: every byte was just initialised.
-            let buf = unsafe { buf.assume_init() };
-            Msg { body: Body::Owned(OwnedBuf::new(buf)), ..Msg::new() }
+            Msg { body: Body::Owned(OwnedBuf::new(zeroed_buf(len))), ..Msg::new() }
         }
     }
 
@@ -243,6 +241,7 @@ impl Msg {
             Body::Inline { len, .. } => *len as usize,
             Body::Owned(a) => a.len(),
             Body::Shared(c) => c.len,
+            Body::Slice { len, .. } => *len as usize,
         }
     }
 
@@ -258,6 +257,13 @@ impl Msg {
             Body::Shared(c) if c.len == 0 => &[],
             // SAFETY: ptr/len describe a live buffer owned by the Arc for as long as self.
             Body::Shared(c) => unsafe { std::slice::from_raw_parts(c.ptr, c.len) },
+            // Only this message's range is borrowed (not the whole buffer): C may write
+            // through another message's zmq_msg_data into its own range meanwhile.
+            // SAFETY: off + len lies within the buffer (`ReadBuf::message`), which the
+            // Arc keeps alive as long as self.
+            Body::Slice { buf, off, len, .. } => unsafe {
+                std::slice::from_raw_parts((Arc::as_ptr(buf) as *const u8).add(*off as usize), *len as usize)
+            },
         }
     }
 
@@ -278,6 +284,7 @@ impl Msg {
                 // SAFETY: we are the only owner of the buffer, which is live and writable.
                 Some(unsafe { std::slice::from_raw_parts_mut(c.ptr, c.len) })
             }
+            Body::Slice { buf, off, len, .. } => Some(&mut Arc::get_mut(buf)?[*off as usize..(*off + *len) as usize]),
         }
     }
 
@@ -289,6 +296,8 @@ impl Msg {
             // between); libzmq lets C write through it, as zmq_msg_init_size users do.
             Body::Owned(a) => Arc::as_ptr(a) as *const u8 as *mut u8,
             Body::Shared(c) => c.ptr,
+            // As for Owned: C writes only within this message's own range.
+            Body::Slice { buf, off, .. } => (Arc::as_ptr(buf) as *const u8 as *mut u8).wrapping_add(*off as usize),
         }
     }
 
@@ -397,7 +406,21 @@ impl Msg {
             Body::Shared(c) => {
                 Arc::strong_count(c) > 1 || matches!(c.release, Release::Const | Release::Foreign(None, _))
             }
+            Body::Slice { copied, .. } => *copied,
         }
+    }
+
+    /// zmq_msg_copy made a copy of this message: ZMQ_SHARED reports it from now on.
+    pub fn mark_copied(&mut self) {
+        if let Body::Slice { copied, .. } = &mut self.body {
+            *copied = true;
+        }
+    }
+
+    /// Whether the first 4 bytes of a `zmq_msg_t` (read by the caller, at any alignment)
+    /// are the marker of a live message.
+    pub fn is_live_marker(first_word: u32) -> bool {
+        first_word == MAGIC
     }
 
     /// Whether a raw 64-byte `zmq_msg_t` holds a live message (checked before any use).
@@ -422,6 +445,18 @@ impl Msg {
     }
 }
 
+/// A zeroed buffer of `len` bytes, refcount and bytes in one allocation (plain malloc +
+/// memset: calloc of large blocks goes through fresh mmap'd pages, a page fault per 4 KiB
+/// every time).
+fn zeroed_buf(len: usize) -> Arc<[u8]> {
+    let mut buf = Arc::<[u8]>::new_uninit_slice(len);
+    let slot = Arc::get_mut(&mut buf).expect("fresh Arc is unique");
+    // SAFETY: writing `len` zero bytes over the uninitialised slice we own.
+    unsafe { std::ptr::write_bytes(slot.as_mut_ptr(), 0, len) };
+    // SAFETY: every byte was just initialised.
+    unsafe { buf.assume_init() }
+}
+
 impl Clone for Msg {
     /// zmq_msg_copy: small payloads are copied, large ones shared by reference count.
     fn clone(&self) -> Msg {
@@ -429,6 +464,7 @@ impl Clone for Msg {
             Body::Inline { len, buf } => Body::Inline { len: *len, buf: *buf },
             Body::Owned(a) => Body::Owned(OwnedBuf::new(Arc::clone(a))),
             Body::Shared(c) => Body::Shared(Arc::clone(c)),
+            Body::Slice { buf, off, len, .. } => Body::Slice { buf: OwnedBuf::new(Arc::clone(buf)), off: *off, len: *len, copied: true },
         };
         Msg { magic: MAGIC, routing_id: self.routing_id, meta: self.meta.clone(), body, flags: self.flags, group: self.group }
     }

@@ -121,11 +121,16 @@ impl SharedSocket {
         let dontwait = flags & ZMQ_DONTWAIT != 0;
         // The mailbox and timeout are fetched only when the call must wait (the hot path
         // stays one lock and the attempt).
-        let (r, wait) = self.with(|s| {
+        // `wait` is set aside rather than returned with the result: the result (often a
+        // 64-byte message) then travels to the caller without being repacked.
+        let mut wait = None;
+        let r = self.with(|s| {
             let r = attempt(s);
-            let wait = (r.as_ref().err() == Some(&Error::AGAIN) && !dontwait).then(|| (s.mailbox().clone(), timeout_of(s)));
-            Ok((r, wait))
-        })?;
+            if !dontwait && matches!(r, Err(Error::AGAIN)) {
+                wait = Some((s.mailbox().clone(), timeout_of(s)));
+            }
+            r
+        });
         let Some((mailbox, timeout)) = wait.filter(|&(_, t)| t != 0) else {
             return r;
         };

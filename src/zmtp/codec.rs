@@ -11,7 +11,7 @@
 //! next one is read). Bodies that arrive whole are copied once from the input into the
 //! message; others are assembled in the buffer that becomes the message's own.
 
-use crate::msg::{flags, Msg, INLINE_MAX};
+use crate::msg::{flags, Msg, ReadBuf, INLINE_MAX};
 
 use super::failure::Failure;
 use std::sync::OnceLock;
@@ -91,6 +91,14 @@ enum BodyBuf {
     Large(Vec<u8>),
 }
 
+/// A message of a whole body found in the input.
+fn body_msg(source: Option<&ReadBuf>, body: &[u8]) -> Msg {
+    match source {
+        Some(buf) => buf.message(body),
+        None => Msg::from_slice(body),
+    }
+}
+
 impl Decoder {
     pub fn new(framing: Framing, max_msg_size: i64) -> Decoder {
         Decoder { framing, max_msg_size, handshake: false, header: [0; MAX_HEADER], header_len: 0, body: None }
@@ -105,6 +113,12 @@ impl Decoder {
     /// consumed (all of `data` unless a frame ended earlier) and the frame, if one was
     /// completed: a `Msg` with flags::MORE and flags::COMMAND set from the wire.
     pub fn decode(&mut self, data: &[u8]) -> Result<(usize, Option<Msg>), Failure> {
+        self.decode_from(data, None)
+    }
+
+    /// [`decode`](Self::decode) of bytes that lie in `source`: a frame whose body is all
+    /// there becomes a message referring to it (see `msg::ReadBuf`), not a copy.
+    pub fn decode_from(&mut self, data: &[u8], source: Option<&ReadBuf>) -> Result<(usize, Option<Msg>), Failure> {
         // Fast path: a whole short 2.0/3.x frame at the front of the input, as small
         // messages arrive (no header assembly; the checks of `parse_header` that a
         // length under 256 can fail are the max_msg_size one).
@@ -112,7 +126,7 @@ impl Decoder {
             if let [wire_flags, len, rest @ ..] = data {
                 let len = *len as usize;
                 if wire_flags & FLAG_LONG == 0 && len <= rest.len() && (self.max_msg_size < 0 || len as i64 <= self.max_msg_size) {
-                    let mut msg = Msg::from_slice(&rest[..len]);
+                    let mut msg = body_msg(source, &rest[..len]);
                     msg.set_flags(msg_flags_of(*wire_flags & FLAG_MORE != 0, *wire_flags & FLAG_COMMAND != 0));
                     return Ok((2 + len, Some(msg)));
                 }
@@ -141,8 +155,8 @@ impl Decoder {
             self.header_len = 0;
             let rest = &data[used..];
             if rest.len() >= len {
-                // The whole body is here: one copy, straight into the message.
-                let mut msg = Msg::from_slice(&rest[..len]);
+                // The whole body is here: shared, or one copy straight into the message.
+                let mut msg = body_msg(source, &rest[..len]);
                 msg.set_flags(msg_flags);
                 return Ok((used + len, Some(msg)));
             }

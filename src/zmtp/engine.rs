@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
-use crate::msg::{Metadata, Msg};
+use crate::msg::{Metadata, Msg, ReadBuf};
 
 pub use super::config::Config;
 
@@ -137,6 +137,16 @@ impl Engine {
     /// On a protocol error returns Err (EPROTO, EMSGSIZE, ENOMEM) after queueing the events
     /// of the frames before it and then Event::Error; every later call returns Err too.
     pub fn on_read(&mut self, data: &[u8]) -> Result<()> {
+        self.on_read_from(data, None)
+    }
+
+    /// [`on_read`](Self::on_read) of the first `n` bytes of `buf`: messages whose bodies
+    /// lie whole in it refer to it instead of copying (see `msg::ReadBuf`).
+    pub fn on_read_shared(&mut self, buf: &ReadBuf, n: usize) -> Result<()> {
+        self.on_read_from(&buf.bytes()[..n], Some(buf))
+    }
+
+    fn on_read_from(&mut self, data: &[u8], source: Option<&ReadBuf>) -> Result<()> {
         if let Phase::Failed(f) = &self.phase {
             return Err(f.errno);
         }
@@ -154,9 +164,9 @@ impl Engine {
             if let Err(f) = self.start_protocol(&peer) {
                 return Err(self.fail(f));
             }
-            self.decode(&peer.replay)?;
+            self.decode(&peer.replay, None)?;
         }
-        self.decode(rest)
+        self.decode(rest, source)
     }
 
     /// The next event, in wire order.
@@ -341,10 +351,10 @@ impl Engine {
     }
 
     /// Decodes `data` frame by frame, acting on each.
-    fn decode(&mut self, mut data: &[u8]) -> Result<()> {
+    fn decode(&mut self, mut data: &[u8], source: Option<&ReadBuf>) -> Result<()> {
         while !data.is_empty() {
             let decoder = self.decoder.as_mut().expect("decoding starts after the greeting");
-            let (used, frame) = match decoder.decode(data) {
+            let (used, frame) = match decoder.decode_from(data, source) {
                 Ok(step) => step,
                 Err(f) => return Err(self.fail(f)),
             };

@@ -10,7 +10,7 @@ use super::stream::Stream;
 use super::zap::{ZapClient, ZapOutcome};
 use super::{IoCtx, SessionNotify};
 use crate::ctx::mailbox::{Command, Mailbox};
-use crate::msg::{Metadata, Msg};
+use crate::msg::{Metadata, Msg, ReadBuf};
 use crate::options::Options;
 use crate::pipe::{pair, PeerInfo, Pipe, PipeEvent};
 use crate::ctx::monitor::{EventAddrs, MonitorSlot};
@@ -26,6 +26,12 @@ use std::time::{Duration, Instant};
 /// read per syscall, unless ZMQ_OUT_BATCH_SIZE / ZMQ_IN_BATCH_SIZE (draft) say otherwise.
 const OUT_BATCH: usize = 64 * 1024;
 const READ_BUF: usize = 64 * 1024;
+
+/// A read at least this large is decoded into messages that refer to the read buffer
+/// (no copy, no allocation per message); the next read then needs a new buffer, which
+/// so many messages amortise. Smaller reads (a request, a reply) are copied, so one small
+/// message never holds a whole buffer.
+const ZERO_COPY_MIN: usize = 4096;
 
 /// A batch size option in bytes (libzmq uses them as its encoder's batch and its
 /// decoder's read buffer). Its default, 8192, stands for our own size: reading and
@@ -87,7 +93,8 @@ pub struct Session {
     /// The socket closed: flush what is left, then finish (by the deadline, if any).
     released: bool,
     linger_deadline: Option<Instant>,
-    readbuf: Vec<u8>,
+    /// What the stream is read into; its messages refer to it (see `msg::ReadBuf`).
+    readbuf: ReadBuf,
     /// Bytes read per syscall: ZMTP (`READ_BUF`) and raw (ZMQ_IN_BATCH_SIZE itself: each
     /// read is one message, so large arrivals come in pieces of that size, as in libzmq).
     read_size: usize,
@@ -140,7 +147,7 @@ impl Session {
             engine_timer: None,
             released: false,
             linger_deadline: None,
-            readbuf: vec![0; read_size.max(raw_read_size)],
+            readbuf: ReadBuf::new(read_size.max(raw_read_size)),
             read_size,
             raw_read_size,
             out_batch,

@@ -98,7 +98,7 @@ impl Session {
         let mut progress = false;
         // Read a bounded amount per turn so one busy peer can't starve the others.
         for _ in 0..16 {
-            match stream.read(&mut self.readbuf[..self.read_size]) {
+            match stream.read(&mut self.readbuf.writable()[..self.read_size]) {
                 Ok(0) => {
                     self.stream_errno = Some(libc::EPIPE);
                     return Err(());
@@ -106,7 +106,12 @@ impl Session {
                 Ok(n) => {
                     progress = true;
                     // On failure the engine queued Event::Error: deliver_events closes.
-                    if engine.on_read(&self.readbuf[..n]).is_err() {
+                    let decoded = if n >= ZERO_COPY_MIN {
+                        engine.on_read_shared(&self.readbuf, n)
+                    } else {
+                        engine.on_read(&self.readbuf.bytes()[..n])
+                    };
+                    if decoded.is_err() {
                         break;
                     }
                     if engine.has_events() {

@@ -37,11 +37,11 @@ impl Session {
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.raw.as_ref()) else { return Ok(false) };
         let mut progress = false;
         for _ in 0..16 {
-            match stream.read(&mut self.readbuf[..self.raw_read_size]) {
+            match stream.read(&mut self.readbuf.writable()[..self.raw_read_size]) {
                 Ok(0) => return Err(()),
                 Ok(n) => {
                     progress = true;
-                    self.stalled.push_back(engine.message(&self.readbuf[..n]));
+                    self.stalled.push_back(engine.message(&self.readbuf.bytes()[..n]));
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
