@@ -280,8 +280,9 @@ impl Pipe {
         if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
             return Err(msg);
         }
-        self.meta_sent.elide(&mut msg, self.out.conflate.load(Ordering::Relaxed));
-        self.queue(msg);
+        let conflate = self.out.conflate.load(Ordering::Relaxed);
+        self.meta_sent.elide(&mut msg, conflate);
+        self.queue(msg, conflate);
         Ok(())
     }
 
@@ -292,12 +293,14 @@ impl Pipe {
         if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
             return Err(msg);
         }
-        self.meta_sent.attach(&mut msg, meta, self.out.conflate.load(Ordering::Relaxed));
-        self.queue(msg);
+        let conflate = self.out.conflate.load(Ordering::Relaxed);
+        self.meta_sent.attach(&mut msg, meta, conflate);
+        self.queue(msg, conflate);
         Ok(())
     }
 
-    fn queue(&mut self, msg: Msg) {
+    /// `conflate`: the pipe's ZMQ_CONFLATE, as the caller read it.
+    fn queue(&mut self, msg: Msg, conflate: bool) {
         if msg.more() {
             self.partial.push(msg);
             return;
@@ -311,7 +314,7 @@ impl Pipe {
         };
         self.written += 1;
         self.unflushed = true;
-        if self.out.conflate.load(Ordering::Relaxed) {
+        if conflate {
             // Conflating pipes have no HWM, so the read count does not matter here.
             let old = self.out.latest.lock().unwrap_or_else(|e| e.into_inner()).replace(item);
             drop(old);

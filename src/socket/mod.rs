@@ -97,6 +97,17 @@ impl Core {
         }
     }
 
+    /// `check_write` then `write` with one lookup of the pipe: false (frame dropped) if
+    /// the pipe has no room or is gone.
+    pub fn write_if_room(&mut self, id: PipeId, msg: Msg) -> bool {
+        let Some(p) = self.pipes.get_mut(&id) else { return false };
+        let ok = p.check_write() && p.write(msg).is_ok();
+        if !ok && p.peer_gone() {
+            self.dead.push(id);
+        }
+        ok
+    }
+
     /// Write a frame. Gives it back if the pipe is gone.
     pub fn write(&mut self, id: PipeId, msg: Msg) -> std::result::Result<(), Msg> {
         match self.pipes.get_mut(&id) {

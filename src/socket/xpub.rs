@@ -307,16 +307,16 @@ impl Pattern for XPub {
                 // ZMQ_XPUB_MANUAL_LAST_VALUE: one message for the last subscriber.
                 self.last_pipe = None;
             }
-            // A subscriber that cannot take the message now misses all of it.
-            self.targets.retain(|&id| core.check_write(id));
         }
         let more = msg.more();
         let m = msg.take();
-        if let Some((&last, rest)) = self.targets.split_last() {
-            for &id in rest {
+        if self.more_out {
+            for &id in &self.targets {
                 let _ = core.write(id, m.clone());
             }
-            let _ = core.write(last, m);
+        } else {
+            // A subscriber that cannot take the first frame now misses all of the message.
+            self.targets.retain(|&id| core.write_if_room(id, m.clone()));
         }
         self.more_out = more;
         if !more {

@@ -208,25 +208,27 @@ impl Session {
 
     /// Put one frame into the pipe. False (frame kept) if the pipe is full.
     pub(super) fn push_frame(&mut self, msg: Msg) -> bool {
-        let Some(pipe) = self.pipe.as_mut() else { return true };
-        if !pipe.is_mid_message() && !pipe.check_write() {
-            self.stalled.push_front(msg);
-            return false;
-        }
-        let _ = pipe.write_unflushed(msg);
-        true
+        self.push(msg, false)
     }
 
     /// A message from the engine, which leaves the connection's metadata to us: the pipe
     /// writes it only when the reader does not have it yet (see pipe/metadata.rs).
-    fn push_message(&mut self, mut msg: Msg) -> bool {
+    fn push_message(&mut self, msg: Msg) -> bool {
+        self.push(msg, true)
+    }
+
+    /// `push_frame` / `push_message`: `conn_meta`, the frame goes with the connection's
+    /// metadata (kept on the frame itself while it waits for room).
+    fn push(&mut self, mut msg: Msg, conn_meta: bool) -> bool {
         let Some(pipe) = self.pipe.as_mut() else { return true };
         if !pipe.is_mid_message() && !pipe.check_write() {
-            msg.set_metadata(self.meta.clone());
+            if conn_meta {
+                msg.set_metadata(self.meta.clone());
+            }
             self.stalled.push_front(msg);
             return false;
         }
-        let _ = pipe.write_unflushed_with_meta(msg, self.meta.as_ref());
+        let _ = if conn_meta { pipe.write_unflushed_with_meta(msg, self.meta.as_ref()) } else { pipe.write_unflushed(msg) };
         true
     }
 
