@@ -2,8 +2,8 @@
 
 use crate::constants::*;
 use super::super::super::failure::Failure;
-use super::boxes::{nonce, MAC_LEN};
-use super::message_box::MessageKey;
+use super::boxes::MAC_LEN;
+use super::message_box::{MessageKey, PrefixBoxes};
 use super::{check_command_structure, crypto_failure, unexpected_command};
 use crate::msg::{flags, Msg};
 
@@ -13,9 +13,10 @@ const MESSAGE_MIN_LEN: usize = MESSAGE_NAME.len() + 8 + MAC_LEN + 1;
 
 /// The MESSAGE boxes of an established connection, one direction each.
 pub(super) struct Channel {
+    /// The session key, which also seals the server's READY.
     pub(super) key: MessageKey,
-    send_prefix: &'static [u8; 16],
-    recv_prefix: &'static [u8; 16],
+    send: PrefixBoxes,
+    recv: PrefixBoxes,
     /// Our next short nonce.
     next_nonce: u64,
     /// The peer's last short nonce; the next must be larger.
@@ -26,9 +27,9 @@ impl Channel {
     /// The channel of the client or the server side: `next_nonce` is our next short nonce
     /// (the client has used 1 and 2 in the handshake), `peer_nonce` the peer's last.
     pub(super) fn new(key: MessageKey, as_server: bool, next_nonce: u64, peer_nonce: u64) -> Channel {
-        let (send_prefix, recv_prefix) =
-            if as_server { (b"CurveZMQMESSAGES", b"CurveZMQMESSAGEC") } else { (b"CurveZMQMESSAGEC", b"CurveZMQMESSAGES") };
-        Channel { key, send_prefix, recv_prefix, next_nonce, peer_nonce }
+        let (server, client) = (key.with_prefix(b"CurveZMQMESSAGES"), key.with_prefix(b"CurveZMQMESSAGEC"));
+        let (send, recv) = if as_server { (server, client) } else { (client, server) };
+        Channel { key, send, recv, next_nonce, peer_nonce }
     }
 
     pub(super) fn take_nonce(&mut self) -> u64 {
@@ -51,7 +52,7 @@ impl Channel {
         buf[MESSAGE_NAME.len()..head].copy_from_slice(&short);
         buf[head + MAC_LEN] = msg.flags() & (flags::MORE | flags::COMMAND);
         buf[head + MAC_LEN + 1..].copy_from_slice(msg.data());
-        self.key.seal_in_place(&nonce(self.send_prefix, &short), &mut buf[head..]);
+        self.send.seal_in_place(&short, &mut buf[head..]);
         out
     }
 
@@ -65,8 +66,8 @@ impl Channel {
             return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_MESSAGE, "short MESSAGE"));
         }
         let head = MESSAGE_NAME.len() + 8;
-        let short = &body[MESSAGE_NAME.len()..head];
-        let n = u64::from_be_bytes(short.try_into().expect("8 bytes"));
+        let short: &[u8; 8] = body[MESSAGE_NAME.len()..head].try_into().expect("8 bytes");
+        let n = u64::from_be_bytes(*short);
         if n <= self.peer_nonce {
             return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE, "MESSAGE nonce not increasing"));
         }
@@ -77,7 +78,7 @@ impl Channel {
         let mut msg = Msg::with_size_unfilled(len).unwrap_or_else(|| Msg::with_size(len));
         let mut box_flags = [0u8];
         let data = msg.data_mut().expect("a new message is ours alone");
-        if !self.key.open_split(&nonce(self.recv_prefix, short), &body[head..], &mut box_flags, data) {
+        if !self.recv.open_split(short, &body[head..], &mut box_flags, data) {
             return Err(crypto_failure("MESSAGE box does not open"));
         }
         msg.set_flags(box_flags[0] & (flags::MORE | flags::COMMAND));
