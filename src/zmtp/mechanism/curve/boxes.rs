@@ -30,7 +30,7 @@ pub(super) fn seal<A: AeadInPlace>(cipher: &A, nonce: &[u8; 24], plain: &[u8]) -
 }
 
 /// Encrypts `buf[MAC_LEN..]` in place and writes the MAC into `buf[..MAC_LEN]`.
-pub(super) fn seal_in_place<A: AeadInPlace>(cipher: &A, nonce: &[u8; 24], buf: &mut [u8]) {
+fn seal_in_place<A: AeadInPlace>(cipher: &A, nonce: &[u8; 24], buf: &mut [u8]) {
     let (mac, body) = buf.split_at_mut(MAC_LEN);
     let tag = cipher
         .encrypt_in_place_detached(Nonce::<A>::from_slice(nonce), b"", body)
@@ -47,7 +47,7 @@ pub(super) fn open<A: AeadInPlace>(cipher: &A, nonce: &[u8; 24], sealed: &[u8]) 
 }
 
 /// Decrypts `buf` in place if `mac` authenticates it.
-pub(super) fn open_into<A: AeadInPlace>(cipher: &A, nonce: &[u8; 24], mac: &[u8], buf: &mut [u8]) -> Option<()> {
+fn open_into<A: AeadInPlace>(cipher: &A, nonce: &[u8; 24], mac: &[u8], buf: &mut [u8]) -> Option<()> {
     let tag = crypto_box::aead::Tag::<A>::from_slice(mac);
     cipher.decrypt_in_place_detached(Nonce::<A>::from_slice(nonce), b"", buf, tag).ok()
 }

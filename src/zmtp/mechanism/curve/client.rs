@@ -5,7 +5,8 @@ use super::super::super::commands::{self, Command};
 use super::super::super::failure::Failure;
 use super::super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, PeerInfo, Status};
 use super::boxes::{nonce, open, random, seal, MAC_LEN};
-use super::keys::{checked_box, keypair, salsa_box, KEY_LEN};
+use super::keys::{box_key, checked_box, checked_box_key, keypair, salsa_box, KEY_LEN};
+use super::message_box::MessageKey;
 use super::message::Channel;
 use super::{crypto_failure, unexpected_command, HELLO_LEN, WELCOME_LEN};
 
@@ -91,7 +92,7 @@ impl Client {
             .ok_or_else(|| crypto_failure("WELCOME box does not open (wrong server key?)"))?;
         self.cn_server.copy_from_slice(&plain[..32]);
         // S' is used for the session key below and for the vouch when INITIATE is made.
-        checked_box(&self.cn_server, &self.cn_secret)?;
+        checked_box_key(&self.cn_server, &self.cn_secret)?;
         self.cookie.copy_from_slice(&plain[32..128]);
         self.state = ClientState::SendInitiate;
         Ok(())
@@ -125,9 +126,9 @@ impl Client {
         if body.len() < READY_MIN_LEN {
             return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_READY, "short READY"));
         }
-        let key = salsa_box(&self.cn_server, &self.cn_secret);
+        let key = MessageKey::new(box_key(&self.cn_server, &self.cn_secret));
         let short = &body[6..14];
-        let plain = open(&key, &nonce(b"CurveZMQREADY---", short), &body[14..])
+        let plain = open(&key.secretbox(), &nonce(b"CurveZMQREADY---", short), &body[14..])
             .ok_or_else(|| crypto_failure("READY box does not open"))?;
         apply_peer_metadata(self.local.socket_type, &plain, peer)
             .map_err(|_| Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_METADATA, "invalid metadata in READY"))?;

@@ -17,14 +17,18 @@
 //! box after WELCOME uses the precomputed C'/S' key; short nonces count up from 1 per
 //! direction and a MESSAGE whose nonce does not increase is rejected.
 //!
-//! Crypto: NaCl's crypto_box (X25519 + XSalsa20-Poly1305) is RustCrypto's `SalsaBox`
-//! (whose `new` is crypto_box_beforenm) and crypto_secretbox is `XSalsa20Poly1305`; both
-//! lay a box out as NaCl does once its zero padding is stripped: 16-byte MAC, ciphertext.
+//! Crypto: NaCl's crypto_box (X25519 + XSalsa20-Poly1305) is crypto_box_beforenm (X25519
+//! by curve25519-dalek, HSalsa20 by salsa20: `keys`), then crypto_secretbox under that key
+//! (`XSalsa20Poly1305`); a box is laid out as NaCl's once its zero padding is stripped:
+//! 16-byte MAC, ciphertext. MESSAGE boxes, the only ones per message, are made and opened
+//! by `message_box`: the same bytes, with the Poly1305 backend chosen by length and fewer
+//! copies.
 
 mod boxes;
 mod client;
 mod keys;
 mod message;
+mod message_box;
 mod server;
 #[cfg(test)]
 mod tests;

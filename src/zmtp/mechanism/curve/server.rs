@@ -9,7 +9,8 @@ use super::super::super::commands;
 use super::super::super::failure::Failure;
 use super::super::{apply_peer_metadata, basic_properties, judge_zap_reply, LocalInfo, PeerInfo, Status, ZapReply, ZapRequest};
 use super::boxes::{nonce, open, random, seal, MAC_LEN};
-use super::keys::{checked_box, keypair, salsa_box, KEY_LEN};
+use super::keys::{checked_box, checked_box_key, keypair, salsa_box, KEY_LEN};
+use super::message_box::MessageKey;
 use super::message::Channel;
 use super::{check_command_structure, crypto_failure, unexpected_command, HELLO_LEN, WELCOME_LEN};
 
@@ -124,8 +125,8 @@ impl Server {
 
         let short = &body[105..113];
         self.peer_nonce = u64::from_be_bytes(short.try_into().expect("8 bytes"));
-        let key = checked_box(&self.cn_client, &self.cn_secret)?;
-        let plain = open(&key, &nonce(b"CurveZMQINITIATE", short), &body[113..])
+        let key = MessageKey::new(checked_box_key(&self.cn_client, &self.cn_secret)?);
+        let plain = open(&key.secretbox(), &nonce(b"CurveZMQINITIATE", short), &body[113..])
             .ok_or_else(|| crypto_failure("INITIATE box does not open"))?;
         let client_key: [u8; KEY_LEN] = plain[..32].try_into().expect("32 bytes");
         let vouch = open(&checked_box(&client_key, &self.cn_secret)?, &nonce(b"VOUCH---", &plain[32..48]), &plain[48..128])
@@ -144,7 +145,7 @@ impl Server {
     fn ready(&mut self, channel: &mut Option<Channel>) -> Vec<u8> {
         let channel = channel.as_mut().expect("READY follows INITIATE");
         let short = channel.take_nonce().to_be_bytes();
-        let sealed = seal(&channel.key, &nonce(b"CurveZMQREADY---", &short), &basic_properties(&self.local));
+        let sealed = seal(&channel.key.secretbox(), &nonce(b"CurveZMQREADY---", &short), &basic_properties(&self.local));
         let mut out = Vec::with_capacity(14 + sealed.len());
         out.extend_from_slice(b"\x05READY");
         out.extend_from_slice(&short);
