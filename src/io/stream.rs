@@ -249,6 +249,17 @@ impl Read for Stream {
             Stream::Tls(s) => s.read(buf),
         }
     }
+
+    /// One readv on tcp and ipc; ws and TLS fill the first buffer only (Read's default).
+    fn read_vectored(&mut self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read_vectored(bufs),
+            Stream::Unix(s) => s.read_vectored(bufs),
+            Stream::Ws(s) => s.read_vectored(bufs),
+            #[cfg(feature = "draft")]
+            Stream::Tls(s) => s.read_vectored(bufs),
+        }
+    }
 }
 
 impl Write for Stream {

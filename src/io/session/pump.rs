@@ -4,6 +4,12 @@
 // Imports: `use super::*` takes the session's own (session/mod.rs), so they are listed once.
 use crate::constants::*;
 use super::*;
+use std::io::IoSliceMut;
+
+/// Bytes read after the end of a body read directly (see `read_stream`): enough for the
+/// next frame's header and a few short frames, little to copy when the next frame is large
+/// too (its body then mostly goes straight into its message, as this one's did).
+const SPILL: usize = 4096;
 
 impl Session {
     /// Move everything that can move: stream -> engine -> pipe, pipe -> engine -> stream.
@@ -98,15 +104,27 @@ impl Session {
         let mut progress = false;
         // Read a bounded amount per turn so one busy peer can't starve the others.
         for _ in 0..16 {
-            match stream.read(&mut self.readbuf[..self.read_size]) {
+            // A body at least as long as the read buffer needs reads of its own anyway:
+            // its rest goes straight into the message, whatever follows it (up to SPILL)
+            // into the read buffer, in one call.
+            let (read, direct) = match engine.body_tail(self.read_size) {
+                Some(tail) => {
+                    let direct = tail.len();
+                    let spill = &mut self.readbuf[..SPILL.min(self.read_size)];
+                    (stream.read_vectored(&mut [IoSliceMut::new(tail), IoSliceMut::new(spill)]), direct)
+                }
+                None => (stream.read(&mut self.readbuf[..self.read_size]), 0),
+            };
+            match read {
                 Ok(0) => {
                     self.stream_errno = Some(libc::EPIPE);
                     return Err(());
                 }
                 Ok(n) => {
                     progress = true;
+                    let into_body = n.min(direct);
                     // On failure the engine queued Event::Error: deliver_events closes.
-                    if engine.on_read(&self.readbuf[..n]).is_err() {
+                    if engine.on_body_read(into_body).is_err() || engine.on_read(&self.readbuf[..n - into_body]).is_err() {
                         break;
                     }
                     if engine.has_events() {
