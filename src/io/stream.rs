@@ -73,6 +73,13 @@ impl Stream {
         }
     }
 
+    /// Whether a read that fails with EAGAIN or returns less than asked leaves the socket
+    /// empty until its next readiness event (tcp, ipc: as tokio assumes on Linux). Not
+    /// so for ws and TLS, whose reads stop at the end of what they decoded.
+    pub fn short_read_drains(&self) -> bool {
+        matches!(self, Stream::Tcp(_) | Stream::Unix(_))
+    }
+
     pub fn ws(&mut self) -> Option<&mut WsStream> {
         match self {
             Stream::Ws(w) => Some(w),

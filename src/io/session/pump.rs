@@ -98,7 +98,7 @@ impl Session {
         }
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         // A failed engine's Event::Error is still to be delivered (with its monitor event).
-        if engine.failure().is_some() {
+        if engine.failure().is_some() || self.drained {
             return Ok(false);
         }
         let mut progress = false;
@@ -107,13 +107,14 @@ impl Session {
             // A body at least as long as the read buffer needs reads of its own anyway:
             // its rest goes straight into the message, whatever follows it (up to SPILL)
             // into the read buffer, in one call.
-            let (read, direct) = match engine.body_tail(self.read_size) {
+            let (read, direct, asked) = match engine.body_tail(self.read_size) {
                 Some(tail) => {
                     let direct = tail.len();
                     let spill = &mut self.readbuf[..SPILL.min(self.read_size)];
-                    (stream.read_vectored(&mut [IoSliceMut::new(tail), IoSliceMut::new(spill)]), direct)
+                    let asked = direct + spill.len();
+                    (stream.read_vectored(&mut [IoSliceMut::new(tail), IoSliceMut::new(spill)]), direct, asked)
                 }
-                None => (stream.read(&mut self.readbuf[..self.read_size]), 0),
+                None => (stream.read(&mut self.readbuf[..self.read_size]), 0, self.read_size),
             };
             match read {
                 Ok(0) => {
@@ -127,11 +128,18 @@ impl Session {
                     if engine.on_body_read(into_body).is_err() || engine.on_read(&self.readbuf[..n - into_body]).is_err() {
                         break;
                     }
+                    if n < asked && !self.read_closed && stream.short_read_drains() {
+                        self.drained = true;
+                        break;
+                    }
                     if engine.has_events() {
                         break;
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.drained = stream.short_read_drains();
+                    break;
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.stream_errno = e.raw_os_error();
