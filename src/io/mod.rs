@@ -254,8 +254,12 @@ impl IoThread {
                 } else if let Some(u) = self.udp.get_mut(&t) {
                     u.pump();
                 } else {
-                    let (r, w) = (ev.is_readable() || ev.is_read_closed() || ev.is_error(), ev.is_writable());
-                    self.with_session(t, |s, io| s.on_ready(io, r, w));
+                    let closed = ev.is_read_closed() || ev.is_error();
+                    let (r, w) = (ev.is_readable() || closed, ev.is_writable());
+                    self.with_session(t, |s, io| {
+                        s.note_read_closed(closed);
+                        s.on_ready(io, r, w)
+                    });
                 }
             }
         }

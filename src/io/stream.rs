@@ -73,6 +73,13 @@ impl Stream {
         }
     }
 
+    /// Whether a read that fails with EAGAIN or returns less than asked leaves the socket
+    /// empty until its next readiness event (tcp, ipc: as tokio assumes on Linux). Not
+    /// so for ws and TLS, whose reads stop at the end of what they decoded.
+    pub fn short_read_drains(&self) -> bool {
+        matches!(self, Stream::Tcp(_) | Stream::Unix(_))
+    }
+
     pub fn ws(&mut self) -> Option<&mut WsStream> {
         match self {
             Stream::Ws(w) => Some(w),
@@ -247,6 +254,17 @@ impl Read for Stream {
             Stream::Ws(s) => s.read(buf),
             #[cfg(feature = "draft")]
             Stream::Tls(s) => s.read(buf),
+        }
+    }
+
+    /// One readv on tcp and ipc; ws and TLS fill the first buffer only (Read's default).
+    fn read_vectored(&mut self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read_vectored(bufs),
+            Stream::Unix(s) => s.read_vectored(bufs),
+            Stream::Ws(s) => s.read_vectored(bufs),
+            #[cfg(feature = "draft")]
+            Stream::Tls(s) => s.read_vectored(bufs),
         }
     }
 }

@@ -9,10 +9,12 @@
 //! The decoder is incremental: it accepts input split at any byte and returns one frame
 //! at a time, so the engine can act on each frame (a handshake command changes how the
 //! next one is read). Bodies that arrive whole are copied once from the input into the
-//! message; others are assembled in the buffer that becomes the message's own.
+//! message, or shared with it (`decode_from`, see `msg::ReadBuf`); others are assembled in the buffer that becomes the message's own (`body.rs`),
+//! and the rest of a large one may be read from the socket straight into it (`body_tail`).
 
-use crate::msg::{flags, Msg, ReadBuf, INLINE_MAX};
+use crate::msg::{flags, Msg, ReadBuf};
 
+use super::body::{out_of_memory, PartialBody};
 use super::failure::Failure;
 use std::sync::OnceLock;
 
@@ -32,11 +34,6 @@ pub const FLAG_COMMAND: u8 = 0x04;
 
 /// The longest frame header (ZMTP 1.0 long form: 0xFF, 8 length bytes, flags).
 pub const MAX_HEADER: usize = 10;
-
-/// A large body's buffer is reserved whole up to this size; beyond it, it grows as bytes
-/// actually arrive, so a peer announcing a huge frame cannot make us commit memory it
-/// never sends (with max_msg_size unlimited, as by default).
-const RESERVE_AHEAD: usize = 8 << 20;
 
 /// The longest command a ZMTP 3.x security handshake may carry. The handshake commands
 /// (HELLO, WELCOME, INITIATE, READY, ERROR) are a few hundred bytes: fixed-size keys and
@@ -78,17 +75,6 @@ pub struct Decoder {
     header_len: usize,
     /// The frame whose body is being read, once its header is complete.
     body: Option<PartialBody>,
-}
-
-struct PartialBody {
-    len: usize,
-    msg_flags: u8,
-    buf: BodyBuf,
-}
-
-enum BodyBuf {
-    Small([u8; INLINE_MAX], usize),
-    Large(Vec<u8>),
 }
 
 /// A message of a whole body found in the input.
@@ -174,6 +160,23 @@ impl Decoder {
         Ok((used, None))
     }
 
+    /// The unfilled rest of the body being read, if its frame is at least `min_len` bytes
+    /// long: the caller may read from the socket straight into it and report with
+    /// `body_read`. What follows the body goes through `decode` as usual.
+    pub fn body_tail(&mut self, min_len: usize) -> Option<&mut [u8]> {
+        self.body.as_mut().filter(|b| b.len() >= min_len)?.tail()
+    }
+
+    /// `n` bytes were read into what `body_tail` returned. Returns the frame once complete.
+    pub fn body_read(&mut self, n: usize) -> Option<Msg> {
+        let body = self.body.as_mut().expect("body_read follows body_tail");
+        body.filled_by_read(n);
+        if body.remaining() > 0 {
+            return None;
+        }
+        self.body.take().map(PartialBody::into_msg)
+    }
+
     /// Whether the decoder is between frames (no partial frame buffered).
     pub fn at_frame_boundary(&self) -> bool {
         self.header_len == 0 && self.body.is_none()
@@ -236,63 +239,6 @@ fn msg_flags_of(more: bool, command: bool) -> u8 {
         msg_flags |= flags::COMMAND;
     }
     msg_flags
-}
-
-fn out_of_memory() -> Failure {
-    Failure::protocol("cannot allocate frame").with_errno(libc::ENOMEM)
-}
-
-impl PartialBody {
-    fn new(len: usize, msg_flags: u8) -> Result<PartialBody, Failure> {
-        let buf = if len <= INLINE_MAX {
-            BodyBuf::Small([0; INLINE_MAX], 0)
-        } else {
-            let mut v = Vec::new();
-            v.try_reserve_exact(len.min(RESERVE_AHEAD)).map_err(|_| out_of_memory())?;
-            BodyBuf::Large(v)
-        };
-        Ok(PartialBody { len, msg_flags, buf })
-    }
-
-    fn filled(&self) -> usize {
-        match &self.buf {
-            BodyBuf::Small(_, n) => *n,
-            BodyBuf::Large(v) => v.len(),
-        }
-    }
-
-    fn remaining(&self) -> usize {
-        self.len - self.filled()
-    }
-
-    fn extend(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        match &mut self.buf {
-            BodyBuf::Small(buf, n) => {
-                buf[*n..*n + bytes.len()].copy_from_slice(bytes);
-                *n += bytes.len();
-            }
-            BodyBuf::Large(v) => {
-                let needed = v.len() + bytes.len();
-                if needed > v.capacity() {
-                    // Grow geometrically, never past the announced length, so the final
-                    // buffer is exactly the message's and from_vec need not reallocate.
-                    let target = needed.max(v.capacity().saturating_mul(2)).min(self.len);
-                    v.try_reserve_exact(target - v.len()).map_err(|_| out_of_memory())?;
-                }
-                v.extend_from_slice(bytes);
-            }
-        }
-        Ok(())
-    }
-
-    fn into_msg(self) -> Msg {
-        let mut msg = match self.buf {
-            BodyBuf::Small(buf, n) => Msg::from_slice(&buf[..n]),
-            BodyBuf::Large(v) => Msg::from_vec(v),
-        };
-        msg.set_flags(self.msg_flags);
-        msg
-    }
 }
 
 /// Appends the header of a frame with a `len`-byte body to `out`.
@@ -412,6 +358,65 @@ mod tests {
                 assert_eq!(n, expect.len(), "{framing:?} cut {cut}");
             }
         }
+    }
+
+    /// Decodes `wire` as the I/O layer does: a large body's rest read straight into it
+    /// (`direct` bytes at most per read, `spill` more into the input), the rest fed in
+    /// pieces of `step` bytes.
+    fn decode_direct(framing: Framing, wire: &[u8], min_len: usize, direct: usize, spill: usize, step: usize) -> Vec<Msg> {
+        let mut d = Decoder::new(framing, -1);
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < wire.len() {
+            let mut input = &wire[pos..(pos + step).min(wire.len())];
+            if let Some(tail) = d.body_tail(min_len) {
+                let n = tail.len().min(direct).min(wire.len() - pos);
+                tail[..n].copy_from_slice(&wire[pos..pos + n]);
+                pos += n;
+                out.extend(d.body_read(n));
+                input = &wire[pos..(pos + spill).min(wire.len())];
+            }
+            pos += input.len();
+            while !input.is_empty() {
+                let (n, msg) = d.decode(input).unwrap();
+                input = &input[n..];
+                out.extend(msg);
+            }
+        }
+        out.extend(d.decode(&[]).unwrap().1);
+        assert!(d.at_frame_boundary());
+        out
+    }
+
+    #[test]
+    fn bodies_completed_by_direct_reads() {
+        for framing in [Framing::V1, Framing::V2] {
+            let (mut wire, mut expect) = sample(framing);
+            for (len, more) in [(1 << 20, true), (3 << 20, true), (17, false), (65536, false), (65536 + 9, true), (33, false)] {
+                let body: Vec<u8> = (0..len).map(|i: usize| (i ^ (i >> 9)) as u8).collect();
+                wire.extend(frame(framing, &body, more, false));
+                expect.push((body, if more { flags::MORE } else { 0 }));
+            }
+            for (min_len, direct, spill, step) in [(65536, usize::MAX, 4096, 65536), (65536, 1000, 0, 65536), (0, 7, 3, 11), (1, 100_000, 4096, 8192), (usize::MAX, 0, 0, 65536)] {
+                let got = decode_direct(framing, &wire, min_len, direct, spill, step);
+                let got: Vec<_> = got.iter().map(|m| (m.data().to_vec(), m.flags())).collect();
+                assert!(got == expect, "{framing:?} min_len {min_len} direct {direct} spill {spill} step {step}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_body_tail_between_frames_or_for_short_frames() {
+        let mut d = Decoder::new(Framing::V2, -1);
+        assert!(d.body_tail(0).is_none());
+        let wire = frame(Framing::V2, &[1; 70_000], false, false);
+        d.decode(&wire[..100]).unwrap();
+        assert!(d.body_tail(70_001).is_none(), "a frame shorter than asked");
+        assert_eq!(d.body_tail(70_000).map(|t| t.len()), Some(70_000 - 91));
+        // The header is refused before any body exists, as without direct reads.
+        let mut d = Decoder::new(Framing::V2, 65535);
+        assert_eq!(d.decode(&wire[..100]).unwrap_err().errno.0, libc::EMSGSIZE);
+        assert!(d.body_tail(0).is_none());
     }
 
     #[test]

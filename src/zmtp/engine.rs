@@ -169,6 +169,33 @@ impl Engine {
         self.decode(rest, source)
     }
 
+    /// Where the next bytes from the socket may go directly: the unfilled rest of the frame
+    /// body being decoded, if that frame is at least `min_len` bytes long. Read into it
+    /// (then call `on_body_read`) and whatever follows the body into your own buffer (then
+    /// `on_read`): the body costs no copy but the kernel's.
+    pub fn body_tail(&mut self, min_len: usize) -> Option<&mut [u8]> {
+        if !matches!(self.phase, Phase::Handshake | Phase::Identity | Phase::Active) {
+            return None;
+        }
+        self.decoder.as_mut()?.body_tail(min_len)
+    }
+
+    /// `n` bytes were read into what `body_tail` returned. Errors as `on_read`.
+    pub fn on_body_read(&mut self, n: usize) -> Result<()> {
+        if let Phase::Failed(f) = &self.phase {
+            return Err(f.errno);
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        self.heartbeat.on_traffic();
+        let decoder = self.decoder.as_mut().expect("body_tail came first");
+        match decoder.body_read(n) {
+            Some(frame) => self.on_frame(frame).map_err(|f| self.fail(f)),
+            None => Ok(()),
+        }
+    }
+
     /// The next event, in wire order.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()

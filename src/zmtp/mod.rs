@@ -23,6 +23,8 @@
 //!     // readable:
 //!     let n = sock.read(&mut buf)?;             // n == 0: peer closed (caller's business)
 //!     let failed = e.on_read(&buf[..n]).is_err();
+//!     // or, in a large frame's body: readv into [e.body_tail(min)?, buf], then
+//!     // e.on_body_read(into the tail) and e.on_read(the rest, in buf)
 //!     while let Some(ev) = e.poll_event() { ... } // HandshakeDone / Message / Subscribe /
 //!                                                 // Cancel / Error (last; then close)
 //!     deadline = e.tick(Instant::now());        // arms timers started by what was read
@@ -56,7 +58,8 @@
 //! # Files
 //!
 //! - `greeting.rs`: greeting exchange and version negotiation;
-//! - `codec.rs`: frame decoding/encoding (1.0 and 2.0/3.x framing);
+//! - `codec.rs`: frame decoding/encoding (1.0 and 2.0/3.x framing); `body.rs`: the body
+//!   being received, assembled in the message's own buffer;
 //! - `commands.rs`: command bodies (READY, ERROR, PING, PONG, SUBSCRIBE, CANCEL) and
 //!   metadata properties;
 //! - `mechanism/`: the security handshake seam and the NULL, PLAIN and CURVE mechanisms;
@@ -66,6 +69,7 @@
 //! - `failure.rs`: why a connection failed, and the monitor event for it;
 //! - `engine.rs`: ties them together.
 
+mod body;
 pub mod codec;
 pub mod commands;
 mod config;

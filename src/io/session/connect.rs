@@ -53,6 +53,8 @@ impl Session {
                 }
                 self.setup.monitor.emit(ZMQ_EVENT_CONNECT_DELAYED, libc::EINPROGRESS as u64, EventAddrs::connecting(&self.setup.endpoint));
                 self.stream = Some(stream);
+                self.drained = false;
+                self.read_closed = false;
                 self.connecting = true;
                 true
             }

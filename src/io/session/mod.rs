@@ -101,6 +101,13 @@ pub struct Session {
     raw_read_size: usize,
     /// Encoded bytes gathered before a write (`OUT_BATCH`).
     out_batch: usize,
+    /// The tcp/ipc socket is known to be empty (a read failed with EAGAIN, or got less
+    /// than it asked for) until its next readiness event: epoll reports every arrival
+    /// after that (edge-triggered), and reading before it would only fail with EAGAIN.
+    drained: bool,
+    /// The stream's end (or an error) was reported: an end that came before a short read
+    /// raises no new event, so from now on only EAGAIN means drained.
+    read_closed: bool,
     /// A connection was established before (the next one is a reconnection).
     reconnected: bool,
     /// Handshake done, pipe to be made (peer socket type and routing id).
@@ -151,6 +158,8 @@ impl Session {
             read_size,
             raw_read_size,
             out_batch,
+            drained: false,
+            read_closed: false,
             reconnected: false,
             attach_pending: None,
             pipe_from_connect: false,
@@ -246,7 +255,13 @@ impl Session {
         self.schedule_reconnect()
     }
 
+    /// A readiness event said the stream's input ended or failed.
+    pub fn note_read_closed(&mut self, closed: bool) {
+        self.read_closed |= closed;
+    }
+
     pub fn on_ready(&mut self, io: &IoCtx, readable: bool, writable: bool) -> bool {
+        self.drained &= !readable;
         if self.connecting {
             if !(readable || writable) {
                 return true;

@@ -4,6 +4,12 @@
 // Imports: `use super::*` takes the session's own (session/mod.rs), so they are listed once.
 use crate::constants::*;
 use super::*;
+use std::io::IoSliceMut;
+
+/// Bytes read after the end of a body read directly (see `read_stream`): enough for the
+/// next frame's header and a few short frames, little to copy when the next frame is large
+/// too (its body then mostly goes straight into its message, as this one's did).
+const SPILL: usize = 4096;
 
 impl Session {
     /// Move everything that can move: stream -> engine -> pipe, pipe -> engine -> stream.
@@ -92,33 +98,54 @@ impl Session {
         }
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         // A failed engine's Event::Error is still to be delivered (with its monitor event).
-        if engine.failure().is_some() {
+        if engine.failure().is_some() || self.drained {
             return Ok(false);
         }
         let mut progress = false;
         // Read a bounded amount per turn so one busy peer can't starve the others.
         for _ in 0..16 {
-            match stream.read(&mut self.readbuf.writable()[..self.read_size]) {
+            // A body at least as long as the read buffer needs reads of its own anyway:
+            // its rest goes straight into the message, whatever follows it (up to SPILL)
+            // into the read buffer, in one call.
+            let (read, direct, asked) = match engine.body_tail(self.read_size) {
+                Some(tail) => {
+                    let direct = tail.len();
+                    let spill = &mut self.readbuf.writable()[..SPILL.min(self.read_size)];
+                    let asked = direct + spill.len();
+                    (stream.read_vectored(&mut [IoSliceMut::new(tail), IoSliceMut::new(spill)]), direct, asked)
+                }
+                None => (stream.read(&mut self.readbuf.writable()[..self.read_size]), 0, self.read_size),
+            };
+            match read {
                 Ok(0) => {
                     self.stream_errno = Some(libc::EPIPE);
                     return Err(());
                 }
                 Ok(n) => {
                     progress = true;
+                    let into_body = n.min(direct);
                     // On failure the engine queued Event::Error: deliver_events closes.
-                    let decoded = if n >= ZERO_COPY_MIN {
-                        engine.on_read_shared(&self.readbuf, n)
-                    } else {
-                        engine.on_read(&self.readbuf.bytes()[..n])
+                    let rest = n - into_body;
+                    let decoded = match engine.on_body_read(into_body) {
+                        Err(e) => Err(e),
+                        Ok(()) if rest >= ZERO_COPY_MIN => engine.on_read_shared(&self.readbuf, rest),
+                        Ok(()) => engine.on_read(&self.readbuf.bytes()[..rest]),
                     };
                     if decoded.is_err() {
+                        break;
+                    }
+                    if n < asked && !self.read_closed && stream.short_read_drains() {
+                        self.drained = true;
                         break;
                     }
                     if engine.has_events() {
                         break;
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.drained = stream.short_read_drains();
+                    break;
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.stream_errno = e.raw_os_error();
