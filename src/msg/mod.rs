@@ -185,10 +185,7 @@ impl Msg {
         } else if len <= SINGLE_ALLOC_MAX {
             // One allocation for refcount and bytes. Its failure would abort, but at this
             // size that only happens when the process is out of memory anyway.
-            let buf = Arc::<[u8]>::new_uninit_slice(len);
-            // SAFETY: u8 has no invalid bit patterns; the bytes are the C caller's to
-            // fill, exactly like libzmq's malloc'd content.
-            Body::Owned(OwnedBuf::new(unsafe { buf.assume_init() }))
+            Body::Owned(OwnedBuf::new(unfilled_buf(len)))
         } else {
             // Huge sizes: a fallible allocation, so the caller gets ENOMEM, not an abort.
             let mut v: Vec<std::mem::MaybeUninit<u8>> = Vec::new();
@@ -443,6 +440,16 @@ impl Msg {
     pub fn take(&mut self) -> Msg {
         std::mem::take(self)
     }
+}
+
+/// A buffer of `len` bytes whose content is whatever the allocator returned: for bytes
+/// that are written before they are read (zmq_msg_init_size's, which the C caller fills;
+/// a socket read buffer, which the kernel fills).
+fn unfilled_buf(len: usize) -> Arc<[u8]> {
+    let buf = Arc::<[u8]>::new_uninit_slice(len);
+    // SAFETY: u8 has no invalid bit patterns; the bytes are the caller's to fill, exactly
+    // like libzmq's malloc'd content and read buffer.
+    unsafe { buf.assume_init() }
 }
 
 /// A zeroed buffer of `len` bytes, refcount and bytes in one allocation (plain malloc +
