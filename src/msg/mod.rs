@@ -425,7 +425,7 @@ impl Msg {
     /// # Safety
     /// `raw` must point to at least 4 readable, 4-aligned bytes.
     pub unsafe fn is_live(raw: *const Msg) -> bool {
-        std::ptr::read(raw as *const u32) == MAGIC
+        Msg::is_live_marker(std::ptr::read(raw as *const u32))
     }
 
     /// Mark a raw `zmq_msg_t` as no longer holding a message (after close/move).

@@ -9,8 +9,9 @@
 //! The decoder is incremental: it accepts input split at any byte and returns one frame
 //! at a time, so the engine can act on each frame (a handshake command changes how the
 //! next one is read). Bodies that arrive whole are copied once from the input into the
-//! message, or shared with it (`decode_from`, see `msg::ReadBuf`); others are assembled in the buffer that becomes the message's own (`body.rs`),
-//! and the rest of a large one may be read from the socket straight into it (`body_tail`).
+//! message, or shared with it (`decode_from`, see `msg::ReadBuf`); others are assembled
+//! in the buffer that becomes the message's own (`body.rs`), and the rest of a large one
+//! may be read from the socket straight into it (`body_tail`).
 
 use crate::msg::{flags, Msg, ReadBuf};
 

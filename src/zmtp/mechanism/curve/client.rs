@@ -5,7 +5,7 @@ use super::super::super::commands::{self, Command};
 use super::super::super::failure::Failure;
 use super::super::{apply_peer_metadata, basic_properties, error_received, LocalInfo, PeerInfo, Status};
 use super::boxes::{nonce, open, random, seal, MAC_LEN};
-use super::keys::{box_key, checked_box, checked_box_key, keypair, salsa_box, KEY_LEN};
+use super::keys::{checked_box, checked_box_key, keypair, salsa_box, KEY_LEN};
 use super::message_box::MessageKey;
 use super::message::Channel;
 use super::{crypto_failure, unexpected_command, HELLO_LEN, WELCOME_LEN};
@@ -43,6 +43,9 @@ pub(super) struct Client {
     /// From WELCOME: S' and the cookie to echo.
     cn_server: [u8; KEY_LEN],
     cookie: [u8; 96],
+    /// From WELCOME: the C'/S' box key (its low-order check done there), which seals
+    /// INITIATE, opens READY and becomes the MESSAGE channel's.
+    session_key: Option<MessageKey>,
     state: ClientState,
     /// HELLO and INITIATE take short nonces 1 and 2; MESSAGEs go on from there.
     next_nonce: u64,
@@ -60,6 +63,7 @@ impl Client {
             cn_secret,
             cn_server: [0; KEY_LEN],
             cookie: [0; 96],
+            session_key: None,
             state: ClientState::SendHello,
             next_nonce: 1,
         }
@@ -91,8 +95,8 @@ impl Client {
         let plain = open(&checked_box(&self.server, &self.cn_secret)?, &nonce(b"WELCOME-", &body[8..24]), &body[24..])
             .ok_or_else(|| crypto_failure("WELCOME box does not open (wrong server key?)"))?;
         self.cn_server.copy_from_slice(&plain[..32]);
-        // S' is used for the session key below and for the vouch when INITIATE is made.
-        checked_box_key(&self.cn_server, &self.cn_secret)?;
+        // S' is used for the session key and for the vouch when INITIATE is made.
+        self.session_key = Some(MessageKey::new(checked_box_key(&self.cn_server, &self.cn_secret)?));
         self.cookie.copy_from_slice(&plain[32..128]);
         self.state = ClientState::SendInitiate;
         Ok(())
@@ -112,7 +116,7 @@ impl Client {
         plain.extend_from_slice(&basic_properties(&self.local));
 
         let short = self.take_nonce();
-        let key = salsa_box(&self.cn_server, &self.cn_secret);
+        let key = self.session_key.as_ref().expect("INITIATE follows WELCOME").secretbox();
         let sealed = seal(&key, &nonce(b"CurveZMQINITIATE", &short), &plain);
         let mut out = Vec::with_capacity(113 + sealed.len());
         out.extend_from_slice(b"\x08INITIATE");
@@ -126,13 +130,16 @@ impl Client {
         if body.len() < READY_MIN_LEN {
             return Err(Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_READY, "short READY"));
         }
-        let key = MessageKey::new(box_key(&self.cn_server, &self.cn_secret));
         let short = &body[6..14];
-        let plain = open(&key.secretbox(), &nonce(b"CurveZMQREADY---", short), &body[14..])
+        // Before WELCOME there is no key yet and the box cannot open (libzmq's key is
+        // then that of a zero S', under which it fails the same way).
+        let plain = (self.session_key.as_ref())
+            .and_then(|key| open(&key.secretbox(), &nonce(b"CurveZMQREADY---", short), &body[14..]))
             .ok_or_else(|| crypto_failure("READY box does not open"))?;
         apply_peer_metadata(self.local.socket_type, &plain, peer)
             .map_err(|_| Failure::handshake(ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_METADATA, "invalid metadata in READY"))?;
         let peer_nonce = u64::from_be_bytes(short.try_into().expect("8 bytes"));
+        let key = self.session_key.take().expect("the READY box opened under it");
         *channel = Some(Channel::new(key, false, self.next_nonce, peer_nonce));
         self.state = ClientState::Connected;
         Ok(())
