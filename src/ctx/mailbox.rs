@@ -88,6 +88,7 @@ impl Mailbox {
     }
 
     /// Whether commands may be waiting (cheap: no syscall).
+    #[inline]
     pub fn pending(&self) -> bool {
         self.signaled.load(Ordering::SeqCst) || !self.queue.is_empty()
     }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub(super) struct SentMeta(Option<Arc<Metadata>>);
 
 impl SentMeta {
+    #[inline]
     pub(super) fn elide(&mut self, msg: &mut Msg, conflating: bool) {
         let Some(meta) = msg.metadata() else { return };
         if conflating {
@@ -63,6 +64,7 @@ pub(super) struct SeenMeta {
 }
 
 impl SeenMeta {
+    #[inline]
     pub(super) fn restore(&mut self, msg: &mut Msg) {
         if msg.flags() & flags::SAME_META != 0 {
             msg.reset_flags(flags::SAME_META);

@@ -23,6 +23,9 @@ enum Item {
     Many(Vec<Msg>),
 }
 
+// A queue slot is one message's size (`Many` lives in `One`'s niche, see msg::Magic).
+const _: () = assert!(std::mem::size_of::<Item>() == std::mem::size_of::<Msg>());
+
 /// One direction of a pipe: its state shared by writer and reader. The messages travel
 /// in an `spsc` queue whose two ends the two `Pipe` ends own.
 struct Queue {
@@ -219,17 +222,21 @@ impl Pipe {
 
     /// Whether a new message may be written now (HWM not reached, peer still there).
     /// If not, the writer is marked asleep and will get `Writable` when space frees.
+    #[inline]
     pub fn check_write(&mut self) -> bool {
         if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
             return false;
         }
         let hwm = self.out.hwm.load(Ordering::Relaxed);
-        if !self.partial.is_empty() || hwm == 0 {
+        if !self.partial.is_empty() || hwm == 0 || self.written - self.peer_read < hwm {
             return true;
         }
-        if self.written - self.peer_read < hwm {
-            return true;
-        }
+        self.check_write_at_hwm(hwm)
+    }
+
+    /// `check_write` once the HWM is reached as far as this end knows.
+    #[inline(never)]
+    fn check_write_at_hwm(&mut self, hwm: u64) -> bool {
         // Full as far as this end knows. libzmq's writer learns of reads only from the
         // reader's activate_write commands, which a sending socket takes in at most once
         // per millisecond, so a burst of non-blocking sends meets the HWM even when the
@@ -267,6 +274,7 @@ impl Pipe {
 
     /// Write one frame. Call `check_write` before the first frame of each message.
     /// Returns false (and gives the frame back) if the peer is gone.
+    #[inline]
     pub fn write(&mut self, msg: Msg) -> Result<(), Msg> {
         self.write_unflushed(msg)?;
         self.flush();
@@ -276,6 +284,7 @@ impl Pipe {
     /// Like `write`, but the reader sees the message only after `flush`: an I/O session
     /// writes everything decoded from one read and then wakes the socket once, so the
     /// socket takes a batch per wake-up instead of sleeping again after every message.
+    #[inline]
     pub fn write_unflushed(&mut self, mut msg: Msg) -> Result<(), Msg> {
         if self.closed || self.out.reader_closed.load(Ordering::Acquire) {
             return Err(msg);
@@ -300,6 +309,7 @@ impl Pipe {
     }
 
     /// `conflate`: the pipe's ZMQ_CONFLATE, as the caller read it.
+    #[inline]
     fn queue(&mut self, msg: Msg, conflate: bool) {
         if msg.more() {
             self.partial.push(msg);
@@ -315,19 +325,26 @@ impl Pipe {
         self.written += 1;
         self.unflushed = true;
         if conflate {
-            // Conflating pipes have no HWM, so the read count does not matter here.
-            let old = self.out.latest.lock().unwrap_or_else(|e| e.into_inner()).replace(item);
-            drop(old);
-            // The newest message is for the reader now, not at the end of the writer's
-            // batch (a session decoding a flood would otherwise wake it once per read,
-            // with a message as old as that read).
-            self.flush();
+            self.replace_latest(item);
         } else {
             self.tx.push(item);
         }
     }
 
+    /// ZMQ_CONFLATE's write: the item replaces whatever is unread.
+    #[inline(never)]
+    fn replace_latest(&mut self, item: Item) {
+        // Conflating pipes have no HWM, so the read count does not matter here.
+        let old = self.out.latest.lock().unwrap_or_else(|e| e.into_inner()).replace(item);
+        drop(old);
+        // The newest message is for the reader now, not at the end of the writer's
+        // batch (a session decoding a flood would otherwise wake it once per read,
+        // with a message as old as that read).
+        self.flush();
+    }
+
     /// Publish what `write_unflushed` wrote; wake the reader if it was asleep.
+    #[inline]
     pub fn flush(&mut self) {
         if !self.unflushed {
             return;
@@ -391,6 +408,7 @@ impl Pipe {
 
     /// Read one frame, or None if nothing is there now (the reader is then asleep and
     /// will get `Readable` on the next write).
+    #[inline]
     pub fn read(&mut self) -> Option<Msg> {
         if self.reading.is_empty() {
             // Single-frame messages go straight to the caller, not through `reading`.
@@ -428,10 +446,17 @@ impl Pipe {
 
     /// Take the next queued message; if there is none, mark the reader asleep (so the
     /// next write sends `Readable`).
+    #[inline]
     fn fetch(&mut self) -> Option<Item> {
         if let Some(item) = self.next_item() {
             return Some(item);
         }
+        self.fetch_after_dry()
+    }
+
+    /// `fetch` when the queue looked empty.
+    #[inline(never)]
+    fn fetch_after_dry(&mut self) -> Option<Item> {
         // Run dry: the writer must not wait for a count we hold back. Publishing only at
         // the low-water mark leaves up to a mark's worth of reads untold, which is fine
         // while the HWM stays put (a writer that is full has a mark's worth more for us
@@ -465,10 +490,16 @@ impl Pipe {
 
     /// The next message queued to us. A conflating pipe yields only the newest: what the
     /// writer left in `latest`, else the last of what was queued before conflation began.
+    #[inline]
     fn next_item(&mut self) -> Option<Item> {
         if !self.inn.conflate.load(Ordering::Relaxed) {
             return self.rx.pop();
         }
+        self.next_conflated_item()
+    }
+
+    #[inline(never)]
+    fn next_conflated_item(&mut self) -> Option<Item> {
         let mut newest = None;
         while let Some(item) = self.rx.pop() {
             // A skipped message may be the one that carried the metadata (queued before
@@ -495,6 +526,7 @@ impl Pipe {
                 || self.inn.latest.lock().unwrap_or_else(|e| e.into_inner()).is_none())
     }
 
+    #[inline]
     fn message_consumed(&mut self) {
         self.read += 1;
         // The writer learns the read count only every `lwm` messages, as libzmq's pipes

@@ -60,15 +60,17 @@ pub fn channel<T: Send>() -> (Producer<T>, Consumer<T>) {
 
 impl<T> Producer<T> {
     /// Append an item; the reader sees it after the next `publish`.
+    #[inline]
     pub fn push(&mut self, item: T) {
-        let item = match self.ring.push(item) {
-            Ok(()) => {
-                self.written += 1;
-                return;
-            }
-            Err(rtrb::PushError::Full(item)) => item,
-        };
-        // Full: continue in a larger ring, which the reader reaches after this one.
+        match self.ring.push(item) {
+            Ok(()) => self.written += 1,
+            Err(rtrb::PushError::Full(item)) => self.push_to_new_ring(item),
+        }
+    }
+
+    /// Full: continue in a larger ring, which the reader reaches after this one.
+    #[cold]
+    fn push_to_new_ring(&mut self, item: T) {
         let size = (self.ring.buffer().capacity() * 2).min(MAX_RING);
         let (tx, rx) = RingBuffer::new(size);
         self.shared.next_rings.push(rx);
@@ -81,6 +83,7 @@ impl<T> Producer<T> {
 
     /// Make every item pushed so far visible to the reader. SeqCst: the pipe's wake-up
     /// handshake relies on it (see `Pipe::flush`).
+    #[inline]
     pub fn publish(&mut self) {
         if self.shared.published.0.load(Ordering::Relaxed) != self.written {
             self.shared.published.0.store(self.written, Ordering::SeqCst);
@@ -90,6 +93,7 @@ impl<T> Producer<T> {
 
 impl<T> Consumer<T> {
     /// Take the oldest item, if one was published.
+    #[inline]
     pub fn pop(&mut self) -> Option<T> {
         if self.taken >= self.seen {
             self.seen = self.shared.published.0.load(Ordering::SeqCst);
@@ -97,15 +101,24 @@ impl<T> Consumer<T> {
                 return None;
             }
         }
-        // A published item is in this ring or, if this one is empty, in a later one: the
-        // writer moved on only after filling this ring, and queued the next ring before
-        // publishing anything it holds.
+        if let Ok(item) = self.ring.pop() {
+            self.taken += 1;
+            return Some(item);
+        }
+        self.pop_from_next_ring()
+    }
+
+    /// A published item is in a later ring when this one is empty: the writer moved on
+    /// only after filling this ring, and queued the next ring before publishing anything
+    /// it holds.
+    #[cold]
+    fn pop_from_next_ring(&mut self) -> Option<T> {
         loop {
+            self.ring = self.shared.next_rings.pop()?;
             if let Ok(item) = self.ring.pop() {
                 self.taken += 1;
                 return Some(item);
             }
-            self.ring = self.shared.next_rings.pop()?;
         }
     }
 

@@ -59,6 +59,7 @@ impl Core {
     }
 
     /// Read a frame from a pipe. None when empty (the pipe is then asleep) or gone.
+    #[inline]
     pub fn read(&mut self, id: PipeId) -> Option<Msg> {
         let pipe = self.pipes.get_mut(&id)?;
         let m = pipe.read();
@@ -82,6 +83,7 @@ impl Core {
     }
 
     /// Whether a new message may be written to a pipe now.
+    #[inline]
     pub fn check_write(&mut self, id: PipeId) -> bool {
         match self.pipes.get_mut(&id) {
             Some(p) => {
@@ -99,6 +101,7 @@ impl Core {
 
     /// `check_write` then `write` with one lookup of the pipe: false (frame dropped) if
     /// the pipe has no room or is gone.
+    #[inline]
     pub fn write_if_room(&mut self, id: PipeId, msg: Msg) -> bool {
         let Some(p) = self.pipes.get_mut(&id) else { return false };
         let ok = p.check_write() && p.write(msg).is_ok();
@@ -109,6 +112,7 @@ impl Core {
     }
 
     /// Write a frame. Gives it back if the pipe is gone.
+    #[inline]
     pub fn write(&mut self, id: PipeId, msg: Msg) -> std::result::Result<(), Msg> {
         match self.pipes.get_mut(&id) {
             Some(p) => p.write(msg).inspect_err(|_| {
@@ -264,20 +268,26 @@ impl Socket {
     }
 
     /// Handle everything other threads told us. Cheap when nothing is pending.
+    #[inline]
     pub fn process_commands(&mut self) -> Result<()> {
         if self.mailbox.pending() {
-            let mut cmds = Vec::new();
-            self.mailbox.drain(|c| cmds.push(c));
-            self.commands_handled += cmds.len() as u64;
-            for c in cmds {
-                self.handle(c);
-            }
+            self.handle_pending();
         }
         self.reap();
         if self.stopped {
             Err(Error::TERM)
         } else {
             Ok(())
+        }
+    }
+
+    #[inline(never)]
+    fn handle_pending(&mut self) {
+        let mut cmds = Vec::new();
+        self.mailbox.drain(|c| cmds.push(c));
+        self.commands_handled += cmds.len() as u64;
+        for c in cmds {
+            self.handle(c);
         }
     }
 
