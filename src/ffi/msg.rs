@@ -17,7 +17,7 @@ use super::{guard, guard_or, guard_ptr, non_null};
 use crate::error::{Error, Result};
 use crate::msg::{Msg, INLINE_MAX};
 use std::ffi::{c_char, c_int, c_void, CStr};
-use std::mem::{size_of, ManuallyDrop, MaybeUninit};
+use std::mem::{size_of, ManuallyDrop};
 use std::ptr;
 
 /// What zmq_msg_close leaves in the `zmq_msg_t`.
@@ -34,13 +34,9 @@ const CLOSED_TAG: u32 = 0x434c_5344; // "CLSD"
 /// Reads the message in a live `zmq_msg_t` as a bitwise copy that is never dropped: the
 /// C struct keeps ownership. Use it for reads; write changes back with [`store`].
 pub(crate) unsafe fn peek(raw: *const zmq_msg_t) -> Result<ManuallyDrop<Msg>> {
-    let raw = non_null(raw)?;
-    let mut copy = MaybeUninit::<Msg>::uninit();
-    ptr::copy_nonoverlapping(raw as *const u8, copy.as_mut_ptr() as *mut u8, size_of::<Msg>());
-    if !Msg::is_live(copy.as_ptr()) {
-        return Err(Error::FAULT);
-    }
-    Ok(ManuallyDrop::new(copy.assume_init()))
+    // The marker is checked before the bytes are taken as a message.
+    check_live(raw)?;
+    Ok(ManuallyDrop::new(ptr::read_unaligned(raw as *const Msg)))
 }
 
 /// EFAULT unless `raw` holds a live message; reads only its marker (no copy).

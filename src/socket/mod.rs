@@ -17,6 +17,7 @@ mod lb;
 pub mod monitor;
 mod pair;
 mod peer;
+mod pipe_table;
 mod pull;
 mod push;
 mod radio;
@@ -41,27 +42,28 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::{write_int, Applied, Options};
-use crate::pipe::{combined_hwm, Pipe, PipeEvent, PipeId, PipeMap};
+use crate::pipe::{combined_hwm, Pipe, PipeEvent, PipeId};
 use endpoints::Attachment;
+use pipe_table::PipeTable;
 use std::sync::Arc;
 
 /// The parts of a socket its pattern works on.
 pub struct Core {
     pub options: Options,
-    pipes: PipeMap<Pipe>,
+    pipes: PipeTable,
     /// Pipes found dead during a pattern operation, removed right after it.
     dead: Vec<PipeId>,
 }
 
 impl Core {
     pub fn pipe(&self, id: PipeId) -> Option<&Pipe> {
-        self.pipes.get(&id)
+        self.pipes.get(id)
     }
 
     /// Read a frame from a pipe. None when empty (the pipe is then asleep) or gone.
     #[inline]
     pub fn read(&mut self, id: PipeId) -> Option<Msg> {
-        let pipe = self.pipes.get_mut(&id)?;
+        let pipe = self.pipes.get_mut(id)?;
         let m = pipe.read();
         if m.is_none() && pipe.peer_gone() {
             self.dead.push(id);
@@ -70,7 +72,7 @@ impl Core {
     }
 
     pub fn check_read(&mut self, id: PipeId) -> bool {
-        match self.pipes.get_mut(&id) {
+        match self.pipes.get_mut(id) {
             Some(p) => {
                 let ok = p.check_read();
                 if !ok && p.peer_gone() {
@@ -85,7 +87,7 @@ impl Core {
     /// Whether a new message may be written to a pipe now.
     #[inline]
     pub fn check_write(&mut self, id: PipeId) -> bool {
-        match self.pipes.get_mut(&id) {
+        match self.pipes.get_mut(id) {
             Some(p) => {
                 let ok = p.check_write();
                 // A closed peer may still have left messages for us: the pipe dies once
@@ -103,7 +105,7 @@ impl Core {
     /// the pipe has no room or is gone.
     #[inline]
     pub fn write_if_room(&mut self, id: PipeId, msg: Msg) -> bool {
-        let Some(p) = self.pipes.get_mut(&id) else { return false };
+        let Some(p) = self.pipes.get_mut(id) else { return false };
         let ok = p.check_write() && p.write(msg).is_ok();
         if !ok && p.peer_gone() {
             self.dead.push(id);
@@ -114,7 +116,7 @@ impl Core {
     /// Write a frame. Gives it back if the pipe is gone.
     #[inline]
     pub fn write(&mut self, id: PipeId, msg: Msg) -> std::result::Result<(), Msg> {
-        match self.pipes.get_mut(&id) {
+        match self.pipes.get_mut(id) {
             Some(p) => p.write(msg).inspect_err(|_| {
                 if p.peer_gone() {
                     self.dead.push(id)
@@ -125,21 +127,21 @@ impl Core {
     }
 
     pub fn rollback(&mut self, id: PipeId) {
-        if let Some(p) = self.pipes.get_mut(&id) {
+        if let Some(p) = self.pipes.get_mut(id) {
             p.rollback();
         }
     }
 
     /// Close a pipe from the pattern's side (e.g. PAIR rejecting a second peer).
     pub fn close_pipe(&mut self, id: PipeId) {
-        if let Some(p) = self.pipes.get_mut(&id) {
+        if let Some(p) = self.pipes.get_mut(id) {
             p.close();
             self.dead.push(id);
         }
     }
 
     pub fn pipe_ids(&self) -> Vec<PipeId> {
-        self.pipes.keys().copied().collect()
+        self.pipes.ids().collect()
     }
 }
 
@@ -240,7 +242,7 @@ impl Socket {
         Ok(Socket {
             ctx,
             id,
-            core: Core { options, pipes: PipeMap::default(), dead: Vec::new() },
+            core: Core { options, pipes: PipeTable::default(), dead: Vec::new() },
             pattern,
             mailbox,
             rcvmore: false,
@@ -297,22 +299,22 @@ impl Socket {
             Command::Wake => {}
             Command::Attach(pipe) => self.attach_pipe(*pipe),
             Command::Pipe(PipeEvent::Readable(id)) => {
-                if self.core.pipes.contains_key(&id) {
+                if self.core.pipes.contains(id) {
                     self.pattern.read_activated(&mut self.core, id);
                 }
             }
             Command::Pipe(PipeEvent::Writable(id)) => {
-                if self.core.pipes.contains_key(&id) {
+                if self.core.pipes.contains(id) {
                     self.pattern.write_activated(&mut self.core, id);
                 }
             }
             Command::Pipe(PipeEvent::Hiccup(id)) => {
-                if self.core.pipes.contains_key(&id) {
+                if self.core.pipes.contains(id) {
                     self.pattern.hiccuped(&mut self.core, id);
                 }
             }
             Command::Pipe(PipeEvent::Closed(id)) => {
-                if let Some(p) = self.core.pipes.get(&id) {
+                if let Some(p) = self.core.pipes.get(id) {
                     if p.peer_gone() {
                         self.core.dead.push(id);
                     } else {
@@ -331,7 +333,7 @@ impl Socket {
         if self.core.options.conflates() {
             pipe.set_conflate();
         }
-        self.core.pipes.insert(id, pipe);
+        self.core.pipes.insert(pipe);
         self.pattern.attach(&mut self.core, id);
     }
 
@@ -346,7 +348,7 @@ impl Socket {
 
     fn reap_dead(&mut self) {
         while let Some(id) = self.core.dead.pop() {
-            if let Some(mut p) = self.core.pipes.remove(&id) {
+            if let Some(mut p) = self.core.pipes.remove(id) {
                 self.pattern.detach(&mut self.core, id);
                 p.close();
                 self.attachments.retain(|(_, a)| !matches!(a, Attachment::Pipe(pid) if *pid == id));
@@ -355,6 +357,7 @@ impl Socket {
     }
 
     /// One try at a pattern operation, after taking in what other threads told us.
+    #[inline]
     fn attempt<T>(&mut self, op: impl FnOnce(&mut dyn Pattern, &mut Core) -> Result<T>) -> Result<T> {
         self.process_commands()?;
         let r = op(self.pattern.as_mut(), &mut self.core);
@@ -363,6 +366,7 @@ impl Socket {
     }
 
     /// One try at sending (EAGAIN: not now). On success the message is taken.
+    #[inline]
     pub(crate) fn try_send(&mut self, msg: &mut Msg, flags: i32) -> Result<()> {
         msg.set_more(flags & ZMQ_SNDMORE != 0);
         let r = self.attempt(|p, core| p.send(core, msg));
@@ -373,6 +377,7 @@ impl Socket {
     }
 
     /// One try at receiving (EAGAIN: nothing now).
+    #[inline]
     pub(crate) fn try_recv(&mut self) -> Result<Msg> {
         let msg = self.attempt(|p, core| p.recv(core))?;
         self.rcvmore = msg.more();
@@ -431,7 +436,7 @@ impl Socket {
     /// pipe's limits also count the peer's.
     fn update_pipe_hwms(&mut self) {
         let (snd, rcv) = (self.core.options.sndhwm, self.core.options.rcvhwm);
-        for p in self.core.pipes.values() {
+        for p in self.core.pipes.iter() {
             match p.peer.inproc_hwms {
                 Some((peer_snd, peer_rcv)) => p.set_hwms(combined_hwm(snd, peer_rcv), combined_hwm(peer_snd, rcv)),
                 None => p.set_hwms(snd.max(0) as u64, rcv.max(0) as u64),
@@ -534,7 +539,7 @@ impl Drop for Socket {
                 ep.release(self.core.options.linger);
             }
         }
-        for (_, p) in self.core.pipes.iter_mut() {
+        for p in self.core.pipes.iter_mut() {
             p.close();
         }
         self.monitor.stop();

@@ -56,11 +56,13 @@ impl SharedSocket {
     }
 
     /// Runs `f` on the socket, holding it for the duration.
+    #[inline]
     pub fn with<T>(&self, f: impl FnOnce(&mut Socket) -> Result<T>) -> Result<T> {
         self.with_as(false, f)
     }
 
     /// [`with`](Self::with) for a call that is itself counted as sleeping (`sleeper`).
+    #[inline]
     fn with_as<T>(&self, sleeper: bool, f: impl FnOnce(&mut Socket) -> Result<T>) -> Result<T> {
         let mut guard = self.lock();
         let socket = guard.as_mut().ok_or(Error::NOTSOCK)?;
