@@ -344,7 +344,9 @@ impl PrefixTrie {
 
     /// Whether some non-zero value's key is a prefix of `data` (stops at the first).
     pub fn any_prefix(&self, data: &[u8]) -> bool {
-        self.walk_prefixes(data, |_| true)
+        // A subscription to everything (the empty key, at the root) matches every message
+        // without a walk: the common SUB.
+        self.nodes[ROOT as usize].value != 0 || self.walk_prefixes(data, |_| true)
     }
 
     /// Walk the nodes whose keys are prefixes of `data`, shortest first, calling `stop`
