@@ -5,7 +5,7 @@
 
 use zeroize::Zeroize;
 
-use super::salsa20_avx2::xor_blocks;
+use super::salsa20_avx2::keystream_blocks;
 use super::salsa20_lanes::{advance, block, input, BLOCK};
 #[cfg(test)]
 use super::salsa20_lanes::set_counter;
@@ -34,19 +34,41 @@ impl Keystream {
 
     /// XORs `data` with the next `data.len()` keystream bytes.
     pub(super) fn apply(&mut self, data: &mut [u8]) {
-        let kept = (BLOCK - self.used).min(data.len());
-        xor(&mut data[..kept], &self.spare[self.used..self.used + kept]);
+        self.run(data.len(), |at, stream| xor(&mut data[at..at + stream.len()], stream));
+    }
+
+    /// Writes `from` XOR the next `from.len()` keystream bytes into `to`, as long: a copy
+    /// and `apply` in one pass.
+    pub(super) fn apply_to(&mut self, from: &[u8], to: &mut [u8]) {
+        assert_eq!(from.len(), to.len(), "keystream source and destination differ in length");
+        self.run(from.len(), |at, stream| {
+            let end = at + stream.len();
+            for ((to, from), key) in to[at..end].iter_mut().zip(&from[at..end]).zip(stream) {
+                *to = from ^ key;
+            }
+        });
+    }
+
+    /// Hands the next `len` keystream bytes, piece by piece, to `use_piece` with their
+    /// offset from the first.
+    #[inline(always)]
+    fn run(&mut self, len: usize, mut use_piece: impl FnMut(usize, &[u8])) {
+        let kept = (BLOCK - self.used).min(len);
+        use_piece(0, &self.spare[self.used..self.used + kept]);
         self.used += kept;
-        let data = &mut data[kept..];
-        let (whole, rest) = data.split_at_mut(data.len() / BLOCK * BLOCK);
-        if !whole.is_empty() {
-            xor_blocks(&mut self.input, whole);
+        let mut at = kept;
+        let whole = (len - at) / BLOCK;
+        if whole > 0 {
+            keystream_blocks(&mut self.input, whole, &mut |stream: &[u8]| {
+                use_piece(at, stream);
+                at += stream.len();
+            });
         }
-        if !rest.is_empty() {
+        if at < len {
             self.spare = block(&self.input);
             advance(&mut self.input, 1);
-            xor(rest, &self.spare[..rest.len()]);
-            self.used = rest.len();
+            self.used = len - at;
+            use_piece(at, &self.spare[..self.used]);
         }
     }
 }
@@ -103,6 +125,9 @@ mod tests {
                     (at, step) = (end, step * 3 % 1031);
                 }
                 assert!(pieces == expected, "seed {seed} length {len} in pieces");
+                let mut copied = vec![0u8; len];
+                Keystream::new(&subkey, &tail).apply_to(&plain, &mut copied);
+                assert!(copied == expected, "seed {seed} length {len} copied");
             }
         }
     }

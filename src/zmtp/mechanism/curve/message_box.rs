@@ -14,7 +14,7 @@
 //!   .cargo/config.toml), longer ones to 0.8.
 //! - Copies. `open_split` checks the MAC on the frame as it came and decrypts straight
 //!   into the two places the plaintext goes (the flags byte, the message buffer);
-//!   `seal_in_place` works in place in the outgoing frame.
+//!   `seal_split` encrypts straight from those two into the outgoing frame.
 //! The bytes are crypto_secretbox's (tests compare every length up to a few KiB with it):
 //! keystream block 0's first 32 bytes are the Poly1305 key, the rest of the keystream
 //! encrypts, and the MAC covers the ciphertext.
@@ -70,11 +70,14 @@ impl PrefixBoxes {
         (cipher, mac_key)
     }
 
-    /// Encrypts `buf[MAC_LEN..]` in place and writes its MAC into `buf[..MAC_LEN]`.
-    pub(super) fn seal_in_place(&self, tail: &[u8; 8], buf: &mut [u8]) {
-        let (mac, body) = buf.split_at_mut(MAC_LEN);
-        let (mut cipher, mac_key) = self.start(tail);
-        cipher.apply(body);
+    /// Seals the plaintext `head` then `tail` into `sealed` (MAC, then ciphertext), which
+    /// is MAC_LEN bytes longer than the two.
+    pub(super) fn seal_split(&self, nonce_tail: &[u8; 8], head: &[u8], tail: &[u8], sealed: &mut [u8]) {
+        let (mac, body) = sealed.split_at_mut(MAC_LEN);
+        let (body_head, body_tail) = body.split_at_mut(head.len());
+        let (mut cipher, mac_key) = self.start(nonce_tail);
+        cipher.apply_to(head, body_head);
+        cipher.apply_to(tail, body_tail);
         mac.copy_from_slice(&poly1305(&mac_key, body));
     }
 
@@ -88,10 +91,8 @@ impl PrefixBoxes {
             return false;
         }
         let (body_head, body_tail) = body.split_at(head.len());
-        head.copy_from_slice(body_head);
-        tail.copy_from_slice(body_tail);
-        cipher.apply(head);
-        cipher.apply(tail);
+        cipher.apply_to(body_head, head);
+        cipher.apply_to(body_tail, tail);
         true
     }
 }
@@ -158,11 +159,12 @@ mod tests {
             let tail = random::<8>();
             let nonce = nonce(&prefix, &tail);
             let plain: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
-            let mut ours = vec![0u8; MAC_LEN];
-            ours.extend_from_slice(&plain);
-            boxes.seal_in_place(&tail, &mut ours);
-            assert_eq!(ours, seal(&salsa, &nonce, &plain), "length {len}");
-            assert_eq!(open(&key.secretbox(), &nonce, &ours).as_deref(), Some(&plain[..]), "length {len}");
+            for split in [0, 1, len / 2, len].into_iter().filter(|&s| s <= len) {
+                let mut ours = vec![0u8; MAC_LEN + len];
+                boxes.seal_split(&tail, &plain[..split], &plain[split..], &mut ours);
+                assert_eq!(ours, seal(&salsa, &nonce, &plain), "length {len} split {split}");
+                assert_eq!(open(&key.secretbox(), &nonce, &ours).as_deref(), Some(&plain[..]), "length {len}");
+            }
         }
     }
 
