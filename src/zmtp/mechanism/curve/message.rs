@@ -50,9 +50,8 @@ impl Channel {
         let buf = out.data_mut().expect("a new message is ours alone");
         buf[..MESSAGE_NAME.len()].copy_from_slice(MESSAGE_NAME);
         buf[MESSAGE_NAME.len()..head].copy_from_slice(&short);
-        buf[head + MAC_LEN] = msg.flags() & (flags::MORE | flags::COMMAND);
-        buf[head + MAC_LEN + 1..].copy_from_slice(msg.data());
-        self.send.seal_in_place(&short, &mut buf[head..]);
+        let box_flags = [msg.flags() & (flags::MORE | flags::COMMAND)];
+        self.send.seal_split(&short, &box_flags, msg.data(), &mut buf[head..]);
         out
     }
 

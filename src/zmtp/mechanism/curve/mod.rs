@@ -27,8 +27,11 @@
 mod boxes;
 mod client;
 mod keys;
+mod keystream;
 mod message;
 mod message_box;
+mod salsa20_avx2;
+mod salsa20_lanes;
 mod server;
 #[cfg(test)]
 mod tests;
