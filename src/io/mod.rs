@@ -26,7 +26,7 @@ use mio::{Events, Poll, Token, Waker};
 use session::Session;
 pub(crate) use session::{pipe_at_connect, SessionSetup};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -56,6 +56,8 @@ pub(crate) enum IoCmd {
 pub(crate) struct IoShared {
     queue: SegQueue<IoCmd>,
     waker: Waker,
+    /// The thread is awake (or its waker was already written): a command needs no
+    /// eventfd write. The thread clears it only right before it sleeps.
     signaled: AtomicBool,
     next_token: AtomicUsize,
 }
@@ -103,7 +105,7 @@ impl IoPool {
             let shared = Arc::new(IoShared {
                 queue: SegQueue::new(),
                 waker,
-                signaled: AtomicBool::new(false),
+                signaled: AtomicBool::new(true),
                 next_token: AtomicUsize::new(1),
             });
             let s = shared.clone();
@@ -239,7 +241,18 @@ impl IoThread {
             // After the timers ran: they may have set new ones.
             let next = self.sessions.values().filter_map(|s| s.next_timer()).min();
             let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
+            // About to sleep: from here on a command must write the waker. SeqCst store,
+            // fence, then look at the queue, against the sender's push then SeqCst swap:
+            // either we see its command or it sees the flag cleared and wakes us.
+            self.shared.signaled.store(false, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            if !self.shared.queue.is_empty() {
+                self.shared.signaled.store(true, Ordering::SeqCst);
+                continue;
+            }
+            let polled = self.poll.poll(&mut events, timeout);
+            self.shared.signaled.store(true, Ordering::SeqCst);
+            if let Err(e) = polled {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     return;
                 }
@@ -280,7 +293,6 @@ impl IoThread {
     }
 
     fn commands(&mut self) {
-        self.shared.signaled.store(false, Ordering::SeqCst);
         while let Some(cmd) = self.shared.queue.pop() {
             match cmd {
                 IoCmd::Listen { handle, mut listener, setup } => {

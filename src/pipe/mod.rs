@@ -410,9 +410,25 @@ impl Pipe {
     /// will get `Readable` on the next write).
     #[inline]
     pub fn read(&mut self) -> Option<Msg> {
+        self.read_frame(true)
+    }
+
+    /// Like `read`, but finding nothing does not mark the reader asleep, so writes go on
+    /// without waking anyone: for a reader that looks again soon anyway (an I/O session
+    /// with bytes still to write comes back after its write) and calls `read` before it
+    /// sleeps. The writer wakes the reader only when it really sleeps, not once per write
+    /// syscall of the session.
+    #[inline]
+    pub fn read_unarmed(&mut self) -> Option<Msg> {
+        self.read_frame(false)
+    }
+
+    #[inline]
+    fn read_frame(&mut self, arm: bool) -> Option<Msg> {
         if self.reading.is_empty() {
+            let item = if arm { self.fetch()? } else { self.next_item()? };
             // Single-frame messages go straight to the caller, not through `reading`.
-            match self.fetch()? {
+            match item {
                 Item::One(mut m) => {
                     self.message_consumed();
                     self.meta_seen.restore(&mut m);

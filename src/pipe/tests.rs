@@ -177,3 +177,27 @@ fn read_counts_reach_the_writer_at_multiples_of_the_mark() {
     assert_eq!(read_more(3), (5, 5), "8 read: still 5");
     assert_eq!(read_more(2), (0, 0), "10 read: told 10");
 }
+
+#[test]
+fn unarmed_reads_do_not_ask_for_wake_ups() {
+    let (mut a, mut b) = pair(0, 0);
+    let log = Arc::new(Log::default());
+    b.set_owner(log.clone());
+    // A new pipe's reader counts as asleep: the first message wakes it.
+    a.write(frame(b"1", false)).unwrap();
+    assert_eq!(std::mem::take(&mut *log.0.lock().unwrap()), vec![PipeEvent::Readable(b.id())]);
+    // Multipart messages come frame by frame, unarmed as armed.
+    a.write(frame(b"2", true)).unwrap();
+    a.write(frame(b"3", false)).unwrap();
+    let got: Vec<_> = std::iter::from_fn(|| b.read_unarmed()).map(|m| m.data().to_vec()).collect();
+    assert_eq!(got, vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]);
+    // Found empty without arming: later writes wake no one (the reader comes back).
+    a.write(frame(b"4", false)).unwrap();
+    assert!(log.0.lock().unwrap().is_empty(), "no wake-up after an unarmed read");
+    assert_eq!(b.read_unarmed().unwrap().data(), b"4");
+    // An armed read that finds nothing asks for the next write's wake-up.
+    assert!(b.read().is_none());
+    a.write(frame(b"5", false)).unwrap();
+    assert_eq!(std::mem::take(&mut *log.0.lock().unwrap()), vec![PipeEvent::Readable(b.id())]);
+    assert_eq!(b.read_unarmed().unwrap().data(), b"5");
+}

@@ -245,39 +245,81 @@ fn msg_flags_of(more: bool, command: bool) -> u8 {
 /// Appends the header of a frame with a `len`-byte body to `out`.
 /// `command` is only meaningful for ZMTP 3.x (there is no such flag in 1.0).
 pub fn write_header(framing: Framing, out: &mut Vec<u8>, len: usize, more: bool, command: bool) {
-    match framing {
-        Framing::V2 => {
-            let mut wire_flags = 0;
-            if more {
-                wire_flags |= FLAG_MORE;
+    out.extend_from_slice(Header::new(framing, len, more, command).bytes());
+}
+
+/// A frame's header, built on the stack: the encoder copies it into its batch with the
+/// body in one go rather than growing the batch byte by byte.
+pub struct Header {
+    buf: [u8; 10],
+    len: u8,
+}
+
+impl Header {
+    /// The header of a frame with a `len`-byte body (see `write_header`).
+    #[inline]
+    pub fn new(framing: Framing, len: usize, more: bool, command: bool) -> Header {
+        let mut buf = [0u8; 10];
+        let n = match framing {
+            Framing::V2 => {
+                let flags = (more as u8 * FLAG_MORE) | (command as u8 * FLAG_COMMAND);
+                if len > u8::MAX as usize {
+                    buf[0] = flags | FLAG_LONG;
+                    buf[1..9].copy_from_slice(&(len as u64).to_be_bytes());
+                    9
+                } else {
+                    buf[0] = flags;
+                    buf[1] = len as u8;
+                    2
+                }
             }
-            if command {
-                wire_flags |= FLAG_COMMAND;
+            Framing::V1 => {
+                let size = len as u64 + 1; // counts the flags byte
+                if size < 0xFF {
+                    buf[0] = size as u8;
+                    buf[1] = more as u8;
+                    2
+                } else {
+                    buf[0] = 0xFF;
+                    buf[1..9].copy_from_slice(&size.to_be_bytes());
+                    buf[9] = more as u8;
+                    10
+                }
             }
-            if len > u8::MAX as usize {
-                out.push(wire_flags | FLAG_LONG);
-                out.extend_from_slice(&(len as u64).to_be_bytes());
-            } else {
-                out.push(wire_flags);
-                out.push(len as u8);
-            }
-        }
-        Framing::V1 => {
-            let size = len as u64 + 1; // counts the flags byte
-            if size < 0xFF {
-                out.push(size as u8);
-            } else {
-                out.push(0xFF);
-                out.extend_from_slice(&size.to_be_bytes());
-            }
-            out.push(more as u8);
-        }
+        };
+        Header { buf, len: n }
+    }
+
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frame_headers_for_each_framing() {
+        let h = |f, len, more, cmd| Header::new(f, len, more, cmd).bytes().to_vec();
+        assert_eq!(h(Framing::V2, 0, false, false), [0, 0]);
+        assert_eq!(h(Framing::V2, 255, true, false), [FLAG_MORE, 255]);
+        assert_eq!(h(Framing::V2, 5, false, true), [FLAG_COMMAND, 5]);
+        let mut long = vec![FLAG_LONG | FLAG_MORE];
+        long.extend_from_slice(&256u64.to_be_bytes());
+        assert_eq!(h(Framing::V2, 256, true, false), long);
+        // ZMTP 1.0: the length counts the flags byte, which follows it.
+        assert_eq!(h(Framing::V1, 0, true, false), [1, 1]);
+        assert_eq!(h(Framing::V1, 253, false, false), [254, 0]);
+        let mut long = vec![0xFF];
+        long.extend_from_slice(&255u64.to_be_bytes());
+        long.push(1);
+        assert_eq!(h(Framing::V1, 254, true, false), long);
+        let mut out = vec![7];
+        write_header(Framing::V2, &mut out, 3, false, false);
+        assert_eq!(out, [7, 0, 3]);
+    }
 
     fn frame(framing: Framing, body: &[u8], more: bool, command: bool) -> Vec<u8> {
         let mut out = Vec::new();

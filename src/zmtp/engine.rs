@@ -569,8 +569,7 @@ impl Engine {
 
     fn write_frame(&mut self, msg: &Msg, command: bool) {
         let framing = self.protocol.expect("frames follow the greeting").framing();
-        self.out.push_with(|buf| codec::write_header(framing, buf, msg.len(), msg.more(), command));
-        self.out.push_body(msg);
+        self.out.push_frame(codec::Header::new(framing, msg.len(), msg.more(), command).bytes(), msg);
     }
 
     /// Connection properties, then the ZAP reply's (User-Id, metadata), then the peer's;

@@ -32,8 +32,12 @@ impl Chunk {
 
 #[derive(Default)]
 pub struct OutQueue {
+    /// What goes before `batch`, in order: earlier batch buffers and referenced bodies.
     chunks: VecDeque<Chunk>,
-    /// Bytes of the front chunk already written.
+    /// The last piece, where new bytes go: kept apart so that queuing a small frame
+    /// touches one Vec and nothing else.
+    batch: Vec<u8>,
+    /// Bytes of the first piece (the front chunk, else `batch`) already written.
     head: usize,
     len: usize,
     /// Bytes written since the start, so callers can tell whether something they queued
@@ -62,26 +66,51 @@ impl OutQueue {
     }
 
     /// Appends whatever `write` puts into the batch buffer.
+    #[inline]
     pub fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        let buf = self.batch();
-        let before = buf.len();
-        write(buf);
-        let added = buf.len() - before;
-        self.len += added;
+        let before = self.batch.len();
+        write(&mut self.batch);
+        self.len += self.batch.len() - before;
     }
 
     pub fn push_bytes(&mut self, bytes: &[u8]) {
         self.push_with(|buf| buf.extend_from_slice(bytes));
     }
 
+    /// Appends a frame: `header`, then the body, copied if small, referenced if large.
+    /// One reservation for both, so a small message costs two copies and no other work.
+    #[inline]
+    pub fn push_frame(&mut self, header: &[u8], msg: &Msg) {
+        let body = msg.data();
+        if body.len() >= ZERO_COPY_MIN {
+            self.push_bytes(header);
+            self.push_body(msg);
+            return;
+        }
+        let buf = &mut self.batch;
+        buf.reserve(header.len() + body.len());
+        buf.extend_from_slice(header);
+        buf.extend_from_slice(body);
+        self.len += header.len() + body.len();
+    }
+
     /// Appends a message body: copied if small, referenced if large.
     pub fn push_body(&mut self, msg: &Msg) {
-        if msg.len() >= ZERO_COPY_MIN {
-            self.len += msg.len();
-            self.chunks.push_back(Chunk::Body(msg.clone()));
-        } else {
+        if msg.len() < ZERO_COPY_MIN {
             self.push_bytes(msg.data());
+            return;
         }
+        // The bytes batched so far go first, in a piece of their own (unless none are
+        // unwritten: a drained batch buffer stays for reuse).
+        if self.batch.len() > self.batch_head() {
+            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(ZERO_COPY_MIN));
+            self.chunks.push_back(Chunk::Bytes(full));
+        } else if self.chunks.is_empty() {
+            self.batch.clear();
+            self.head = 0;
+        }
+        self.len += msg.len();
+        self.chunks.push_back(Chunk::Body(msg.clone()));
     }
 
     /// The next contiguous bytes to write (empty when nothing is queued).
@@ -99,12 +128,23 @@ impl OutQueue {
         n
     }
 
-    /// The unwritten, non-empty pieces in order (a drained batch buffer may sit in front).
+    /// Bytes of `batch` already written (non-zero only when it is the first piece).
+    fn batch_head(&self) -> usize {
+        if self.chunks.is_empty() {
+            self.head
+        } else {
+            0
+        }
+    }
+
+    /// The unwritten, non-empty pieces in order.
     fn pieces(&self) -> impl Iterator<Item = &[u8]> {
+        let batch = &self.batch[self.batch_head()..];
         self.chunks
             .iter()
             .enumerate()
             .map(|(i, c)| if i == 0 { &c.bytes()[self.head..] } else { c.bytes() })
+            .chain(std::iter::once(batch))
             .filter(|b| !b.is_empty())
     }
 
@@ -114,8 +154,10 @@ impl OutQueue {
         self.len -= n;
         self.written += n as u64;
         while n > 0 {
-            let last = self.chunks.len() == 1;
-            let Some(front) = self.chunks.front_mut() else { break };
+            let Some(front) = self.chunks.front() else {
+                self.head += n;
+                break;
+            };
             let left = front.bytes().len() - self.head;
             if n < left {
                 self.head += n;
@@ -123,24 +165,16 @@ impl OutQueue {
             }
             n -= left;
             self.head = 0;
-            // Keep the last batch buffer for reuse rather than reallocating it.
-            match front {
-                Chunk::Bytes(v) if last && v.capacity() <= KEEP_CAPACITY => v.clear(),
-                _ => {
-                    self.chunks.pop_front();
-                }
+            self.chunks.pop_front();
+        }
+        if self.len == 0 {
+            // Everything went: the batch buffer is reused from its start (unless a burst
+            // grew it too large to keep).
+            if self.batch.capacity() > KEEP_CAPACITY {
+                self.batch = Vec::new();
             }
-        }
-    }
-
-    /// The buffer new bytes go into: the last chunk if it is a batch buffer.
-    fn batch(&mut self) -> &mut Vec<u8> {
-        if !matches!(self.chunks.back(), Some(Chunk::Bytes(_))) {
-            self.chunks.push_back(Chunk::Bytes(Vec::with_capacity(ZERO_COPY_MIN)));
-        }
-        match self.chunks.back_mut() {
-            Some(Chunk::Bytes(v)) => v,
-            _ => unreachable!("a batch buffer was just pushed"),
+            self.batch.clear();
+            self.head = 0;
         }
     }
 }
@@ -185,5 +219,48 @@ mod tests {
         q.push_body(&big);
         assert_eq!(q.front().len(), ZERO_COPY_MIN);
         assert_eq!(drain(&mut q, 1000).len(), ZERO_COPY_MIN);
+    }
+
+    #[test]
+    fn frames_and_bodies_keep_their_order_across_partial_writes() {
+        let mut q = OutQueue::default();
+        let big = Msg::from_slice(&[9; ZERO_COPY_MIN]);
+        let mut expect = Vec::new();
+        let mut got = Vec::new();
+        for round in 0..3u8 {
+            q.push_frame(&[round, 2], &Msg::from_slice(b"ab"));
+            expect.extend_from_slice(&[round, 2, b'a', b'b']);
+            // Part of the batch goes out before a large body is queued behind it.
+            let f = q.front()[..1].to_vec();
+            got.extend_from_slice(&f);
+            q.consume(1);
+            q.push_frame(&[round, 0x99], &big);
+            expect.extend_from_slice(&[round, 0x99]);
+            expect.extend_from_slice(big.data());
+            q.push_frame(&[round], &Msg::from_slice(b"z"));
+            expect.extend_from_slice(&[round, b'z']);
+            assert_eq!(q.end_offset() as usize, expect.len());
+            let mut slices = [IoSlice::new(&[]); 8];
+            let n = q.io_slices(&mut slices);
+            assert_eq!(n, 3, "rest of the batch, the body, the new batch");
+            let all: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
+            assert_eq!(all.len(), q.len());
+            got.extend(drain(&mut q, 7 + round as usize * 1000));
+        }
+        assert_eq!(got, expect);
+        assert!(q.is_empty());
+        assert_eq!(q.written() as usize, expect.len());
+        assert!(!big.is_shared(), "written bodies are let go");
+    }
+
+    #[test]
+    fn an_overgrown_batch_buffer_is_not_kept() {
+        let mut q = OutQueue::default();
+        q.push_bytes(&vec![1; KEEP_CAPACITY + 1]);
+        q.consume(usize::MAX);
+        assert!(q.is_empty() && q.batch.capacity() == 0);
+        q.push_bytes(b"small");
+        q.consume(5);
+        assert!(q.batch.capacity() > 0, "a normal one is reused");
     }
 }

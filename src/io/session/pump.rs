@@ -268,7 +268,12 @@ impl Session {
         if engine.handshake_done() {
             if let Some(pipe) = self.pipe.as_mut() {
                 while engine.out_len() < self.out_batch {
-                    match pipe.read() {
+                    // With bytes queued we write and come back, so finding the pipe empty
+                    // need not arm its wake-up (see `Pipe::read_unarmed`): the socket
+                    // writes on while we are in the write syscall without waking us.
+                    // Only a look with nothing left to write arms it, before we sleep.
+                    let next = if engine.out_len() > 0 { pipe.read_unarmed() } else { pipe.read() };
+                    match next {
                         Some(msg) => {
                             let sent = match msg.data().split_first() {
                                 Some((&kind, topic)) if msg.flags() & crate::msg::flags::SUBSCRIPTION != 0 => {

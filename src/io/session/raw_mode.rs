@@ -55,7 +55,9 @@ impl Session {
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.raw.as_mut()) else { return Ok(false) };
         if let Some(pipe) = self.pipe.as_mut() {
             while raw::Output::out_len(engine) < self.out_batch {
-                let Some(msg) = pipe.read() else { break };
+                // As in `write_stream`: arm the pipe's wake-up only with nothing to write.
+                let next = if raw::Output::out_len(engine) > 0 { pipe.read_unarmed() } else { pipe.read() };
+                let Some(msg) = next else { break };
                 engine.send(&msg);
             }
         }
