@@ -22,6 +22,7 @@ use super::mechanism::{LocalInfo, Mechanism, MechanismConfig, Status, ZapReply, 
 use super::zap;
 use super::outbuf::OutQueue;
 use super::socket_type;
+pub use super::sink::MessageSink;
 
 /// What the handshake established.
 #[derive(Debug, Clone)]
@@ -137,21 +138,18 @@ impl Engine {
     /// On a protocol error returns Err (EPROTO, EMSGSIZE, ENOMEM) after queueing the events
     /// of the frames before it and then Event::Error; every later call returns Err too.
     pub fn on_read(&mut self, data: &[u8]) -> Result<()> {
-        self.on_read_from(data, None)
+        self.on_read_into(data, None, None).map(drop)
     }
 
-    /// [`on_read`](Self::on_read) of the first `n` bytes of `buf`: messages whose bodies
-    /// lie whole in it refer to it instead of copying (see `msg::ReadBuf`).
-    pub fn on_read_shared(&mut self, buf: &ReadBuf, n: usize) -> Result<()> {
-        self.on_read_from(&buf.bytes()[..n], Some(buf))
-    }
-
-    fn on_read_from(&mut self, data: &[u8], source: Option<&ReadBuf>) -> Result<()> {
+    /// [`on_read`](Self::on_read) of `data`, lying in `source` if given (messages then refer
+    /// to it, see `msg::ReadBuf`); messages go to `sink`, if given, while no event waits
+    /// before them (see `MessageSink`). Ok(bytes used): offer the rest again later.
+    pub fn on_read_into(&mut self, data: &[u8], source: Option<&ReadBuf>, sink: Option<&mut dyn MessageSink>) -> Result<usize> {
         if let Phase::Failed(f) = &self.phase {
             return Err(f.errno);
         }
         if data.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         self.heartbeat.on_traffic();
         let mut rest = data;
@@ -160,13 +158,14 @@ impl Engine {
             let (used, peer) = greeting.feed(rest, &mut reply);
             self.out.push_bytes(&reply);
             rest = &rest[used..];
-            let Some(peer) = peer else { return Ok(()) };
+            let Some(peer) = peer else { return Ok(data.len()) };
             if let Err(f) = self.start_protocol(&peer) {
                 return Err(self.fail(f));
             }
-            self.decode(&peer.replay, None)?;
+            // No sink: what follows the handshake waits behind HandshakeDone anyway.
+            self.decode(&peer.replay, None, None)?;
         }
-        self.decode(rest, source)
+        Ok(data.len() - rest.len() + self.decode(rest, source, sink)?)
     }
 
     /// Where the next bytes from the socket may go directly: the unfilled rest of the frame
@@ -182,6 +181,11 @@ impl Engine {
 
     /// `n` bytes were read into what `body_tail` returned. Errors as `on_read`.
     pub fn on_body_read(&mut self, n: usize) -> Result<()> {
+        self.on_body_read_into(n, None)
+    }
+
+    /// [`on_body_read`](Self::on_body_read), the message going to `sink` (see `on_read_into`).
+    pub fn on_body_read_into(&mut self, n: usize, sink: Option<&mut dyn MessageSink>) -> Result<()> {
         if let Phase::Failed(f) = &self.phase {
             return Err(f.errno);
         }
@@ -191,7 +195,7 @@ impl Engine {
         self.heartbeat.on_traffic();
         let decoder = self.decoder.as_mut().expect("body_tail came first");
         match decoder.body_read(n) {
-            Some(frame) => self.on_frame(frame).map_err(|f| self.fail(f)),
+            Some(frame) => self.on_frame(frame, sink).map_err(|f| self.fail(f)),
             None => Ok(()),
         }
     }
@@ -377,32 +381,40 @@ impl Engine {
         Ok(())
     }
 
-    /// Decodes `data` frame by frame, acting on each.
-    fn decode(&mut self, mut data: &[u8], source: Option<&ReadBuf>) -> Result<()> {
+    /// Decodes `data` frame by frame, acting on each; Ok(bytes used): all of them, unless
+    /// `sink` is given and a frame must wait (see `on_read_into`).
+    fn decode(&mut self, data: &[u8], source: Option<&ReadBuf>, mut sink: Option<&mut dyn MessageSink>) -> Result<usize> {
+        let all = data.len();
+        let mut data = data;
         while !data.is_empty() {
             let decoder = self.decoder.as_mut().expect("decoding starts after the greeting");
+            if let Some(sink) = sink.as_deref_mut() {
+                if matches!(self.phase, Phase::Active) && decoder.at_frame_boundary() && !sink.ready() {
+                    break;
+                }
+            }
             let (used, frame) = match decoder.decode_from(data, source) {
                 Ok(step) => step,
                 Err(f) => return Err(self.fail(f)),
             };
             data = &data[used..];
             if let Some(frame) = frame {
-                if let Err(f) = self.on_frame(frame) {
+                if let Err(f) = self.on_frame(frame, sink.as_deref_mut()) {
                     return Err(self.fail(f));
                 }
             }
         }
-        Ok(())
+        Ok(all - data.len())
     }
 
-    fn on_frame(&mut self, frame: Msg) -> std::result::Result<(), Failure> {
+    fn on_frame(&mut self, frame: Msg, sink: Option<&mut (dyn MessageSink + '_)>) -> std::result::Result<(), Failure> {
         match self.phase {
             Phase::Handshake => self.on_handshake_frame(frame),
             Phase::Identity => {
                 self.on_identity(frame);
                 Ok(())
             }
-            Phase::Active => self.on_active_frame(frame),
+            Phase::Active => self.on_active_frame(frame, sink),
             Phase::Greeting(_) | Phase::Failed(_) => unreachable!("no frames outside the handshake and after it"),
         }
     }
@@ -492,7 +504,7 @@ impl Engine {
         self.phase = Phase::Active;
     }
 
-    fn on_active_frame(&mut self, frame: Msg) -> std::result::Result<(), Failure> {
+    fn on_active_frame(&mut self, frame: Msg, sink: Option<&mut (dyn MessageSink + '_)>) -> std::result::Result<(), Failure> {
         // CURVE boxes every frame, commands included; its box says which is which (libzmq
         // ignores the wire flags of a MESSAGE).
         let frame = match &mut self.mechanism {
@@ -507,7 +519,10 @@ impl Engine {
         if self.cfg.metadata_on_messages {
             msg.set_metadata(self.metadata.clone());
         }
-        self.events.push_back(Event::Message(msg));
+        match sink {
+            Some(sink) if self.events.is_empty() => sink.message(msg),
+            _ => self.events.push_back(Event::Message(msg)),
+        }
         Ok(())
     }
 

@@ -36,7 +36,8 @@
 //!
 //! - `on_read` decodes everything it is given and queues one event per frame; the caller
 //!   applies back-pressure by not reading from the socket (or not polling events) while its
-//!   pipe to the socket is full.
+//!   pipe to the socket is full. `on_read_into` hands application messages to a
+//!   `MessageSink` instead, while no other event waits (an I/O session's pipe).
 //! - `tick` must follow `on_read` (a received PING's TTL and the first heartbeat interval
 //!   are armed there) and be called again at the deadline it returns.
 //! - The handshake timeout (ZMQ_HANDSHAKE_IVL), EOF and I/O errors are the caller's: if
@@ -67,7 +68,8 @@
 //! - `heartbeat.rs`: PING/PONG timers; `outbuf.rs`: the output queue;
 //! - `socket_type.rs`: socket type names and libzmq's compatibility table;
 //! - `failure.rs`: why a connection failed, and the monitor event for it;
-//! - `engine.rs`: ties them together.
+//! - `engine.rs`: ties them together; `sink.rs`: where it may put decoded messages
+//!   directly (an I/O session's pipe) instead of its event queue.
 
 mod body;
 pub mod codec;
@@ -79,6 +81,7 @@ pub mod greeting;
 pub mod heartbeat;
 pub mod mechanism;
 pub mod outbuf;
+mod sink;
 pub mod socket_type;
 pub mod zap;
 
@@ -86,7 +89,7 @@ pub mod zap;
 mod tests;
 
 pub use config::Config;
-pub use engine::{Engine, Event, Handshake};
+pub use engine::{Engine, Event, Handshake, MessageSink};
 pub use failure::{Failure, FailureKind, MonitorEvent};
 pub use greeting::Protocol;
 pub use mechanism::MechanismConfig;

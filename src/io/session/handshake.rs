@@ -44,6 +44,7 @@ impl Session {
             engine.heartbeat().set_transport_pings();
         }
         self.engine = Some(engine);
+        self.undecoded = 0..0;
         self.handshake_deadline =
             (o.handshake_ivl > 0).then(|| Instant::now() + Duration::from_millis(o.handshake_ivl as u64));
     }

@@ -95,6 +95,11 @@ pub struct Session {
     linger_deadline: Option<Instant>,
     /// What the stream is read into; its messages refer to it (see `msg::ReadBuf`).
     readbuf: ReadBuf,
+    /// The part of the last read the engine has not decoded yet: it stopped there because
+    /// the pipe was full or an event had to be delivered first (see `read_stream`).
+    undecoded: std::ops::Range<usize>,
+    /// That read is shared by its messages (`ZERO_COPY_MIN`).
+    undecoded_shared: bool,
     /// Bytes read per syscall: ZMTP (`READ_BUF`) and raw (ZMQ_IN_BATCH_SIZE itself: each
     /// read is one message, so large arrivals come in pieces of that size, as in libzmq).
     read_size: usize,
@@ -155,6 +160,8 @@ impl Session {
             released: false,
             linger_deadline: None,
             readbuf: ReadBuf::new(read_size.max(raw_read_size)),
+            undecoded: 0..0,
+            undecoded_shared: false,
             read_size,
             raw_read_size,
             out_batch,
@@ -227,6 +234,7 @@ impl Session {
             }
         }
         self.engine = None;
+        self.undecoded = 0..0;
         self.end_raw();
         self.connecting = false;
         self.handshake_deadline = None;

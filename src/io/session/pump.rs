@@ -98,10 +98,30 @@ impl Session {
         }
         let (Some(stream), Some(engine)) = (self.stream.as_mut(), self.engine.as_mut()) else { return Ok(false) };
         // A failed engine's Event::Error is still to be delivered (with its monitor event).
-        if engine.failure().is_some() || self.drained {
+        if engine.failure().is_some() {
             return Ok(false);
         }
+        // Messages go from the decoder straight into the pipe (behind an event, such as a
+        // subscription, they wait with it in the engine for `deliver_events`). While the
+        // pipe is full the rest of a read stays in the read buffer undecoded
+        // (`undecoded`), and nothing more is read until it is gone.
+        let mut sink = self.pipe.as_mut().map(|pipe| PipeSink { pipe, meta: self.meta.as_ref(), delivered: false });
         let mut progress = false;
+        if !self.undecoded.is_empty() {
+            let range = self.undecoded.clone();
+            let source = self.undecoded_shared.then_some(&self.readbuf);
+            let decoded = engine.on_read_into(&self.readbuf.bytes()[range.clone()], source, sink.as_mut().map(PipeSink::as_dyn));
+            // On failure the engine queued Event::Error: deliver_events closes.
+            let used = decoded.unwrap_or(range.len());
+            self.undecoded.start += used;
+            progress = used > 0;
+            if let Some(s) = sink.as_mut() {
+                s.flush();
+            }
+        }
+        if self.drained || !self.undecoded.is_empty() || engine.failure().is_some() {
+            return Ok(progress);
+        }
         // Read a bounded amount per turn so one busy peer can't starve the others.
         for _ in 0..16 {
             // A body at least as long as the read buffer needs reads of its own anyway:
@@ -124,21 +144,27 @@ impl Session {
                 Ok(n) => {
                     progress = true;
                     let into_body = n.min(direct);
-                    // On failure the engine queued Event::Error: deliver_events closes.
                     let rest = n - into_body;
-                    let decoded = match engine.on_body_read(into_body) {
-                        Err(e) => Err(e),
-                        Ok(()) if rest >= ZERO_COPY_MIN => engine.on_read_shared(&self.readbuf, rest),
-                        Ok(()) => engine.on_read(&self.readbuf.bytes()[..rest]),
-                    };
-                    if decoded.is_err() {
+                    let shared = rest >= ZERO_COPY_MIN;
+                    let source = shared.then_some(&self.readbuf);
+                    // On failure the engine queued Event::Error: deliver_events closes.
+                    let decoded = engine
+                        .on_body_read_into(into_body, sink.as_mut().map(PipeSink::as_dyn))
+                        .and_then(|()| engine.on_read_into(&self.readbuf.bytes()[..rest], source, sink.as_mut().map(PipeSink::as_dyn)));
+                    // One publication, and at most one wake-up of the socket, per read.
+                    let delivered = sink.as_mut().is_some_and(PipeSink::flush);
+                    let Ok(used) = decoded else { break };
+                    if used < rest {
+                        self.undecoded = used..rest;
+                        self.undecoded_shared = shared;
                         break;
                     }
                     if n < asked && !self.read_closed && stream.short_read_drains() {
                         self.drained = true;
                         break;
                     }
-                    if engine.has_events() {
+                    // A read that completed a frame ends the turn (other connections wait).
+                    if delivered || engine.has_events() {
                         break;
                     }
                 }
@@ -291,5 +317,40 @@ impl Session {
             }
         }
         raw::write_out(stream, engine).map_err(|errno| self.stream_errno = Some(errno))
+    }
+}
+
+/// Where the engine puts the messages it decodes (while no other event waits): the
+/// session's pipe, with the connection's metadata.
+struct PipeSink<'a> {
+    pipe: &'a mut Pipe,
+    meta: Option<&'a Arc<Metadata>>,
+    /// Messages were taken since the last `flush`.
+    delivered: bool,
+}
+
+impl PipeSink<'_> {
+    fn as_dyn<'s>(&'s mut self) -> &'s mut dyn zmtp::MessageSink {
+        self
+    }
+
+    /// Publish what was written (waking the socket if it sleeps); whether anything was.
+    fn flush(&mut self) -> bool {
+        self.pipe.flush();
+        std::mem::take(&mut self.delivered)
+    }
+}
+
+impl zmtp::MessageSink for PipeSink<'_> {
+    /// Room for the next message (a frame of an unfinished one always has it). If not,
+    /// the pipe says `Writable` once the socket made room.
+    fn ready(&mut self) -> bool {
+        self.pipe.is_mid_message() || self.pipe.check_write()
+    }
+
+    fn message(&mut self, msg: Msg) {
+        self.delivered = true;
+        // A pipe whose socket is gone drops it, as `push` does.
+        let _ = self.pipe.write_unflushed_with_meta(msg, self.meta);
     }
 }

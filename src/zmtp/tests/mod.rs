@@ -187,6 +187,66 @@ fn subscriptions_3_1() {
     assert!(matches!(&events(&mut publ)[0], Event::Message(m) if m.data() == b"\x01t"));
 }
 
+/// A sink with room for `room` more messages (`Engine::on_read_into`).
+struct Sink {
+    got: Vec<Vec<u8>>,
+    room: usize,
+}
+
+impl MessageSink for Sink {
+    fn ready(&mut self) -> bool {
+        self.room > 0
+    }
+    fn message(&mut self, msg: Msg) {
+        self.room -= 1;
+        self.got.push(msg.data().to_vec());
+    }
+}
+
+/// Frames `sub` sends with these bodies, as bytes on the wire.
+fn sent(sub: &mut Engine, bodies: &[&[u8]]) -> Vec<u8> {
+    for body in bodies {
+        sub.send(&frame(body, false)).unwrap();
+    }
+    take_out(sub)
+}
+
+/// Messages go to the sink in wire order with the events between them (a message
+/// behind a waiting event is queued with it); decoding stops before a frame the sink has
+/// no room for, and says how far it got.
+#[test]
+fn sink_takes_messages_in_wire_order_and_stops_when_full() {
+    let mut rng = Rng(5);
+    let mut sub = Engine::new(cfg(ZMQ_SUB, b""));
+    let mut publ = Engine::new(cfg(ZMQ_XPUB, b""));
+    pump(&mut sub, &mut publ, 1000, &mut rng);
+    assert!(matches!(events(&mut publ)[..], [Event::HandshakeDone(_)]));
+    // Room for two: m1 and m2, then it stops before m3.
+    let wire = sent(&mut sub, &[b"m1", b"m2", b"m3", b"m4"]);
+    let mut sink = Sink { got: Vec::new(), room: 2 };
+    let used = publ.on_read_into(&wire, None, Some(&mut sink)).unwrap();
+    assert_eq!(sink.got, [b"m1", b"m2"]);
+    assert!(used > 0 && used < wire.len() && !publ.has_events());
+    sink.room = 5;
+    let rest = publ.on_read_into(&wire[used..], None, Some(&mut sink)).unwrap();
+    assert_eq!(used + rest, wire.len());
+    assert_eq!(sink.got, [b"m1", b"m2", b"m3", b"m4"]);
+    // A SUBSCRIBE is an event: what follows it is queued behind it, and decoded.
+    sub.send(&frame(b"m5", false)).unwrap();
+    sub.send_subscription(true, b"t").unwrap();
+    let wire = sent(&mut sub, &[b"m6"]);
+    sink.got.clear();
+    assert_eq!(publ.on_read_into(&wire, None, Some(&mut sink)).unwrap(), wire.len());
+    assert_eq!(sink.got, [b"m5"]);
+    let ev = events(&mut publ);
+    assert!(matches!(&ev[0], Event::Subscribe(t) if t == b"t"));
+    assert_eq!(messages(&ev), [(b"m6".to_vec(), false)]);
+    // Without a sink everything is decoded into events, room or not.
+    let wire = sent(&mut sub, &[b"m7"]);
+    assert_eq!(publ.on_read_into(&wire, None, None).unwrap(), wire.len());
+    assert_eq!(messages(&events(&mut publ)), [(b"m7".to_vec(), false)]);
+}
+
 /// RFC 48: a DISH's joins and leaves are ZMTP command frames ("\x04JOIN" + group,
 /// "\x05LEAVE" + group); a RADIO gets them as COMMAND-flagged messages, other socket
 /// types ignore them as unknown commands.
