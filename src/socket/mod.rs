@@ -105,12 +105,37 @@ impl Core {
     /// the pipe has no room or is gone.
     #[inline]
     pub fn write_if_room(&mut self, id: PipeId, msg: Msg) -> bool {
+        self.write_if_room_then(id, msg, true)
+    }
+
+    /// `write_if_room`, but the reader sees the frame only after `flush`. A fan-out
+    /// writes every subscriber's pipe first and flushes them after: each flush is a
+    /// full barrier, which would otherwise wait for that one pipe's slot write (a cold
+    /// cache line when hundreds of pipes are fed) before the next write could start.
+    #[inline]
+    pub fn write_if_room_unflushed(&mut self, id: PipeId, msg: Msg) -> bool {
+        self.write_if_room_then(id, msg, false)
+    }
+
+    #[inline]
+    fn write_if_room_then(&mut self, id: PipeId, msg: Msg, flush: bool) -> bool {
         let Some(p) = self.pipes.get_mut(id) else { return false };
-        let ok = p.check_write() && p.write(msg).is_ok();
+        let ok = p.check_write() && p.write_unflushed(msg).is_ok();
+        if ok && flush {
+            p.flush();
+        }
         if !ok && p.peer_gone() {
             self.dead.push(id);
         }
         ok
+    }
+
+    /// Make what was written to the pipe visible to its reader.
+    #[inline]
+    pub fn flush(&mut self, id: PipeId) {
+        if let Some(p) = self.pipes.get_mut(id) {
+            p.flush();
+        }
     }
 
     /// Write a frame. Gives it back if the pipe is gone.

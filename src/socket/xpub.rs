@@ -316,10 +316,14 @@ impl Pattern for XPub {
             }
         } else {
             // A subscriber that cannot take the first frame now misses all of the message.
-            self.targets.retain(|&id| core.write_if_room(id, m.clone()));
+            self.targets.retain(|&id| core.write_if_room_unflushed(id, m.clone()));
         }
         self.more_out = more;
         if !more {
+            // Every pipe written, now visible to their readers (see write_if_room_unflushed).
+            for &id in &self.targets {
+                core.flush(id);
+            }
             self.targets.clear();
         }
         Ok(())
