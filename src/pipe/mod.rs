@@ -8,6 +8,7 @@
 //! itself asleep and is notified when the reader frees space. Everything else is plain
 //! atomics: no locks on the message path.
 
+mod cache_line;
 mod events;
 mod metadata;
 mod read;
@@ -16,6 +17,7 @@ mod spsc;
 pub use events::{Notifier, Notify, PipeEvent, PipeId, PipeIdHasher, PipeMap};
 
 use crate::msg::{Metadata, Msg};
+use cache_line::CacheLine;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -37,11 +39,16 @@ struct Queue {
     /// before its bind learns the binder's RCVHWM later.
     hwm: AtomicU64,
     /// Whole messages read, as last published by the reader (see `low_water_mark`).
-    read: AtomicU64,
+    /// This and `dry_read` are the reader's to write (`dry_read` each time it runs dry);
+    /// the writer reads them rarely.
+    read: CacheLine<AtomicU64>,
     /// Whole messages read when the reader last found the queue empty (see `fetch`).
-    dry_read: AtomicU64,
-    reader_asleep: AtomicBool,
-    writer_asleep: AtomicBool,
+    dry_read: CacheLine<AtomicU64>,
+    /// Set by a reader that ran dry, cleared by the writer that wakes it: the writer
+    /// looks at it on every flush, the reader sets it once per batch, so it has its own
+    /// line, away from the fields the writer reads on every message (hwm, the flags).
+    reader_asleep: CacheLine<AtomicBool>,
+    writer_asleep: CacheLine<AtomicBool>,
     writer_closed: AtomicBool,
     reader_closed: AtomicBool,
     /// ZMQ_CONFLATE: a new message replaces whatever is still unread.
@@ -59,12 +66,12 @@ impl Queue {
         Arc::new(Queue {
             latest: Mutex::new(None),
             hwm: AtomicU64::new(hwm),
-            read: AtomicU64::new(0),
-            dry_read: AtomicU64::new(0),
+            read: CacheLine(AtomicU64::new(0)),
+            dry_read: CacheLine(AtomicU64::new(0)),
             // The reader has not looked yet: the first message must wake it, so that a
             // socket's ZMQ_FD signals data on a brand-new pipe too.
-            reader_asleep: AtomicBool::new(true),
-            writer_asleep: AtomicBool::new(false),
+            reader_asleep: CacheLine(AtomicBool::new(true)),
+            writer_asleep: CacheLine(AtomicBool::new(false)),
             writer_closed: AtomicBool::new(false),
             reader_closed: AtomicBool::new(false),
             conflate: AtomicBool::new(false),
@@ -174,12 +181,23 @@ pub fn combined_hwm(sndhwm: i32, rcvhwm: i32) -> u64 {
 const PEER_READ_DELAY: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// How many reads between publications of the read count: libzmq's low-water mark,
-/// half the HWM. Without a HWM every read is published, so that a limit set later
-/// (ZMQ_SNDHWM on a live pipe) starts from the exact count. The mark follows the HWM
-/// as it is now; a reader that runs dry says so apart (`fetch`).
+/// half the HWM. The mark follows the HWM as it is now; a reader that runs dry says so
+/// apart (`fetch`).
+/// Without a HWM nobody waits on the count (libzmq never tells it then), so it is told
+/// every `UNLIMITED_MARK` reads: each telling is a full barrier on a line the writer
+/// reads, which a fan-out's subscriber paid on every message. A limit set later on the
+/// live pipe (ZMQ_SNDHWM) still works: the writer may see it reached early, sleeps, and
+/// the reader's next read publishes (its untold reads exceed the new, smaller mark), or
+/// the reader ran dry and said so.
 fn low_water_mark(hwm: u64) -> u64 {
-    hwm.div_ceil(2).max(1)
+    if hwm == 0 {
+        UNLIMITED_MARK
+    } else {
+        hwm.div_ceil(2)
+    }
 }
+
+const UNLIMITED_MARK: u64 = 1024;
 
 impl Pipe {
     fn new(out: Arc<Queue>, inn: Arc<Queue>, tx: spsc::Producer<Item>, rx: spsc::Consumer<Item>) -> Pipe {

@@ -22,6 +22,7 @@
 //! Ownership enforces the single writer / single reader rule: `channel` returns one
 //! `Producer` and one `Consumer`, and only they touch their side.
 
+use super::cache_line::CacheLine;
 use crossbeam_queue::SegQueue;
 use rtrb::RingBuffer;
 use std::collections::VecDeque;
@@ -42,15 +43,13 @@ struct Shared<T> {
     next_rings: SegQueue<rtrb::Consumer<T>>,
     /// Items published so far (only grows). Aligned to its own cache line: the writer
     /// stores it on every publish, the reader loads it when it runs dry.
-    published: Padded<AtomicUsize>,
+    published: CacheLine<AtomicUsize>,
     /// Rings the reader emptied and gave back, oldest first, for the writer to reuse.
     free_rings: SegQueue<rtrb::Consumer<T>>,
     /// How many are in `free_rings` (only the reader adds, so it never passes MAX_SPARE).
     free_count: AtomicUsize,
 }
 
-#[repr(align(64))]
-struct Padded<T>(T);
 
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
@@ -76,7 +75,7 @@ pub struct Consumer<T> {
 pub fn channel<T: Send>() -> (Producer<T>, Consumer<T>) {
     let shared = Arc::new(Shared {
         next_rings: SegQueue::new(),
-        published: Padded(AtomicUsize::new(0)),
+        published: CacheLine(AtomicUsize::new(0)),
         free_rings: SegQueue::new(),
         free_count: AtomicUsize::new(0),
     });

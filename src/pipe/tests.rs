@@ -75,6 +75,39 @@ fn lowering_the_hwm_under_an_idle_reader_does_not_strand_the_writer() {
 }
 
 #[test]
+fn a_limit_set_on_a_pipe_without_one_holds_and_reopens_as_the_reader_reads() {
+    // Without a HWM the reader tells its count rarely (every UNLIMITED_MARK reads). A
+    // limit set later counts from the count last told: the writer may find it reached
+    // early, and the reader's next reads must then wake it, not leave it asleep.
+    let (mut a, mut b) = pair(0, 0);
+    let alog = Arc::new(Log::default());
+    a.set_owner(alog.clone());
+    for i in 0..600u32 {
+        assert!(a.check_write(), "no limit yet");
+        a.write(frame(&i.to_le_bytes(), false)).unwrap();
+    }
+    for i in 0..500u32 {
+        assert_eq!(b.read().unwrap().data(), &i.to_le_bytes());
+    }
+    a.set_hwms(10, 0);
+    // 100 are unread, over the new limit of 10: the writer waits...
+    assert!(!a.check_write());
+    let mut next = 500u32;
+    let mut reopened_at = None;
+    while let Some(m) = b.read() {
+        assert_eq!(m.data(), &next.to_le_bytes());
+        next += 1;
+        if reopened_at.is_none() && writer_proceeds(&mut a, &alog) {
+            reopened_at = Some(next);
+        }
+    }
+    // ...until fewer than 10 are left unread (give or take the reader's mark of 5).
+    let at = reopened_at.expect("the writer was never woken");
+    assert!((590..=600).contains(&at), "writer reopened after {at} reads");
+    assert!(writer_proceeds(&mut a, &alog));
+}
+
+#[test]
 fn hwm_changes_never_strand_a_writer_over_a_drained_pipe() {
     // Random writes, reads and HWM changes (a small LCG keeps it reproducible). Each
     // time the reader has drained the pipe, the writer must be able to go on.
