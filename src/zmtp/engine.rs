@@ -96,6 +96,11 @@ pub struct Engine {
     /// Where each queued, not yet written PONG ends in the output (see
     /// `OutQueue::end_offset`), oldest first.
     unwritten_pongs: VecDeque<u64>,
+    /// Set while active on a connection whose frames go out as they are (ZMTP 2.0+
+    /// framing, no mechanism that wraps them): whether the COMMAND flag is sent (3.x).
+    /// `send` then queues a short frame without looking at the phase, the protocol or
+    /// the mechanism again for each message.
+    plain_frames: Option<bool>,
 }
 
 /// PONGs that may wait unwritten: a peer that pings without reading cannot grow our output
@@ -131,6 +136,7 @@ impl Engine {
             heartbeat,
             zap_properties: Vec::new(),
             unwritten_pongs: VecDeque::new(),
+            plain_frames: None,
         }
     }
 
@@ -212,7 +218,18 @@ impl Engine {
     /// Queues one frame of an application message (MORE taken from `msg`). Only after
     /// the handshake: before it returns EAGAIN (keep the message), after a failure the
     /// failure's errno. Large bodies are queued by reference, not copied.
+    #[inline]
     pub fn send(&mut self, msg: &Msg) -> Result<()> {
+        if let Some(commands) = self.plain_frames {
+            if self.out.push_short_frame(msg, commands) {
+                return Ok(());
+            }
+        }
+        self.send_framed(msg)
+    }
+
+    /// `send` in general: any phase, framing, mechanism and size.
+    fn send_framed(&mut self, msg: &Msg) -> Result<()> {
         self.check_active()?;
         let command = msg.is_command() && self.is_v3();
         match &mut self.mechanism {
@@ -260,6 +277,13 @@ impl Engine {
             }
         }
         self.heartbeat.next_deadline(now)
+    }
+
+    /// `tick` has nothing to do now (no heartbeat timer armed, or not active yet): the
+    /// caller need not read the clock for it. A session wakes once per batch of messages
+    /// from its pipe; with heartbeats off (the default) this spares a clock read per wake.
+    pub fn timers_idle(&self) -> bool {
+        !matches!(self.phase, Phase::Active) || self.heartbeat.idle()
     }
 
     /// Bytes to write next (a prefix of what is queued; empty when nothing is).
@@ -329,6 +353,7 @@ impl Engine {
     /// Records a failure: queues Event::Error and refuses all further work.
     fn fail(&mut self, failure: Failure) -> Error {
         let errno = failure.errno;
+        self.plain_frames = None;
         self.events.push_back(Event::Error(failure.clone()));
         self.phase = Phase::Failed(failure);
         errno
@@ -502,6 +527,9 @@ impl Engine {
         self.metadata = Some(handshake.metadata.clone());
         self.events.push_back(Event::HandshakeDone(handshake));
         self.phase = Phase::Active;
+        let protocol = self.protocol.expect("greeting done");
+        let wraps = self.mechanism.as_ref().is_some_and(|m| m.wraps_messages());
+        self.plain_frames = (protocol.framing() == codec::Framing::V2 && !wraps).then_some(protocol.is_v3());
     }
 
     fn on_active_frame(&mut self, frame: Msg, sink: Option<&mut (dyn MessageSink + '_)>) -> std::result::Result<(), Failure> {

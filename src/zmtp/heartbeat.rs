@@ -125,6 +125,15 @@ impl Heartbeat {
         }
     }
 
+    /// No timer is armed or pending: `tick` would do nothing, so a caller may skip it
+    /// (and reading the clock) until traffic or `start` changes that.
+    pub fn idle(&self) -> bool {
+        self.pending_ttl.is_none()
+            && self.ttl_at.is_none()
+            && self.timeout_at.is_none()
+            && !(self.running && !self.ivl.is_zero())
+    }
+
     /// The earliest armed deadline. A pending (not yet armed) timer counts as due now.
     pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
         if self.pending_ttl.is_some() || (self.running && !self.ivl.is_zero() && self.next_ping.is_none()) {
@@ -146,7 +155,9 @@ mod tests {
         let mut h = Heartbeat::new(100 * MS, 1000 * MS, 250 * MS);
         assert_eq!(h.ttl_deciseconds(), 10);
         assert_eq!(h.tick(t0), Due::Nothing);
+        assert!(h.idle(), "not started");
         h.start();
+        assert!(!h.idle(), "PINGs every ivl");
         assert_eq!(h.next_deadline(t0), Some(t0));
         assert_eq!(h.tick(t0), Due::Nothing);
         assert_eq!(h.next_deadline(t0), Some(t0 + 100 * MS));
@@ -191,7 +202,9 @@ mod tests {
         h.on_traffic();
         assert_eq!(h.tick(t0 + 400 * MS), Due::Nothing);
         assert_eq!(h.next_deadline(t0), None);
+        assert!(h.idle(), "no ivl, no TTL armed: nothing to tick");
         h.on_peer_ping(1);
+        assert!(!h.idle());
         h.tick(t0 + 400 * MS);
         assert_eq!(h.tick(t0 + 500 * MS), Due::Expired("peer heartbeat TTL expired"));
     }

@@ -8,6 +8,7 @@
 use std::collections::VecDeque;
 use std::io::IoSlice;
 
+use super::codec;
 use crate::msg::Msg;
 
 /// Bodies at least this large are queued by reference instead of copied.
@@ -92,6 +93,25 @@ impl OutQueue {
         buf.extend_from_slice(header);
         buf.extend_from_slice(body);
         self.len += header.len() + body.len();
+    }
+
+    /// Appends `msg` as a ZMTP 2.0+ frame if its body is short (under 256 bytes: a
+    /// two-byte header); false (nothing queued) otherwise. `commands`: the COMMAND flag
+    /// is sent (ZMTP 3.x). The common small message's whole encoding, with no header
+    /// built apart (see `codec::Header` for the general case).
+    #[inline]
+    pub fn push_short_frame(&mut self, msg: &Msg, commands: bool) -> bool {
+        let body = msg.data();
+        if body.len() > u8::MAX as usize {
+            return false;
+        }
+        let flags = (msg.more() as u8 * codec::FLAG_MORE) | ((commands && msg.is_command()) as u8 * codec::FLAG_COMMAND);
+        let buf = &mut self.batch;
+        buf.reserve(2 + body.len());
+        buf.extend_from_slice(&[flags, body.len() as u8]);
+        buf.extend_from_slice(body);
+        self.len += 2 + body.len();
+        true
     }
 
     /// Appends a message body: copied if small, referenced if large.
@@ -251,6 +271,24 @@ mod tests {
         assert!(q.is_empty());
         assert_eq!(q.written() as usize, expect.len());
         assert!(!big.is_shared(), "written bodies are let go");
+    }
+
+    #[test]
+    fn short_frames_encode_as_the_general_header_does() {
+        use crate::msg::flags;
+        for (len, flag_bits, v3) in [(0, 0, true), (1, flags::MORE, true), (255, flags::COMMAND, true), (3, flags::COMMAND, false), (256, 0, true)] {
+            let mut msg = Msg::from_slice(&vec![5; len]);
+            msg.set_flags(flag_bits);
+            let (mut fast, mut general) = (OutQueue::default(), OutQueue::default());
+            let command = msg.is_command() && v3;
+            general.push_frame(codec::Header::new(codec::Framing::V2, len, msg.more(), command).bytes(), &msg);
+            if !fast.push_short_frame(&msg, v3) {
+                assert!(len > 255 && fast.is_empty(), "only long bodies are left to the general path");
+                continue;
+            }
+            assert_eq!(fast.len(), general.len());
+            assert_eq!(drain(&mut fast, 1000), drain(&mut general, 1000));
+        }
     }
 
     #[test]

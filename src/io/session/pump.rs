@@ -64,7 +64,7 @@ impl Session {
     /// Runs the engine's timers; a transport that pings by itself (ws) sends its ping.
     fn tick_engine(&mut self) {
         let Some(e) = self.engine.as_mut() else { return };
-        self.engine_timer = e.tick(Instant::now());
+        self.engine_timer = if e.timers_idle() { None } else { e.tick(Instant::now()) };
         if e.heartbeat().take_transport_ping() {
             if let Some(ws) = self.stream.as_mut().and_then(|s| s.ws()) {
                 ws.send_ping();
