@@ -379,9 +379,20 @@ impl Socket {
     /// One try at receiving (EAGAIN: nothing now).
     #[inline]
     pub(crate) fn try_recv(&mut self) -> Result<Msg> {
+        let mut msg = Msg::new();
+        self.try_recv_into(&mut msg)?;
+        Ok(msg)
+    }
+
+    /// [`try_recv`](Self::try_recv) into the caller's message (replaced only on
+    /// success): the frame is moved once, from the pattern to `out`, and the result
+    /// that travels back up is a small `Result<()>`.
+    #[inline]
+    pub(crate) fn try_recv_into(&mut self, out: &mut Msg) -> Result<()> {
         let msg = self.attempt(|p, core| p.recv(core))?;
         self.rcvmore = msg.more();
-        Ok(msg)
+        out.overwrite(msg);
+        Ok(())
     }
 
     /// zmq_msg_send: on success the message is taken (left empty).
