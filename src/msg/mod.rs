@@ -176,6 +176,14 @@ impl Msg {
         self.meta.is_none() && matches!(self.body, Body::Inline { .. })
     }
 
+    /// Drops the message, without running the drop glue when it owns nothing.
+    #[inline]
+    pub fn discard(self) {
+        if self.owns_nothing() {
+            std::mem::forget(self);
+        }
+    }
+
     /// `*self = msg`, without running the drop glue when the old message owns nothing
     /// (the usual receive: into an empty message from zmq_msg_init).
     #[inline]

@@ -186,6 +186,7 @@ impl Pattern for XSub {
         }
         let mut m = Msg::new();
         if self.next_frame_into(core, &mut m).is_err() {
+            m.discard();
             return false;
         }
         self.prefetched = Some(m);
