@@ -222,6 +222,8 @@ pub unsafe extern "C" fn zmq_send(s: *mut c_void, buf: *const c_void, len: usize
         let sock = socket_ref(s)?;
         let mut msg = Msg::from_slice(bytes(buf, len)?);
         sock.send(&mut msg, flags)?;
+        // Sent: what is left is an empty message.
+        msg.discard();
         size_result(len)
     })
 }
@@ -245,7 +247,11 @@ pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, 
         // (EAGAIN, ENOTSUP, ETERM win over a NULL buffer); where it would then crash on a
         // NULL buffer we refuse with EFAULT, and the message is dropped.
         let mut msg = Msg::new();
-        sock.recv_into(flags, &mut msg)?;
+        if let Err(e) = sock.recv_into(flags, &mut msg) {
+            // Nothing received (EAGAIN, the common case of a non-blocking loop).
+            msg.discard();
+            return Err(e);
+        }
         let n = msg.len().min(len);
         if n > 0 && buf.is_null() {
             return Err(Error::FAULT);
@@ -254,7 +260,9 @@ pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, 
             std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf as *mut u8, n);
         }
         // The message's real size, even when it was truncated to the buffer.
-        size_result(msg.len())
+        let size = msg.len();
+        msg.discard();
+        size_result(size)
     })
 }
 
