@@ -25,7 +25,7 @@ pub mod poller;
 
 pub use crate::constants::*;
 pub use types::*;
-pub(crate) use msg::{check_live, msg_mut, replace};
+pub(crate) use msg::with_msg;
 
 use crate::error::{Error, Result};
 use std::ffi::c_int;

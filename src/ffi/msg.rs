@@ -82,6 +82,22 @@ pub(crate) unsafe fn msg_mut(raw: *mut zmq_msg_t) -> Result<MsgMut> {
     Ok(MsgMut { raw, msg: peek(raw)? })
 }
 
+/// Runs `f` on the message of a live `zmq_msg_t` (EFAULT if null or not live). zmq.h
+/// aligns `zmq_msg_t` as a pointer, so C's structs are used in place, without the two
+/// 64-byte copies of [`msg_mut`]; only a misaligned one (a binding's byte buffer) goes
+/// through the copy.
+#[inline]
+pub(crate) unsafe fn with_msg<T>(raw: *mut zmq_msg_t, f: impl FnOnce(&mut Msg) -> Result<T>) -> Result<T> {
+    check_live(raw)?;
+    if (raw as usize) % std::mem::align_of::<Msg>() == 0 {
+        // SAFETY: live (checked), aligned, and the caller's struct is ours for the call
+        // (the C contract: no one else touches it meanwhile), as for `msg_mut`.
+        f(&mut *(raw as *mut Msg))
+    } else {
+        f(&mut *msg_mut(raw)?)
+    }
+}
+
 /// Writes `msg` into the `zmq_msg_t`, without releasing what was there before.
 unsafe fn store(raw: *mut zmq_msg_t, msg: Msg) {
     ptr::write_unaligned(raw as *mut Msg, msg);
@@ -164,10 +180,13 @@ pub unsafe extern "C" fn zmq_msg_init_data(
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_close(msg: *mut zmq_msg_t) -> c_int {
     guard(|| {
-        let m = ManuallyDrop::into_inner(peek(msg)?);
+        let m = peek(msg)?;
         // Mark the struct closed before dropping, so it never looks live with freed content.
         ptr::write_unaligned(msg as *mut Closed, Closed { tag: CLOSED_TAG, more: m.more() as u32 });
-        drop(m);
+        // A message that owns nothing (small, no metadata) needs no drop glue.
+        if !m.owns_nothing() {
+            drop(ManuallyDrop::into_inner(m));
+        }
         Ok(0)
     })
 }

@@ -1,7 +1,7 @@
 //! zmq_socket, zmq_close, options, bind/connect, send/recv in all their forms.
 
 use super::ctx::ctx_ref;
-use super::{bytes, guard, guard_ptr, check_live, msg_mut, option_buffer, replace, option_value, zmq_msg_t, ZMQ_SNDMORE};
+use super::{bytes, guard, guard_ptr, option_buffer, option_value, with_msg, zmq_msg_t, ZMQ_SNDMORE};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::socket::shared::SharedSocket;
@@ -222,6 +222,8 @@ pub unsafe extern "C" fn zmq_send(s: *mut c_void, buf: *const c_void, len: usize
         let sock = socket_ref(s)?;
         let mut msg = Msg::from_slice(bytes(buf, len)?);
         sock.send(&mut msg, flags)?;
+        // Sent: what is left is an empty message.
+        msg.discard();
         size_result(len)
     })
 }
@@ -244,7 +246,12 @@ pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, 
         // libzmq receives first and checks the buffer only when there is something to copy
         // (EAGAIN, ENOTSUP, ETERM win over a NULL buffer); where it would then crash on a
         // NULL buffer we refuse with EFAULT, and the message is dropped.
-        let msg = sock.recv(flags)?;
+        let mut msg = Msg::new();
+        if let Err(e) = sock.recv_into(flags, &mut msg) {
+            // Nothing received (EAGAIN, the common case of a non-blocking loop).
+            msg.discard();
+            return Err(e);
+        }
         let n = msg.len().min(len);
         if n > 0 && buf.is_null() {
             return Err(Error::FAULT);
@@ -253,7 +260,9 @@ pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, 
             std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf as *mut u8, n);
         }
         // The message's real size, even when it was truncated to the buffer.
-        size_result(msg.len())
+        let size = msg.len();
+        msg.discard();
+        size_result(size)
     })
 }
 
@@ -261,11 +270,12 @@ pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, 
 pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
     guard(|| {
         let sock = socket_ref(s)?;
-        let mut m = msg_mut(msg)?;
-        let len = m.len();
-        // On success the message is sent and `m` left empty, as libzmq leaves it.
-        sock.send(&mut m, flags)?;
-        size_result(len)
+        with_msg(msg, |m| {
+            let len = m.len();
+            // On success the message is sent and `m` left empty, as libzmq leaves it.
+            sock.send(m, flags)?;
+            size_result(len)
+        })
     })
 }
 
@@ -274,11 +284,10 @@ pub unsafe extern "C" fn zmq_msg_recv(msg: *mut zmq_msg_t, s: *mut c_void, flags
     guard(|| {
         let sock = socket_ref(s)?;
         // A bad zmq_msg_t fails before a message is taken from the socket.
-        check_live(msg)?;
-        let got = sock.recv(flags)?;
-        let len = got.len();
-        replace(msg, got)?;
-        size_result(len)
+        with_msg(msg, |m| {
+            sock.recv_into(flags, m)?;
+            size_result(m.len())
+        })
     })
 }
 

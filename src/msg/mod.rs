@@ -155,11 +155,43 @@ impl Msg {
     }
 
     /// A zero-filled message of `len` bytes, inline when small (zmq_msg_init_size).
+    /// Inlined: the small case is a handful of stores straight into the caller's slot.
+    #[inline]
     pub fn with_size(len: usize) -> Msg {
         if len <= INLINE_MAX {
             Msg { body: Body::Inline { len: len as u8, buf: [0; INLINE_MAX] }, ..Msg::new() }
         } else {
-            Msg { body: Body::Owned(OwnedBuf::new(zeroed_buf(len))), ..Msg::new() }
+            Msg::with_zeroed_buf(len)
+        }
+    }
+
+    #[inline(never)]
+    fn with_zeroed_buf(len: usize) -> Msg {
+        Msg { body: Body::Owned(OwnedBuf::new(zeroed_buf(len))), ..Msg::new() }
+    }
+
+    /// Dropping this message would release nothing (no metadata, payload inline).
+    #[inline]
+    pub fn owns_nothing(&self) -> bool {
+        self.meta.is_none() && matches!(self.body, Body::Inline { .. })
+    }
+
+    /// Drops the message, without running the drop glue when it owns nothing.
+    #[inline]
+    pub fn discard(self) {
+        if self.owns_nothing() {
+            std::mem::forget(self);
+        }
+    }
+
+    /// `*self = msg`, without running the drop glue when the old message owns nothing
+    /// (the usual receive: into an empty message from zmq_msg_init).
+    #[inline]
+    pub fn overwrite(&mut self, msg: Msg) {
+        if self.owns_nothing() {
+            std::mem::forget(std::mem::replace(self, msg));
+        } else {
+            *self = msg;
         }
     }
 

@@ -16,6 +16,15 @@ pub struct PollItem {
 /// Each socket appears once in `sockets`; several items may name the same one.
 /// Each socket is locked only while its events are read: other threads may use it meanwhile.
 pub fn poll(sockets: &[&SharedSocket], items: &mut [PollItem], timeout_ms: i64) -> Result<usize> {
+    // With sockets only, a first look needs neither their eventfds nor poll(2): the
+    // mailboxes are fetched only when it finds nothing and the call is to wait.
+    let sockets_only = items.iter().all(|it| it.socket.is_some());
+    if sockets_only {
+        let ready = look(sockets, items, &[])?;
+        if ready > 0 || timeout_ms == 0 {
+            return Ok(ready);
+        }
+    }
     // Kept alive while poll(2) watches their eventfds.
     let mailboxes = sockets.iter().map(|s| s.mailbox()).collect::<Result<Vec<_>>>()?;
     let mut fds: Vec<libc::pollfd> = items
@@ -25,17 +34,21 @@ pub fn poll(sockets: &[&SharedSocket], items: &mut [PollItem], timeout_ms: i64) 
             None => libc::pollfd { fd: it.fd, events: fd_poll_events(it.events), revents: 0 },
         })
         .collect();
-    look_and_wait(sockets, &mut fds, timeout_ms, None, |fds| {
-        let mut ready = 0;
-        for (it, pfd) in items.iter_mut().zip(fds) {
-            it.revents = match it.socket {
-                Some(i) => socket_revents(sockets[i], it.events)?,
-                None => fd_revents(pfd.revents, it.events),
-            };
-            if it.revents != 0 {
-                ready += 1;
-            }
+    look_and_wait(sockets, &mut fds, timeout_ms, None, sockets_only, |fds| look(sockets, items, fds))
+}
+
+/// Sets each item's revents; returns how many have some. `fds[i]` is item i's pollfd
+/// (read for plain fds only).
+fn look(sockets: &[&SharedSocket], items: &mut [PollItem], fds: &[libc::pollfd]) -> Result<usize> {
+    let mut ready = 0;
+    for (i, it) in items.iter_mut().enumerate() {
+        it.revents = match it.socket {
+            Some(s) => socket_revents(sockets[s], it.events)?,
+            None => fd_revents(fds[i].revents, it.events),
+        };
+        if it.revents != 0 {
+            ready += 1;
         }
-        Ok(ready)
-    })
+    }
+    Ok(ready)
 }

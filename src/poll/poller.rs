@@ -210,7 +210,7 @@ impl<'s, U: Copy> Poller<'s, U> {
             }
         }
         let slice = thread_safe.then_some(THREAD_SAFE_SLICE);
-        let found = look_and_wait(&sockets, &mut fds, timeout_ms, slice, |fds| {
+        let found = look_and_wait(&sockets, &mut fds, timeout_ms, slice, false, |fds| {
             out.clear();
             for (it, pfd) in items.iter().zip(fds) {
                 let (socket, fd, events) = match it.target {

@@ -52,7 +52,8 @@ pub(super) fn socket_revents(socket: &SharedSocket, wanted: i16) -> Result<i16> 
 }
 
 /// Looks (`look` returns how many items are ready, reading `fds`' revents for plain
-/// fds), and while nothing is ready sleeps in poll(2) on `fds` until `timeout_ms`
+/// fds; `looked`: the caller has just looked and found nothing), and while nothing is
+/// ready sleeps in poll(2) on `fds` until `timeout_ms`
 /// (< 0: forever) has passed. Returns the last look's count, 0 on timeout.
 ///
 /// `sockets` are those whose eventfds are in `fds`: they are told we sleep on them, so
@@ -66,10 +67,11 @@ pub(super) fn look_and_wait(
     fds: &mut [libc::pollfd],
     timeout_ms: i64,
     slice: Option<Duration>,
+    looked: bool,
     mut look: impl FnMut(&[libc::pollfd]) -> Result<usize>,
 ) -> Result<usize> {
     let deadline = (timeout_ms >= 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
-    let mut first = true;
+    let mut first = !looked;
     loop {
         // Sleep only after a first look found nothing.
         let wait_ms: i32 = if first {
@@ -82,7 +84,12 @@ pub(super) fn look_and_wait(
                 (Some(l), Some(s)) => ms_rounded_up(l.min(s)),
             }
         };
-        if !fds.is_empty() || wait_ms != 0 {
+        // The first look needs poll(2) only for plain fds' revents: a socket's readiness
+        // comes from its events, not its eventfd. Each socket has at least one fd, so
+        // no more fds than sockets means no plain fd (a socket named by several items
+        // only makes this take the syscall when it need not).
+        let plain_fds = fds.len() > sockets.len();
+        if (if first { plain_fds } else { !fds.is_empty() }) || wait_ms != 0 {
             // Other threads blocked on these sockets must know we sleep on their eventfds.
             let _sleeping: Vec<_> = match wait_ms {
                 0 => Vec::new(),

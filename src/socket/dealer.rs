@@ -42,7 +42,12 @@ impl Pattern for Dealer {
     }
 
     fn recv(&mut self, core: &mut Core) -> Result<Msg> {
-        self.fq.recv(core).map(|(m, _)| m)
+        super::recv_by_into(self, core)
+    }
+
+    #[inline]
+    fn recv_into(&mut self, core: &mut Core, out: &mut Msg) -> Result<()> {
+        self.fq.recv_into(core, out).map(|_| ())
     }
 
     fn has_in(&mut self, core: &mut Core) -> bool {

@@ -31,22 +31,26 @@ impl FairQueue {
 
     /// Next frame and the pipe it came from.
     pub fn recv(&mut self, core: &mut Core) -> Result<(Msg, PipeId)> {
+        let mut msg = Msg::new();
+        let id = self.recv_into(core, &mut msg)?;
+        Ok((msg, id))
+    }
+
+    /// Next frame into `out` (replaced only on success); the pipe it came from.
+    #[inline]
+    pub fn recv_into(&mut self, core: &mut Core, out: &mut Msg) -> Result<PipeId> {
         while let Some(id) = self.active.current() {
-            match core.read(id) {
-                Some(msg) => {
-                    self.more = msg.more();
-                    if !self.more {
-                        self.active.advance();
-                    }
-                    return Ok((msg, id));
+            if core.read_into(id, out) {
+                self.more = out.more();
+                if !self.more {
+                    self.active.advance();
                 }
-                None => {
-                    // Whole messages are queued atomically, so an empty pipe is never
-                    // mid-message unless it died; either way, move on.
-                    self.more = false;
-                    self.active.drop_current();
-                }
+                return Ok(id);
             }
+            // Whole messages are queued atomically, so an empty pipe is never
+            // mid-message unless it died; either way, move on.
+            self.more = false;
+            self.active.drop_current();
         }
         Err(Error::AGAIN)
     }

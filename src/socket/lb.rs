@@ -32,12 +32,12 @@ impl LoadBalancer {
         }
     }
 
-    /// Send a frame; returns the pipe it went to (None if it was dropped).
+    /// Send a frame; returns the pipe it went to (None if it was dropped). Inlined into
+    /// the socket types' send: the common case is straight-line, the rare ones cold.
+    #[inline]
     pub fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<Option<PipeId>> {
         if self.dropping {
-            self.dropping = msg.more();
-            msg.take();
-            return Ok(None);
+            return Ok(self.drop_frame(msg));
         }
         let id = if self.more {
             self.active.current().ok_or(Error::AGAIN)?
@@ -45,26 +45,37 @@ impl LoadBalancer {
             self.active.find_ready(|id| core.check_write(id)).ok_or(Error::AGAIN)?
         };
         let more = msg.more();
-        match core.write(id, msg.take()) {
-            Ok(()) => {}
-            Err(back) => {
-                // The peer went away. Before the first frame, retry elsewhere; mid-message,
-                // the part already written is lost with the pipe: drop the rest.
-                self.active.drop_current();
-                if self.more {
-                    self.dropping = more;
-                    self.more = false;
-                    return Ok(None);
-                }
-                *msg = back;
-                return self.send(core, msg);
-            }
+        if let Err(back) = core.write(id, msg.take()) {
+            return self.pipe_gone(core, msg, back, more);
         }
         self.more = more;
         if !more {
             self.active.advance();
         }
         Ok(Some(id))
+    }
+
+    /// The rest of a message whose pipe died mid-message is swallowed.
+    #[cold]
+    fn drop_frame(&mut self, msg: &mut Msg) -> Option<PipeId> {
+        self.dropping = msg.more();
+        msg.take();
+        None
+    }
+
+    /// The peer went away as `back` was written to it. Before the first frame, retry
+    /// elsewhere; mid-message, the part already written is lost with the pipe: drop the
+    /// rest.
+    #[cold]
+    fn pipe_gone(&mut self, core: &mut Core, msg: &mut Msg, back: Msg, more: bool) -> Result<Option<PipeId>> {
+        self.active.drop_current();
+        if self.more {
+            self.dropping = more;
+            self.more = false;
+            return Ok(None);
+        }
+        *msg = back;
+        self.send(core, msg)
     }
 
     pub fn has_out(&mut self, core: &mut Core) -> bool {

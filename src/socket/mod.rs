@@ -71,6 +71,25 @@ impl Core {
         m
     }
 
+    /// [`read`](Self::read) into `out` (replaced only when a frame is there): false when
+    /// empty or gone.
+    #[inline]
+    pub fn read_into(&mut self, id: PipeId, out: &mut Msg) -> bool {
+        let Some(pipe) = self.pipes.get_mut(id) else { return false };
+        match pipe.read() {
+            Some(m) => {
+                out.overwrite(m);
+                true
+            }
+            None => {
+                if pipe.peer_gone() {
+                    self.dead.push(id);
+                }
+                false
+            }
+        }
+    }
+
     pub fn check_read(&mut self, id: PipeId) -> bool {
         match self.pipes.get_mut(id) {
             Some(p) => {
@@ -139,7 +158,7 @@ impl Core {
     }
 
     /// Write a frame. Gives it back if the pipe is gone.
-    #[inline]
+    #[inline(always)]
     pub fn write(&mut self, id: PipeId, msg: Msg) -> std::result::Result<(), Msg> {
         match self.pipes.get_mut(id) {
             Some(p) => p.write(msg).inspect_err(|_| {
@@ -184,6 +203,14 @@ pub trait Pattern: Send {
     fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<()>;
     /// Receive one frame, EAGAIN if none is available now.
     fn recv(&mut self, core: &mut Core) -> Result<Msg>;
+    /// `recv` into `out`, replaced only on success. The socket receives through this:
+    /// the types on the hot path override it so that a frame is moved once, from the
+    /// pipe to the caller's message, instead of through each layer's return value.
+    #[inline]
+    fn recv_into(&mut self, core: &mut Core, out: &mut Msg) -> Result<()> {
+        out.overwrite(self.recv(core)?);
+        Ok(())
+    }
     fn has_in(&mut self, core: &mut Core) -> bool;
     fn has_out(&mut self, core: &mut Core) -> bool;
     /// ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE was set (the option table accepted it).
@@ -404,9 +431,19 @@ impl Socket {
     /// One try at receiving (EAGAIN: nothing now).
     #[inline]
     pub(crate) fn try_recv(&mut self) -> Result<Msg> {
-        let msg = self.attempt(|p, core| p.recv(core))?;
-        self.rcvmore = msg.more();
+        let mut msg = Msg::new();
+        self.try_recv_into(&mut msg)?;
         Ok(msg)
+    }
+
+    /// [`try_recv`](Self::try_recv) into the caller's message (replaced only on
+    /// success): the frame is moved once, from the pattern to `out`, and the result
+    /// that travels back up is a small `Result<()>`.
+    #[inline]
+    pub(crate) fn try_recv_into(&mut self, out: &mut Msg) -> Result<()> {
+        self.attempt(|p, core| p.recv_into(core, out))?;
+        self.rcvmore = out.more();
+        Ok(())
     }
 
     /// zmq_msg_send: on success the message is taken (left empty).
@@ -505,6 +542,13 @@ impl Socket {
     pub(crate) fn commands_handled(&self) -> u64 {
         self.commands_handled
     }
+}
+
+/// `Pattern::recv` for a type whose receiving is written as `recv_into`.
+fn recv_by_into(p: &mut dyn Pattern, core: &mut Core) -> Result<Msg> {
+    let mut msg = Msg::new();
+    p.recv_into(core, &mut msg)?;
+    Ok(msg)
 }
 
 /// Where a blocked call sleeps.

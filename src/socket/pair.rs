@@ -44,8 +44,17 @@ impl Pattern for Pair {
     }
 
     fn recv(&mut self, core: &mut Core) -> Result<Msg> {
+        super::recv_by_into(self, core)
+    }
+
+    #[inline]
+    fn recv_into(&mut self, core: &mut Core, out: &mut Msg) -> Result<()> {
         let id = self.pipe.ok_or(Error::AGAIN)?;
-        core.read(id).ok_or(Error::AGAIN)
+        if core.read_into(id, out) {
+            Ok(())
+        } else {
+            Err(Error::AGAIN)
+        }
     }
 
     fn has_in(&mut self, core: &mut Core) -> bool {

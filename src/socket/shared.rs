@@ -101,7 +101,16 @@ impl SharedSocket {
     }
 
     pub fn recv(&self, flags: i32) -> Result<Msg> {
-        self.blocking(flags, |s| s.options().rcvtimeo, |s| s.try_recv())
+        let mut msg = Msg::new();
+        self.recv_into(flags, &mut msg)?;
+        Ok(msg)
+    }
+
+    /// `recv` into the caller's message, replaced only on success (zmq_msg_recv's
+    /// contract): no 64-byte result is passed back through the lock and retry layers.
+    #[inline]
+    pub fn recv_into(&self, flags: i32, out: &mut Msg) -> Result<()> {
+        self.blocking(flags, |s| s.options().rcvtimeo, |s| s.try_recv_into(out))
     }
 
     pub fn events(&self) -> Result<i32> {

@@ -89,19 +89,29 @@ impl XSub {
         self.subs.matches(data) != core.options.invert_matching
     }
 
-    /// Next whole-message-start frame that passes the filter, or continuation frames.
-    fn next_frame(&mut self, core: &mut Core) -> Result<Msg> {
+    /// Next whole-message-start frame that passes the filter, or continuation frames,
+    /// read straight into `out`. A message not wanted is dropped from `out`, which is
+    /// left empty if nothing else comes (as libzmq's fair queue empties the message it
+    /// is given before reading).
+    #[inline]
+    fn next_frame_into(&mut self, core: &mut Core, out: &mut Msg) -> Result<()> {
         loop {
-            let (msg, _) = self.fq.recv(core)?;
-            if self.more_in || !self.filter || self.matches(core, msg.data()) {
-                return Ok(msg);
+            self.fq.recv_into(core, out)?;
+            if self.more_in || !self.filter || self.matches(core, out.data()) {
+                return Ok(());
             }
-            // Not wanted: drop the whole message.
-            let mut more = msg.more();
-            while more {
-                more = self.fq.recv(core).map(|(m, _)| m.more()).unwrap_or(false);
-            }
+            self.drop_unwanted(core, out);
         }
+    }
+
+    /// The first frame in `out` is of a message not subscribed to: drop all of it.
+    #[cold]
+    fn drop_unwanted(&mut self, core: &mut Core, out: &mut Msg) {
+        let mut more = out.more();
+        while more {
+            more = self.fq.recv_into(core, out).is_ok() && out.more();
+        }
+        out.take();
     }
 }
 
@@ -157,25 +167,30 @@ impl Pattern for XSub {
     }
 
     fn recv(&mut self, core: &mut Core) -> Result<Msg> {
-        let msg = match self.prefetched.take() {
-            Some(m) => m,
-            None => self.next_frame(core)?,
-        };
-        self.more_in = msg.more();
-        Ok(msg)
+        super::recv_by_into(self, core)
+    }
+
+    #[inline]
+    fn recv_into(&mut self, core: &mut Core, out: &mut Msg) -> Result<()> {
+        match self.prefetched.take() {
+            Some(m) => out.overwrite(m),
+            None => self.next_frame_into(core, out)?,
+        }
+        self.more_in = out.more();
+        Ok(())
     }
 
     fn has_in(&mut self, core: &mut Core) -> bool {
         if self.more_in || self.prefetched.is_some() {
             return true;
         }
-        match self.next_frame(core) {
-            Ok(m) => {
-                self.prefetched = Some(m);
-                true
-            }
-            Err(_) => false,
+        let mut m = Msg::new();
+        if self.next_frame_into(core, &mut m).is_err() {
+            m.discard();
+            return false;
         }
+        self.prefetched = Some(m);
+        true
     }
 
     fn has_out(&mut self, _core: &mut Core) -> bool {
