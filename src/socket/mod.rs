@@ -7,6 +7,7 @@
 
 mod channel;
 mod client;
+mod core;
 mod dealer;
 mod dgram;
 mod dish;
@@ -43,151 +44,10 @@ use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::{write_int, Applied, Options};
 use crate::pipe::{combined_hwm, Pipe, PipeEvent, PipeId};
+pub use self::core::Core;
 use endpoints::Attachment;
 use pipe_table::PipeTable;
 use std::sync::Arc;
-
-/// The parts of a socket its pattern works on.
-pub struct Core {
-    pub options: Options,
-    pipes: PipeTable,
-    /// Pipes found dead during a pattern operation, removed right after it.
-    dead: Vec<PipeId>,
-}
-
-impl Core {
-    pub fn pipe(&self, id: PipeId) -> Option<&Pipe> {
-        self.pipes.get(id)
-    }
-
-    /// Read a frame from a pipe. None when empty (the pipe is then asleep) or gone.
-    #[inline]
-    pub fn read(&mut self, id: PipeId) -> Option<Msg> {
-        let pipe = self.pipes.get_mut(id)?;
-        let m = pipe.read();
-        if m.is_none() && pipe.peer_gone() {
-            self.dead.push(id);
-        }
-        m
-    }
-
-    /// [`read`](Self::read) into `out` (replaced only when a frame is there): false when
-    /// empty or gone.
-    #[inline]
-    pub fn read_into(&mut self, id: PipeId, out: &mut Msg) -> bool {
-        let Some(pipe) = self.pipes.get_mut(id) else { return false };
-        match pipe.read() {
-            Some(m) => {
-                out.overwrite(m);
-                true
-            }
-            None => {
-                if pipe.peer_gone() {
-                    self.dead.push(id);
-                }
-                false
-            }
-        }
-    }
-
-    pub fn check_read(&mut self, id: PipeId) -> bool {
-        match self.pipes.get_mut(id) {
-            Some(p) => {
-                let ok = p.check_read();
-                if !ok && p.peer_gone() {
-                    self.dead.push(id);
-                }
-                ok
-            }
-            None => false,
-        }
-    }
-
-    /// Whether a new message may be written to a pipe now.
-    #[inline]
-    pub fn check_write(&mut self, id: PipeId) -> bool {
-        match self.pipes.get_mut(id) {
-            Some(p) => {
-                let ok = p.check_write();
-                // A closed peer may still have left messages for us: the pipe dies once
-                // they are read too.
-                if !ok && p.peer_gone() {
-                    self.dead.push(id);
-                }
-                ok
-            }
-            None => false,
-        }
-    }
-
-    /// `check_write` then `write` with one lookup of the pipe: false (frame dropped) if
-    /// the pipe has no room or is gone.
-    #[inline]
-    pub fn write_if_room(&mut self, id: PipeId, msg: Msg) -> bool {
-        self.write_if_room_then(id, msg, true)
-    }
-
-    /// `write_if_room`, but the reader sees the frame only after `flush`. A fan-out
-    /// writes every subscriber's pipe first and flushes them after: each flush is a
-    /// full barrier, which would otherwise wait for that one pipe's slot write (a cold
-    /// cache line when hundreds of pipes are fed) before the next write could start.
-    #[inline]
-    pub fn write_if_room_unflushed(&mut self, id: PipeId, msg: Msg) -> bool {
-        self.write_if_room_then(id, msg, false)
-    }
-
-    #[inline]
-    fn write_if_room_then(&mut self, id: PipeId, msg: Msg, flush: bool) -> bool {
-        let Some(p) = self.pipes.get_mut(id) else { return false };
-        let ok = p.check_write() && p.write_unflushed(msg).is_ok();
-        if ok && flush {
-            p.flush();
-        }
-        if !ok && p.peer_gone() {
-            self.dead.push(id);
-        }
-        ok
-    }
-
-    /// Make what was written to the pipe visible to its reader.
-    #[inline]
-    pub fn flush(&mut self, id: PipeId) {
-        if let Some(p) = self.pipes.get_mut(id) {
-            p.flush();
-        }
-    }
-
-    /// Write a frame. Gives it back if the pipe is gone.
-    #[inline(always)]
-    pub fn write(&mut self, id: PipeId, msg: Msg) -> std::result::Result<(), Msg> {
-        match self.pipes.get_mut(id) {
-            Some(p) => p.write(msg).inspect_err(|_| {
-                if p.peer_gone() {
-                    self.dead.push(id)
-                }
-            }),
-            None => Err(msg),
-        }
-    }
-
-    pub fn rollback(&mut self, id: PipeId) {
-        if let Some(p) = self.pipes.get_mut(id) {
-            p.rollback();
-        }
-    }
-
-    /// Close a pipe from the pattern's side (e.g. PAIR rejecting a second peer).
-    pub fn close_pipe(&mut self, id: PipeId) {
-        if let Some(p) = self.pipes.get_mut(id) {
-            p.close();
-            self.dead.push(id);
-        }
-    }
-
-    pub fn pipe_ids(&self) -> Vec<PipeId> {
-        self.pipes.ids().collect()
-    }
-}
 
 /// One socket type's routing rules.
 pub trait Pattern: Send {
