@@ -248,6 +248,13 @@ pub fn write_header(framing: Framing, out: &mut Vec<u8>, len: usize, more: bool,
     out.extend_from_slice(Header::new(framing, len, more, command).bytes());
 }
 
+/// The flags byte of a ZMTP 2.0+ frame header (without FLAG_LONG). `command` is only
+/// meaningful for ZMTP 3.x.
+#[inline]
+pub fn v2_flags(more: bool, command: bool) -> u8 {
+    (more as u8 * FLAG_MORE) | (command as u8 * FLAG_COMMAND)
+}
+
 /// A frame's header, built on the stack: the encoder copies it into its batch with the
 /// body in one go rather than growing the batch byte by byte.
 pub struct Header {
@@ -262,7 +269,7 @@ impl Header {
         let mut buf = [0u8; 10];
         let n = match framing {
             Framing::V2 => {
-                let flags = (more as u8 * FLAG_MORE) | (command as u8 * FLAG_COMMAND);
+                let flags = v2_flags(more, command);
                 if len > u8::MAX as usize {
                     buf[0] = flags | FLAG_LONG;
                     buf[1..9].copy_from_slice(&(len as u64).to_be_bytes());

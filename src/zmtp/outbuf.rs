@@ -105,7 +105,7 @@ impl OutQueue {
         if body.len() > u8::MAX as usize {
             return false;
         }
-        let flags = (msg.more() as u8 * codec::FLAG_MORE) | ((commands && msg.is_command()) as u8 * codec::FLAG_COMMAND);
+        let flags = codec::v2_flags(msg.more(), commands && msg.is_command());
         let buf = &mut self.batch;
         buf.reserve(2 + body.len());
         buf.extend_from_slice(&[flags, body.len() as u8]);
