@@ -247,7 +247,7 @@ pub unsafe extern "C" fn zmq_recv(s: *mut c_void, buf: *mut c_void, len: usize, 
         // (EAGAIN, ENOTSUP, ETERM win over a NULL buffer); where it would then crash on a
         // NULL buffer we refuse with EFAULT, and the message is dropped.
         let mut msg = Msg::new();
-        if let Err(e) = sock.recv_into(flags, &mut msg) {
+        if let Err(e) = sock.recv_bare(flags, &mut msg) {
             // Nothing received (EAGAIN, the common case of a non-blocking loop).
             msg.discard();
             return Err(e);

@@ -64,10 +64,16 @@ pub(super) struct SeenMeta {
 }
 
 impl SeenMeta {
+    /// Put the metadata back on a message that came without it (`SAME_META`), unless
+    /// `wanted` is false (the caller drops the message's metadata unseen); note a new
+    /// metadata either way.
     #[inline]
-    pub(super) fn restore(&mut self, msg: &mut Msg) {
+    pub(super) fn restore(&mut self, msg: &mut Msg, wanted: bool) {
         if msg.flags() & flags::SAME_META != 0 {
             msg.reset_flags(flags::SAME_META);
+            if !wanted {
+                return;
+            }
             let theirs = &self.theirs;
             let own = self.own.get_or_insert_with(|| Arc::new(theirs.as_deref().cloned().unwrap_or_default()));
             msg.put_metadata_as_is(Some(own.clone()));
@@ -118,7 +124,7 @@ mod tests {
         let got: Vec<Option<Vec<u8>>> = out
             .into_iter()
             .map(|mut m| {
-                seen.restore(&mut m);
+                seen.restore(&mut m, true);
                 assert_eq!(m.flags() & flags::SAME_META, 0);
                 property(&m)
             })
@@ -139,7 +145,7 @@ mod tests {
         }
         assert_eq!(out.iter().map(|m| m.metadata().is_some()).collect::<Vec<_>>(), [true, false, false]);
         for m in &mut out {
-            seen.restore(m);
+            seen.restore(m, true);
             assert_eq!(property(m), Some(b"A".to_vec()));
         }
         let mut m = Msg::from_slice(b"c");
@@ -154,11 +160,32 @@ mod tests {
         let (mut first, mut second) = (with(&a, b"1"), with(&a, b"2"));
         sent.elide(&mut first, false);
         sent.elide(&mut second, false);
-        seen.restore(&mut first);
-        seen.restore(&mut second);
+        seen.restore(&mut first, true);
+        seen.restore(&mut second, true);
         let restored = second.metadata().expect("restored").clone();
         assert!(!Arc::ptr_eq(&restored, &a), "the reader's copy, not the writer's Arc");
         assert_eq!(restored.get("Socket-Type").map(|v| v.to_bytes()), Some(&b"A"[..]));
+    }
+
+    #[test]
+    fn a_bare_read_skips_the_metadata_but_still_notes_a_new_one() {
+        let (a, b) = (meta("A"), meta("B"));
+        let (mut sent, mut seen) = (SentMeta::default(), SeenMeta::default());
+        let mut out: Vec<Msg> = [(&a, "1"), (&a, "2"), (&b, "3"), (&b, "4"), (&b, "5")]
+            .iter()
+            .map(|(md, body)| {
+                let mut m = with(md, body.as_bytes());
+                sent.elide(&mut m, false);
+                m
+            })
+            .collect();
+        // 1 and 3 carry theirs; 2 and 4 are read bare; 5 wants it: B's, noted from 3.
+        for (i, m) in out.iter_mut().enumerate() {
+            seen.restore(m, i == 4);
+            assert_eq!(m.flags() & flags::SAME_META, 0);
+        }
+        assert!(out[1].metadata().is_none() && out[3].metadata().is_none());
+        assert_eq!(property(&out[4]), Some(b"B".to_vec()));
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub struct Core {
     pub(super) pipes: PipeTable,
     /// Pipes found dead during a pattern operation, removed right after it.
     pub(super) dead: Vec<PipeId>,
+    /// During a receive whose frame is copied out and dropped (zmq_recv): `read_into`
+    /// leaves the connection's metadata off (see `Pipe::read_bare`).
+    pub(super) bare_reads: bool,
 }
 
 impl Core {
@@ -36,7 +39,8 @@ impl Core {
     #[inline]
     pub fn read_into(&mut self, id: PipeId, out: &mut Msg) -> bool {
         let Some(pipe) = self.pipes.get_mut(id) else { return false };
-        match pipe.read() {
+        let read = if self.bare_reads { pipe.read_bare() } else { pipe.read() };
+        match read {
             Some(m) => {
                 out.overwrite(m);
                 true

@@ -24,6 +24,7 @@ mod push;
 mod radio;
 mod rep;
 pub mod shared;
+mod socket_lock;
 mod req;
 mod rotation;
 mod router;
@@ -154,7 +155,7 @@ impl Socket {
         Ok(Socket {
             ctx,
             id,
-            core: Core { options, pipes: PipeTable::default(), dead: Vec::new() },
+            core: Core { options, pipes: PipeTable::default(), dead: Vec::new(), bare_reads: false },
             pattern,
             mailbox,
             rcvmore: false,
@@ -304,6 +305,16 @@ impl Socket {
         self.attempt(|p, core| p.recv_into(core, out))?;
         self.rcvmore = out.more();
         Ok(())
+    }
+
+    /// [`try_recv_into`](Self::try_recv_into) for a frame the caller copies out and drops
+    /// (zmq_recv into a buffer): it may come without the connection's metadata.
+    #[inline]
+    pub(crate) fn try_recv_bare(&mut self, out: &mut Msg) -> Result<()> {
+        self.core.bare_reads = true;
+        let r = self.try_recv_into(out);
+        self.core.bare_reads = false;
+        r
     }
 
     /// zmq_msg_send: on success the message is taken (left empty).

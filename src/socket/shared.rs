@@ -1,8 +1,8 @@
 //! A socket as the C API hands it out: any thread may call into it at any time (libzmq's
 //! sockets are not thread-safe, and misuse corrupts their heap; ours must stay
 //! memory-safe). Each call takes the socket's lock for the duration of its work: an
-//! uncontended lock is one atomic swap in and one out, so single-threaded use pays
-//! almost nothing. A call that must block releases the lock while it sleeps, so a recv
+//! uncontended lock is one atomic exchange in and a plain store out (`socket_lock`), so
+//! single-threaded use pays almost nothing. A call that must block releases the lock while it sleeps, so a recv
 //! blocked in one thread never stalls a send, a setsockopt or a close in another.
 //!
 //! Waking: blocked calls sleep on the socket's mailbox eventfd. A call that handles
@@ -23,7 +23,8 @@ use crate::ctx::mailbox::{Mailbox, Wake};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use super::socket_lock::{Guard, SocketLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a blocked call sleeps at most before looking again (see the module doc).
@@ -33,7 +34,7 @@ const UNSHARED_SLICE: Duration = Duration::from_secs(1);
 #[derive(Default)]
 pub struct SharedSocket {
     /// None once closed: calls then fail with ENOTSOCK.
-    socket: Mutex<Option<Socket>>,
+    socket: SocketLock<Option<Socket>>,
     /// Calls sleeping with the lock released.
     sleeping: AtomicUsize,
     /// A call ran while another slept: sleepers look again every SHARED_SLICE.
@@ -42,7 +43,7 @@ pub struct SharedSocket {
 
 impl SharedSocket {
     pub fn new(socket: Socket) -> SharedSocket {
-        SharedSocket { socket: Mutex::new(Some(socket)), sleeping: AtomicUsize::new(0), shared: AtomicBool::new(false) }
+        SharedSocket { socket: SocketLock::new(Some(socket)), sleeping: AtomicUsize::new(0), shared: AtomicBool::new(false) }
     }
 
     /// Puts a new socket in a closed slot (handles are reused, see ffi::socket).
@@ -50,9 +51,9 @@ impl SharedSocket {
         *self.lock() = Some(socket);
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Socket>> {
-        // A panic inside a call (caught at the C boundary) leaves the socket usable.
-        self.socket.lock().unwrap_or_else(|e| e.into_inner())
+    #[inline]
+    fn lock(&self) -> Guard<'_, Option<Socket>> {
+        self.socket.lock()
     }
 
     /// Runs `f` on the socket, holding it for the duration.
@@ -111,6 +112,13 @@ impl SharedSocket {
     #[inline]
     pub fn recv_into(&self, flags: i32, out: &mut Msg) -> Result<()> {
         self.blocking(flags, |s| s.options().rcvtimeo, |s| s.try_recv_into(out))
+    }
+
+    /// `recv_into` for zmq_recv, which copies the frame into the caller's buffer and
+    /// drops it: the frame may come without its connection's metadata.
+    #[inline]
+    pub fn recv_bare(&self, flags: i32, out: &mut Msg) -> Result<()> {
+        self.blocking(flags, |s| s.options().rcvtimeo, |s| s.try_recv_bare(out))
     }
 
     pub fn events(&self) -> Result<i32> {

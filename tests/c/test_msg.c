@@ -214,6 +214,39 @@ static void test_timers(void) {
     CHECK(zmq_timers_destroy(&timers) == -1 && errno == EFAULT);
 }
 
+/* zmq_recv into a buffer may skip the connection's metadata (nobody can ask for it), but a
+ * zmq_msg_recv on the same pipe, before or after such calls, still gets it. */
+static void test_metadata_between_buffer_receives(void) {
+    void *ctx = zmq_ctx_new();
+    void *pull = zmq_socket(ctx, ZMQ_PULL);
+    void *push = zmq_socket(ctx, ZMQ_PUSH);
+    int timeout = 5000;
+    CHECK(zmq_setsockopt(pull, ZMQ_RCVTIMEO, &timeout, sizeof timeout) == 0);
+    CHECK(zmq_bind(pull, "tcp://127.0.0.1:*") == 0);
+    char ep[256];
+    size_t len = sizeof ep;
+    CHECK(zmq_getsockopt(pull, ZMQ_LAST_ENDPOINT, ep, &len) == 0);
+    CHECK(zmq_connect(push, ep) == 0);
+    for (int i = 0; i < 6; i++)
+        CHECK(zmq_send(push, "abc", 3, 0) == 3);
+    char buf[8];
+    for (int i = 0; i < 6; i++) {
+        if (i % 3 == 1) {
+            zmq_msg_t msg;
+            CHECK(zmq_msg_init(&msg) == 0);
+            CHECK(zmq_msg_recv(&msg, pull, 0) == 3);
+            const char *type = zmq_msg_gets(&msg, "Socket-Type");
+            CHECK(type != NULL && strcmp(type, "PUSH") == 0);
+            CHECK(zmq_msg_close(&msg) == 0);
+        } else {
+            CHECK(zmq_recv(pull, buf, sizeof buf, 0) == 3 && memcmp(buf, "abc", 3) == 0);
+        }
+    }
+    CHECK(zmq_close(push) == 0);
+    CHECK(zmq_close(pull) == 0);
+    CHECK(zmq_ctx_term(ctx) == 0);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s EXPECTED_LIBRARY_PATH\n", argv[0]);
@@ -228,6 +261,7 @@ int main(int argc, char **argv) {
     test_z85();
     test_atomic_and_threads();
     test_timers();
+    test_metadata_between_buffer_receives();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
