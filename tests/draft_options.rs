@@ -269,3 +269,39 @@ fn batch_sizes_default_to_8192_and_set_the_read_and_write_sizes() {
     peer.read_exact(&mut back).unwrap();
     assert_eq!(&back, b"ok");
 }
+
+/// zmq_poller_wait_all clears the slots after the events it returns, as libzmq does:
+/// test_router_mandatory walks every slot, not just the count, and read an earlier wait's
+/// POLLIN again (then zmq_recv failed with EAGAIN).
+#[test]
+fn poller_wait_all_clears_the_unused_slots() {
+    use std::ffi::CString;
+    use std::ptr::null_mut;
+    use zmq::ffi::{ctx::*, poller::*, socket::*, zmq_poller_event_t};
+    unsafe {
+        let ctx = zmq_ctx_new();
+        let (a, b) = (zmq_socket(ctx, ZMQ_PAIR), zmq_socket(ctx, ZMQ_PAIR));
+        let ep = CString::new("inproc://poller-slots").unwrap();
+        assert_eq!(zmq_bind(a, ep.as_ptr()), 0);
+        assert_eq!(zmq_connect(b, ep.as_ptr()), 0);
+        let mut poller = zmq_poller_new();
+        assert_eq!(zmq_poller_add(poller, a, null_mut(), ZMQ_POLLIN as i16), 0);
+        assert_eq!(zmq_poller_add(poller, b, null_mut(), ZMQ_POLLIN as i16), 0);
+        assert_eq!(zmq_send(b, b"x".as_ptr().cast(), 1, 0), 1);
+        assert_eq!(zmq_send(a, b"y".as_ptr().cast(), 1, 0), 1);
+        let mut events: [zmq_poller_event_t; 3] = std::mem::zeroed();
+        assert_eq!(zmq_poller_wait_all(poller, events.as_mut_ptr(), 3, 1000), 2);
+        let mut buf = [0u8; 4];
+        assert_eq!(zmq_recv(b, buf.as_mut_ptr().cast(), 4, 0), 1);
+        // Only `a` is readable now: slot 0 is it, slots 1 and 2 hold nothing.
+        assert_eq!(zmq_poller_wait_all(poller, events.as_mut_ptr(), 3, 1000), 1);
+        assert_eq!(events[0].socket, a);
+        for e in &events[1..] {
+            assert!(e.socket.is_null() && e.user_data.is_null() && e.fd == -1 && e.events == 0);
+        }
+        assert_eq!(zmq_poller_destroy(&mut poller), 0);
+        assert_eq!(zmq_close(a), 0);
+        assert_eq!(zmq_close(b), 0);
+        assert_eq!(zmq_ctx_term(ctx), 0);
+    }
+}

@@ -103,10 +103,13 @@ pub unsafe extern "C" fn zmq_poller_remove(poller: *mut c_void, socket: *mut c_v
 pub unsafe extern "C" fn zmq_poller_wait(poller: *mut c_void, event: *mut zmq_poller_event_t, timeout: c_long) -> c_int {
     let rc = zmq_poller_wait_all(poller, event, 1, timeout);
     if rc < 0 && !event.is_null() {
-        *event = zmq_poller_event_t { socket: std::ptr::null_mut(), fd: -1, user_data: std::ptr::null_mut(), events: 0 };
+        *event = NO_EVENT;
     }
     rc.min(0)
 }
+
+/// An event slot holding nothing (libzmq's, for the slots a wait leaves unused).
+const NO_EVENT: zmq_poller_event_t = zmq_poller_event_t { socket: std::ptr::null_mut(), fd: -1, user_data: std::ptr::null_mut(), events: 0 };
 
 /// Waits for up to `n_events` events; returns how many were stored.
 #[no_mangle]
@@ -130,6 +133,12 @@ pub unsafe extern "C" fn zmq_poller_wait_all(
                 user_data: ev.user_data.user_data,
                 events: ev.events,
             };
+        }
+        // The slots after the last event are cleared (libzmq does so too): a caller that
+        // walks all n_events slots, not just the count returned, must not see the
+        // events of an earlier wait again.
+        for i in h.ready.len()..n_events as usize {
+            *events.add(i) = NO_EVENT;
         }
         Ok(h.ready.len() as c_int)
     })
