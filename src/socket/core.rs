@@ -88,29 +88,39 @@ impl Core {
     /// the pipe has no room or is gone.
     #[inline]
     pub fn write_if_room(&mut self, id: PipeId, msg: Msg) -> bool {
-        self.write_if_room_then(id, msg, true)
-    }
-
-    /// `write_if_room`, but the reader sees the frame only after `flush`. A fan-out
-    /// writes every subscriber's pipe first and flushes them after: each flush is a
-    /// full barrier, which would otherwise wait for that one pipe's slot write (a cold
-    /// cache line when hundreds of pipes are fed) before the next write could start.
-    #[inline]
-    pub fn write_if_room_unflushed(&mut self, id: PipeId, msg: Msg) -> bool {
-        self.write_if_room_then(id, msg, false)
-    }
-
-    #[inline]
-    fn write_if_room_then(&mut self, id: PipeId, msg: Msg, flush: bool) -> bool {
-        let Some(p) = self.pipes.get_mut(id) else { return false };
-        let ok = p.check_write() && p.write_unflushed(msg).is_ok();
-        if ok && flush {
-            p.flush();
+        match self.write_if_room_unflushed_at(id, msg) {
+            Some(at) => {
+                self.flush_at(at);
+                true
+            }
+            None => false,
         }
-        if !ok && p.peer_gone() {
+    }
+
+    /// `write_if_room`, but the reader sees the frame only after `flush_at`, given the
+    /// pipe's position returned here (valid for the rest of this operation: pipes are
+    /// added and removed only between operations). A fan-out writes every subscriber's
+    /// pipe first and flushes them after: each flush is a full barrier, which would
+    /// otherwise wait for that one pipe's slot write (a cold cache line when hundreds of
+    /// pipes are fed) before the next write could start; and the position spares the
+    /// flush a second lookup by id.
+    #[inline]
+    pub fn write_if_room_unflushed_at(&mut self, id: PipeId, msg: Msg) -> Option<usize> {
+        let at = self.pipes.position(id)?;
+        let p = self.pipes.at_mut(at);
+        if p.check_write() && p.write_unflushed(msg).is_ok() {
+            return Some(at);
+        }
+        if p.peer_gone() {
             self.dead.push(id);
         }
-        ok
+        None
+    }
+
+    /// Flush the pipe at a position `write_if_room_unflushed_at` gave in this operation.
+    #[inline]
+    pub fn flush_at(&mut self, at: usize) {
+        self.pipes.at_mut(at).flush();
     }
 
     /// Make what was written to the pipe visible to its reader.

@@ -18,8 +18,9 @@ pub struct PipeTable {
 }
 
 impl PipeTable {
+    /// Where the pipe sits, until the next insert or remove.
     #[inline]
-    fn position(&self, id: PipeId) -> Option<usize> {
+    pub fn position(&self, id: PipeId) -> Option<usize> {
         if self.index.is_empty() {
             self.ids.iter().position(|&x| x == id)
         } else {
@@ -35,6 +36,12 @@ impl PipeTable {
     #[inline]
     pub fn get_mut(&mut self, id: PipeId) -> Option<&mut Pipe> {
         self.position(id).map(|i| &mut self.pipes[i])
+    }
+
+    /// The pipe at a position `position` gave (no insert or remove since).
+    #[inline]
+    pub fn at_mut(&mut self, at: usize) -> &mut Pipe {
+        &mut self.pipes[at]
     }
 
     pub fn contains(&self, id: PipeId) -> bool {

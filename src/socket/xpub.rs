@@ -63,6 +63,9 @@ pub struct XPub {
     process_subscribe: bool,
     /// The pipes the current multipart message goes to.
     targets: Vec<PipeId>,
+    /// Where the pipes a single-frame message was just written to sit in the socket's
+    /// pipe table, so flushing them needs no second lookup by id.
+    written_at: Vec<usize>,
     more_out: bool,
 }
 
@@ -88,6 +91,7 @@ impl XPub {
             more_in: false,
             process_subscribe: false,
             targets: Vec::new(),
+            written_at: Vec::new(),
             more_out: false,
         }
     }
@@ -310,19 +314,31 @@ impl Pattern for XPub {
         }
         let more = msg.more();
         let m = msg.take();
-        if self.more_out {
+        let first = !self.more_out;
+        if first {
+            // A subscriber that cannot take the first frame now misses all of the message.
+            let written_at = &mut self.written_at;
+            written_at.clear();
+            self.targets.retain(|&id| match core.write_if_room_unflushed_at(id, m.clone()) {
+                Some(at) => {
+                    written_at.push(at);
+                    true
+                }
+                None => false,
+            });
+        } else {
             for &id in &self.targets {
                 let _ = core.write(id, m.clone());
             }
-        } else {
-            // A subscriber that cannot take the first frame now misses all of the message.
-            self.targets.retain(|&id| core.write_if_room_unflushed(id, m.clone()));
         }
         self.more_out = more;
         if !more {
-            // Every pipe written, now visible to their readers (see write_if_room_unflushed).
-            for &id in &self.targets {
-                core.flush(id);
+            // Every pipe written, now visible to their readers (see write_if_room_unflushed_at).
+            // Positions hold within this call only (pipes come and go between calls).
+            if first {
+                self.written_at.iter().for_each(|&at| core.flush_at(at));
+            } else {
+                self.targets.iter().for_each(|&id| core.flush(id));
             }
             self.targets.clear();
         }
