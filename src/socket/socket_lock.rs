@@ -3,44 +3,57 @@
 //!
 //! std's futex mutex unlocks with an atomic swap, to learn whether a thread sleeps on the
 //! futex and must be woken. That is a second locked instruction per call (~20 cycles, on
-//! every zmq_send and zmq_recv; measured in `ci/perf`'s small-message rows). This lock
-//! unlocks with a plain release store. The price is that a waiter cannot be woken: it
-//! spins, then yields, then sleeps in short naps until the lock is free. Calls hold the
-//! lock only for one non-blocking attempt (a blocking call sleeps with it released), so
-//! waiting is rare (a socket used from two threads, a close racing a call) and short.
+//! every zmq_send and zmq_recv). This lock unlocks with a plain release store, then looks
+//! at a count of waiters, which is zero unless another thread is waiting (a socket used
+//! from two threads, a close racing a call): only then does it wake one.
 //!
-//! The one `unsafe` here hands out the protected value to the thread that holds the lock.
+//! Without a barrier between that store and that load, an unlock can miss a waiter that
+//! is just going to sleep (each side's write still in its store buffer). The kernel
+//! checks the lock word again before sleeping, which closes the window in practice, and
+//! a waiter sleeps at most `MAX_SLEEP` before looking again, which bounds it.
+//!
+//! The `unsafe` here: handing out the protected value to the thread that holds the lock,
+//! and the futex system calls.
 
 use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const UNLOCKED: u32 = 0;
+const LOCKED: u32 = 1;
 
 #[derive(Default)]
 pub struct SocketLock<T> {
-    locked: AtomicBool,
+    state: AtomicU32,
+    /// Threads in `lock_contended` past their spinning.
+    waiters: AtomicU32,
     value: UnsafeCell<T>,
 }
 
 // SAFETY: the value is reached only through a `Guard`, and at most one guard exists at a
-// time (`locked`, taken with Acquire and given back with Release, orders every access to
+// time (`state`, taken with Acquire and given back with Release, orders every access to
 // the value after the previous holder's), so sharing the lock shares no unsynchronised
 // access; T must be Send because the value is used from whichever thread holds it.
 unsafe impl<T: Send> Sync for SocketLock<T> {}
 
-/// Spins before yielding, and yields before napping, while the lock is taken.
+/// Tries before sleeping (a holder keeps the lock for one short attempt).
 const SPINS: u32 = 100;
-const YIELDS: u32 = 100;
-const NAP: Duration = Duration::from_micros(50);
+/// The longest sleep before looking again (see the module doc).
+const MAX_SLEEP: libc::timespec = libc::timespec { tv_sec: 0, tv_nsec: 1_000_000 };
 
 impl<T> SocketLock<T> {
     pub fn new(value: T) -> SocketLock<T> {
-        SocketLock { locked: AtomicBool::new(false), value: UnsafeCell::new(value) }
+        SocketLock { state: AtomicU32::new(UNLOCKED), waiters: AtomicU32::new(0), value: UnsafeCell::new(value) }
+    }
+
+    #[inline]
+    fn try_take(&self) -> bool {
+        self.state.compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed).is_ok()
     }
 
     #[inline]
     pub fn lock(&self) -> Guard<'_, T> {
-        if self.locked.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        if !self.try_take() {
             self.lock_contended();
         }
         Guard { lock: self }
@@ -48,21 +61,28 @@ impl<T> SocketLock<T> {
 
     #[cold]
     fn lock_contended(&self) {
-        let mut tries = 0u32;
-        loop {
-            if !self.locked.load(Ordering::Relaxed)
-                && self.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
-            {
+        for _ in 0..SPINS {
+            std::hint::spin_loop();
+            if self.state.load(Ordering::Relaxed) == UNLOCKED && self.try_take() {
                 return;
             }
-            tries = tries.saturating_add(1);
-            if tries < SPINS {
-                std::hint::spin_loop();
-            } else if tries < SPINS + YIELDS {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(NAP);
+        }
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        while !self.try_take() {
+            // SAFETY: FUTEX_WAIT on an aligned u32 of ours, with a valid timeout; it
+            // returns at once if the word is no longer LOCKED.
+            unsafe {
+                libc::syscall(libc::SYS_futex, self.state.as_ptr(), libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG, LOCKED, &MAX_SLEEP as *const libc::timespec);
             }
+        }
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    #[cold]
+    fn wake_one(&self) {
+        // SAFETY: FUTEX_WAKE on an aligned u32 of ours.
+        unsafe {
+            libc::syscall(libc::SYS_futex, self.state.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, 1);
         }
     }
 }
@@ -93,7 +113,10 @@ impl<T> DerefMut for Guard<'_, T> {
 impl<T> Drop for Guard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.lock.locked.store(false, Ordering::Release);
+        self.lock.state.store(UNLOCKED, Ordering::Release);
+        if self.lock.waiters.load(Ordering::Relaxed) != 0 {
+            self.lock.wake_one();
+        }
     }
 }
 
@@ -104,8 +127,9 @@ mod tests {
 
     #[test]
     fn threads_take_turns_and_no_increment_is_lost() {
+        // More threads than cores: holders are preempted while waiters queue.
         let lock = Arc::new(SocketLock::new(0u64));
-        let threads: Vec<_> = (0..4)
+        let threads: Vec<_> = (0..8)
             .map(|_| {
                 let lock = lock.clone();
                 std::thread::spawn(move || {
@@ -120,7 +144,7 @@ mod tests {
             })
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
-        assert_eq!(*lock.lock(), 200_000);
+        assert_eq!(*lock.lock(), 400_000);
     }
 
     #[test]
@@ -131,7 +155,7 @@ mod tests {
             let lock = lock.clone();
             std::thread::spawn(move || lock.lock().push(2))
         };
-        std::thread::sleep(Duration::from_millis(30));
+        std::thread::sleep(std::time::Duration::from_millis(30));
         drop(held);
         waiter.join().unwrap();
         lock.lock().push(3);
