@@ -21,13 +21,12 @@ pub struct Subscriptions {
 impl Subscriptions {
     /// Add a reference; true if the topic is new.
     pub fn add(&mut self, topic: &[u8]) -> bool {
-        match self.trie.entry(topic) {
-            Some(n) => {
+        self.trie
+            .entry(topic, |n| {
                 *n = n.saturating_add(1);
                 *n == 1
-            }
-            None => false,
-        }
+            })
+            .unwrap_or(false)
     }
 
     /// Whether `topic` itself (not a prefix of it) is subscribed.
@@ -70,73 +69,49 @@ impl Subscriptions {
     }
 }
 
-/// The pipes subscribed to one topic: never empty (an emptied set is freed). Most
-/// topics have one subscriber, kept without an allocation.
-enum PipeSet {
-    One(PipeId),
-    /// Sorted, two or more.
-    Many(Vec<PipeId>),
+/// A `Subscribers` trie value: 0 for nothing, `SINGLE | n` for a topic only the pipe
+/// numbered `n` subscribes to (most topics: matching it reads no set, only the short
+/// array of the socket's pipes), else 1 + the index of its set of pipes in `sets`.
+const SINGLE: u32 = 1 << 31;
+
+/// A pipe known to `Subscribers`: how many topics it has, and its number.
+struct Subscriber {
+    topics: usize,
+    number: u32,
 }
 
-impl PipeSet {
-    fn as_slice(&self) -> &[PipeId] {
-        match self {
-            PipeSet::One(id) => std::slice::from_ref(id),
-            PipeSet::Many(ids) => ids,
-        }
-    }
-
-    /// Add a pipe; false if it was there.
-    fn insert(&mut self, id: PipeId) -> bool {
-        match self {
-            PipeSet::One(x) if *x == id => false,
-            PipeSet::One(x) => {
-                *self = PipeSet::Many(if *x < id { vec![*x, id] } else { vec![id, *x] });
-                true
-            }
-            PipeSet::Many(ids) => match ids.binary_search(&id) {
-                Ok(_) => false,
-                Err(pos) => {
-                    ids.insert(pos, id);
-                    true
-                }
-            },
-        }
-    }
-
-    /// Remove a pipe: None if it was not there, else whether the set is now empty
-    /// (the caller frees it then).
-    fn remove(&mut self, id: PipeId) -> Option<bool> {
-        match self {
-            PipeSet::One(x) => (*x == id).then_some(true),
-            PipeSet::Many(ids) => {
-                let pos = ids.binary_search(&id).ok()?;
-                ids.remove(pos);
-                if ids.len() == 1 {
-                    *self = PipeSet::One(ids[0]);
-                }
-                Some(false)
-            }
-        }
-    }
-}
-
-/// Topic → the pipes subscribed to it, for PUB/XPUB. Each trie node's value is 1 + the
-/// index of its set in `sets`.
+/// Topic → the pipes subscribed to it, for PUB/XPUB (see `SINGLE` for the trie's
+/// values).
 #[derive(Default)]
 pub struct Subscribers {
     trie: PrefixTrie,
-    sets: Vec<PipeSet>,
+    /// Sets of pipes (sorted, not empty) of topics with more than one subscriber.
+    sets: Vec<Vec<PipeId>>,
     /// Slots of `sets` free for reuse.
     free_sets: Vec<u32>,
-    /// Every known pipe, with how many topics it is subscribed to (a pipe with none
-    /// leaves without a walk over the trie).
-    pipes: PipeMap<usize>,
+    /// Every known pipe (a pipe with no topics leaves without a walk over the trie).
+    pipes: PipeMap<Subscriber>,
+    /// The pipes by number, and numbers free for reuse.
+    numbered: Vec<PipeId>,
+    free_numbers: Vec<u32>,
 }
 
 impl Subscribers {
     pub fn attach(&mut self, id: PipeId) {
-        self.pipes.insert(id, 0);
+        if self.pipes.contains_key(&id) {
+            return;
+        }
+        let number = match self.free_numbers.pop() {
+            Some(n) => {
+                self.numbered[n as usize] = id;
+                n
+            }
+            None => {
+                self.numbered.push(id);
+                (self.numbered.len() - 1) as u32
+            }
+        };
+        self.pipes.insert(id, Subscriber { topics: 0, number });
     }
 
     pub fn has_pipe(&self, id: PipeId) -> bool {
@@ -150,47 +125,64 @@ impl Subscribers {
     /// Subscribe a known pipe. None: unknown pipe, already subscribed, or a topic too
     /// long to index; else whether it is the topic's first subscriber.
     pub fn add(&mut self, topic: &[u8], id: PipeId) -> Option<bool> {
-        let count = self.pipes.get_mut(&id)?;
-        let slot = self.trie.entry(topic)?;
-        if *slot == 0 {
-            let set = PipeSet::One(id);
-            *slot = 1 + match self.free_sets.pop() {
-                Some(free) => {
-                    self.sets[free as usize] = set;
-                    free
-                }
-                None => {
-                    self.sets.push(set);
-                    (self.sets.len() - 1) as u32
-                }
-            };
-            *count += 1;
-            return Some(true);
-        }
-        let added = self.sets[*slot as usize - 1].insert(id);
-        *count += added as usize;
-        added.then_some(false)
+        let me = self.pipes.get_mut(&id)?;
+        let (sets, free_sets, numbered) = (&mut self.sets, &mut self.free_sets, &self.numbered);
+        let added = self.trie.entry(topic, |slot| match *slot {
+            0 => {
+                *slot = SINGLE | me.number;
+                Some(true)
+            }
+            v if v == SINGLE | me.number => None,
+            v if v & SINGLE != 0 => {
+                // A second subscriber: the topic gets a set.
+                let other = numbered[(v & !SINGLE) as usize];
+                let set = if other < id { vec![other, id] } else { vec![id, other] };
+                let i = match free_sets.pop() {
+                    Some(free) => {
+                        sets[free as usize] = set;
+                        free
+                    }
+                    None => {
+                        sets.push(set);
+                        (sets.len() - 1) as u32
+                    }
+                };
+                *slot = 1 + i;
+                Some(false)
+            }
+            v => {
+                let set = &mut sets[v as usize - 1];
+                let pos = set.binary_search(&id).err()?;
+                set.insert(pos, id);
+                Some(false)
+            }
+        })??;
+        me.topics += 1;
+        Some(added)
     }
 
     /// Unsubscribe a pipe. None if it was not subscribed; else whether it was the
     /// topic's last subscriber.
     pub fn remove(&mut self, topic: &[u8], id: PipeId) -> Option<bool> {
-        let count = self.pipes.get_mut(&id)?;
+        let me = self.pipes.get_mut(&id)?;
         let (sets, free) = (&mut self.sets, &mut self.free_sets);
-        let last = self.trie.update(topic, |slot| remove_from_slot(sets, free, slot, id)).flatten()?;
-        *count -= 1;
+        let number = me.number;
+        let last = self.trie.update(topic, |slot| remove_from_slot(sets, free, slot, id, number)).flatten()?;
+        me.topics -= 1;
         Some(last)
     }
 
     /// Forget a pipe and its subscriptions; `gone(topic, last)` for each of them, `last`
     /// when no other pipe has the topic.
     pub fn detach(&mut self, id: PipeId, mut gone: impl FnMut(&[u8], bool)) {
-        if self.pipes.remove(&id).unwrap_or(0) == 0 {
+        let Some(me) = self.pipes.remove(&id) else { return };
+        self.free_numbers.push(me.number);
+        if me.topics == 0 {
             return;
         }
         let (sets, free) = (&mut self.sets, &mut self.free_sets);
         self.trie.visit_mut(|topic, slot| {
-            if let Some(last) = remove_from_slot(sets, free, slot, id) {
+            if let Some(last) = remove_from_slot(sets, free, slot, id, me.number) {
                 gone(topic, last);
             }
         });
@@ -200,20 +192,41 @@ impl Subscribers {
     /// several of those prefixes is given once per prefix.
     #[inline]
     pub fn for_each_match(&self, data: &[u8], mut f: impl FnMut(&[PipeId])) {
-        self.trie.for_each_prefix(data, |slot| f(self.sets[slot as usize - 1].as_slice()));
+        self.trie.for_each_prefix(data, |v| {
+            if v & SINGLE != 0 {
+                f(std::slice::from_ref(&self.numbered[(v & !SINGLE) as usize]));
+            } else {
+                f(&self.sets[v as usize - 1]);
+            }
+        });
     }
 }
 
-/// Take `id` out of the set a trie node refers to; an emptied set is freed and the node
-/// cleared. None if the pipe was not in it, else whether the set emptied.
-fn remove_from_slot(sets: &mut [PipeSet], free: &mut Vec<u32>, slot: &mut u32, id: PipeId) -> Option<bool> {
-    let i = slot.checked_sub(1)?;
-    let emptied = sets[i as usize].remove(id)?;
-    if emptied {
-        free.push(i);
-        *slot = 0;
+/// Take pipe `id` (numbered `number`) out of what a trie value refers to; an emptied set
+/// is freed and the value cleared. None if the pipe was not there, else whether it was
+/// the last.
+fn remove_from_slot(sets: &mut [Vec<PipeId>], free: &mut Vec<u32>, slot: &mut u32, id: PipeId, number: u32) -> Option<bool> {
+    match *slot {
+        0 => None,
+        v if v & SINGLE != 0 => {
+            if v != SINGLE | number {
+                return None;
+            }
+            *slot = 0;
+            Some(true)
+        }
+        v => {
+            let set = &mut sets[v as usize - 1];
+            let pos = set.binary_search(&id).ok()?;
+            set.remove(pos);
+            if !set.is_empty() {
+                return Some(false);
+            }
+            free.push(v - 1);
+            *slot = 0;
+            Some(true)
+        }
     }
-    Some(emptied)
 }
 
 #[cfg(test)]
@@ -262,5 +275,41 @@ mod tests {
         s.detach(3, |_, _| {});
         assert!(s.trie.keys().is_empty());
         assert_eq!(s.trie.node_count(), 1);
+    }
+
+    /// A topic held by one pipe names it by number, a set once a second pipe comes; a
+    /// number freed by a pipe that left is reused without its old topics.
+    #[test]
+    fn single_subscribers_sets_and_reused_numbers() {
+        let mut s = Subscribers::default();
+        let matches = |s: &Subscribers, data: &[u8]| {
+            let mut got = Vec::new();
+            s.for_each_match(data, |p| got.extend_from_slice(p));
+            got
+        };
+        s.attach(10);
+        s.attach(20);
+        assert_eq!(s.add(b"t", 20), Some(true));
+        assert_eq!(s.add(b"u", 10), Some(true));
+        assert_eq!(s.add(b"t", 10), Some(false));
+        assert_eq!(s.add(b"t", 10), None);
+        assert_eq!(matches(&s, b"t1"), [10, 20]);
+        assert_eq!(s.remove(b"t", 20), Some(false));
+        assert_eq!(matches(&s, b"t1"), [10]);
+        assert_eq!(s.remove(b"t", 20), None);
+        assert_eq!(s.remove(b"t", 10), Some(true));
+        assert_eq!(matches(&s, b"t1"), Vec::<PipeId>::new());
+        // 10 leaves with "u"; 30 takes its number.
+        let mut gone = Vec::new();
+        s.detach(10, |t, last| gone.push((t.to_vec(), last)));
+        assert_eq!(gone, [(b"u".to_vec(), true)]);
+        s.attach(30);
+        assert_eq!(matches(&s, b"u"), Vec::<PipeId>::new());
+        assert_eq!(s.add(b"u", 30), Some(true));
+        assert_eq!(s.add(b"u", 20), Some(false));
+        assert_eq!(matches(&s, b"u"), [20, 30]);
+        s.detach(20, |_, _| {});
+        s.detach(30, |_, _| {});
+        assert!(s.trie.keys().is_empty());
     }
 }

@@ -20,8 +20,9 @@
 //!
 //! Matching with many subscriptions is mostly cache misses (two per trie level). Most
 //! applications subscribe with topics of a few distinct lengths, so the trie also keeps
-//! its subscribed keys in a hash map: while there are at most `FAST_LENGTHS` distinct
-//! lengths, a match is one hash lookup per length instead of a walk. (SipHash with a
+//! its subscribed keys, each with a copy of its value, in a hash map: while there are at
+//! most `FAST_LENGTHS` distinct lengths, a match is one hash lookup per length instead of
+//! a walk, and touches no node (the value sits next to its key). (SipHash with a
 //! random key, as std's map has: a peer cannot choose colliding topics.)
 
 use std::collections::{BTreeMap, HashMap};
@@ -114,9 +115,9 @@ pub struct PrefixTrie {
     bytes: Vec<u8>,
     /// How many of `bytes` live labels use; the rest is garbage.
     live_bytes: usize,
-    /// Every key whose node holds a value, with its node (such a node keeps its index:
-    /// only value-less nodes are split off, merged away or freed).
-    exact: HashMap<ExactKey, Idx>,
+    /// Every key whose node holds a value, with a copy of that value (kept equal by
+    /// every change of a value: `entry`, `update`, `visit_mut`).
+    exact: HashMap<ExactKey, u32>,
     /// How many of those keys have each length.
     lengths: BTreeMap<usize, usize>,
 }
@@ -234,10 +235,9 @@ impl PrefixTrie {
         self.free.push(i);
     }
 
-    /// The value at exactly `key`, its node created if missing; the caller must leave
-    /// it non-zero (a zero-valued leaf is only removed by `update`/`visit_mut`). None for
-    /// a key over `MAX_TOPIC`.
-    pub fn entry(&mut self, key: &[u8]) -> Option<&mut u32> {
+    /// Let `f` change the value at exactly `key` (0 if the key is new), its node created
+    /// if missing and pruned if left 0. None for a key over `MAX_TOPIC`.
+    pub fn entry<R>(&mut self, key: &[u8], f: impl FnOnce(&mut u32) -> R) -> Option<R> {
         if key.len() > MAX_TOPIC {
             return None;
         }
@@ -260,12 +260,40 @@ impl PrefixTrie {
             n = if l < self.nodes[c as usize].label.len as usize { self.split(n, c, l) } else { c };
             pos += l;
         }
-        if self.nodes[n as usize].value == 0 {
-            // A new key (the caller gives it a value).
-            self.exact.insert(ExactKey::new(key), n);
-            *self.lengths.entry(key.len()).or_default() += 1;
+        Some(self.change_value(key, n, f))
+    }
+
+    /// Run `f` on node `n`'s value (`key` is its key), then bring the exact index in line
+    /// and prune the node if it is left 0.
+    fn change_value<R>(&mut self, key: &[u8], n: Idx, f: impl FnOnce(&mut u32) -> R) -> R {
+        let was = self.nodes[n as usize].value;
+        let r = f(&mut self.nodes[n as usize].value);
+        let now = self.nodes[n as usize].value;
+        if now == was {
+            if now == 0 {
+                // A node made for nothing (or a branching node asked about).
+                self.prune(n);
+                self.maybe_compact();
+            }
+            return r;
         }
-        Some(&mut self.nodes[n as usize].value)
+        match (was, now) {
+            (0, _) => {
+                self.exact.insert(ExactKey::new(key), now);
+                *self.lengths.entry(key.len()).or_default() += 1;
+            }
+            (_, 0) => {
+                self.forget_key(key);
+                self.prune(n);
+                self.maybe_compact();
+            }
+            _ => {
+                if let Some(v) = self.exact.get_mut(key) {
+                    *v = now;
+                }
+            }
+        }
+        r
     }
 
     /// `key`'s value went to 0: it leaves the exact index.
@@ -321,16 +349,7 @@ impl PrefixTrie {
     /// left 0. Returns what `f` returned.
     pub fn update<R>(&mut self, key: &[u8], f: impl FnOnce(&mut u32) -> R) -> Option<R> {
         let n = self.find(key)?;
-        let was = self.nodes[n as usize].value;
-        let r = f(&mut self.nodes[n as usize].value);
-        if self.nodes[n as usize].value == 0 {
-            if was != 0 {
-                self.forget_key(key);
-            }
-            self.prune(n);
-            self.maybe_compact();
-        }
-        Some(r)
+        Some(self.change_value(key, n, f))
     }
 
     /// Call `f` with the value of every node whose key is a prefix of `data` (shortest
@@ -373,8 +392,8 @@ impl PrefixTrie {
                 continue;
             }
             let Some(key) = data.get(..len) else { break };
-            if let Some(&n) = self.exact.get(key) {
-                if stop(self.nodes[n as usize].value) {
+            if let Some(&value) = self.exact.get(key) {
+                if stop(value) {
                     return true;
                 }
             }
@@ -415,11 +434,17 @@ impl PrefixTrie {
             let label = self.nodes[n as usize].label;
             key.extend_from_slice(self.label_of(&label));
             let value = &mut self.nodes[n as usize].value;
-            if *value != 0 {
+            let was = *value;
+            if was != 0 {
                 f(&key, value);
-                if *value == 0 {
+                let now = *value;
+                if now == 0 {
                     emptied.push(n);
                     self.forget_key(&key);
+                } else if now != was {
+                    if let Some(v) = self.exact.get_mut(&key[..]) {
+                        *v = now;
+                    }
                 }
             }
             // Reversed, so that the smallest child is visited first.

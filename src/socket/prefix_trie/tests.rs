@@ -26,10 +26,10 @@ fn prefixes(t: &PrefixTrie, data: &[u8]) -> u32 {
 #[test]
 fn split_merge_and_prune() {
     let mut t = PrefixTrie::default();
-    *t.entry(b"abcd").unwrap() += 1;
-    *t.entry(b"ab").unwrap() += 1; // splits "abcd"
-    *t.entry(b"abxy").unwrap() += 1;
-    *t.entry(b"").unwrap() += 1; // the root itself
+    t.entry(b"abcd", |v| *v += 1).unwrap();
+    t.entry(b"ab", |v| *v += 1).unwrap(); // splits "abcd"
+    t.entry(b"abxy", |v| *v += 1).unwrap();
+    t.entry(b"", |v| *v += 1).unwrap(); // the root itself
     assert_eq!(t.keys(), vec![b"".to_vec(), b"ab".to_vec(), b"abcd".to_vec(), b"abxy".to_vec()]);
     assert_eq!(prefixes(&t, b"abcdef"), 3);
     assert_eq!(prefixes(&t, b"abc"), 2);
@@ -49,7 +49,7 @@ fn binary_keys_and_keys_that_prefix_each_other() {
     let mut t = PrefixTrie::default();
     let keys: [&[u8]; 5] = [b"\0", b"\0\0", b"\xff\0\xff", b"\xff", b"\0\xff"];
     for k in keys {
-        *t.entry(k).unwrap() += 1;
+        t.entry(k, |v| *v += 1).unwrap();
     }
     assert_eq!(prefixes(&t, b"\0\0\0"), 2);
     assert_eq!(prefixes(&t, b"\xff\0\xff\x01"), 2);
@@ -66,7 +66,7 @@ fn deep_trie_is_walked_without_recursion() {
     let mut t = PrefixTrie::default();
     let long = vec![b'a'; 100_000];
     for n in (1..=long.len()).step_by(7) {
-        *t.entry(&long[..n]).unwrap() += 1;
+        t.entry(&long[..n], |v| *v += 1).unwrap();
     }
     assert_eq!(prefixes(&t, &long) as usize, long.len().div_ceil(7));
     t.visit_mut(|_, v| *v = 0);
@@ -103,7 +103,7 @@ fn matches_a_simple_model() {
             let k = rng.key();
             match rng.next() % 4 {
                 0 | 1 => {
-                    *t.entry(&k).unwrap() += 1;
+                    t.entry(&k, |v| *v += 1).unwrap();
                     *model.entry(k).or_default() += 1;
                 }
                 2 => {
