@@ -72,6 +72,12 @@ pub trait Pattern: Send {
         out.overwrite(self.recv(core)?);
         Ok(())
     }
+    /// Every frame `recv_into` reads from a pipe is the one it hands out (none is kept
+    /// for a later call, as ROUTER keeps the frame after a routing id): frames read for
+    /// zmq_recv may then come without their metadata (`try_recv_bare`).
+    fn hands_out_what_it_reads(&self) -> bool {
+        false
+    }
     fn has_in(&mut self, core: &mut Core) -> bool;
     fn has_out(&mut self, core: &mut Core) -> bool;
     /// ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE was set (the option table accepted it).
@@ -311,7 +317,7 @@ impl Socket {
     /// (zmq_recv into a buffer): it may come without the connection's metadata.
     #[inline]
     pub(crate) fn try_recv_bare(&mut self, out: &mut Msg) -> Result<()> {
-        self.core.bare_reads = true;
+        self.core.bare_reads = self.pattern.hands_out_what_it_reads();
         let r = self.try_recv_into(out);
         self.core.bare_reads = false;
         r

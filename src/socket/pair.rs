@@ -47,6 +47,10 @@ impl Pattern for Pair {
         super::recv_by_into(self, core)
     }
 
+    fn hands_out_what_it_reads(&self) -> bool {
+        true
+    }
+
     #[inline]
     fn recv_into(&mut self, core: &mut Core, out: &mut Msg) -> Result<()> {
         let id = self.pipe.ok_or(Error::AGAIN)?;

@@ -34,6 +34,10 @@ impl Pattern for Pull {
         super::recv_by_into(self, core)
     }
 
+    fn hands_out_what_it_reads(&self) -> bool {
+        true
+    }
+
     #[inline]
     fn recv_into(&mut self, core: &mut Core, out: &mut Msg) -> Result<()> {
         self.fq.recv_into(core, out).map(|_| ())

@@ -170,6 +170,10 @@ impl Pattern for XSub {
         super::recv_by_into(self, core)
     }
 
+    fn hands_out_what_it_reads(&self) -> bool {
+        true
+    }
+
     #[inline]
     fn recv_into(&mut self, core: &mut Core, out: &mut Msg) -> Result<()> {
         match self.prefetched.take() {
