@@ -214,6 +214,16 @@ static void test_timers(void) {
     CHECK(zmq_timers_destroy(&timers) == -1 && errno == EFAULT);
 }
 
+/* zmq_msg_recv of a 3-byte message whose connection's peer is a socket of `type`. */
+static void recv_3_bytes_from(void *s, const char *type) {
+    zmq_msg_t msg;
+    CHECK(zmq_msg_init(&msg) == 0);
+    CHECK(zmq_msg_recv(&msg, s, 0) == 3);
+    const char *got = zmq_msg_gets(&msg, "Socket-Type");
+    CHECK(got != NULL && strcmp(got, type) == 0);
+    CHECK(zmq_msg_close(&msg) == 0);
+}
+
 /* zmq_recv into a buffer may skip the connection's metadata (nobody can ask for it), but a
  * zmq_msg_recv on the same pipe, before or after such calls, still gets it. */
 static void test_metadata_between_buffer_receives(void) {
@@ -232,12 +242,7 @@ static void test_metadata_between_buffer_receives(void) {
     char buf[8];
     for (int i = 0; i < 6; i++) {
         if (i % 3 == 1) {
-            zmq_msg_t msg;
-            CHECK(zmq_msg_init(&msg) == 0);
-            CHECK(zmq_msg_recv(&msg, pull, 0) == 3);
-            const char *type = zmq_msg_gets(&msg, "Socket-Type");
-            CHECK(type != NULL && strcmp(type, "PUSH") == 0);
-            CHECK(zmq_msg_close(&msg) == 0);
+            recv_3_bytes_from(pull, "PUSH");
         } else {
             CHECK(zmq_recv(pull, buf, sizeof buf, 0) == 3 && memcmp(buf, "abc", 3) == 0);
         }
@@ -258,12 +263,7 @@ static void test_metadata_between_buffer_receives(void) {
         CHECK(zmq_send(dealer, "abc", 3, 0) == 3);
     for (int i = 0; i < 2; i++) {
         CHECK(zmq_recv(router, buf, sizeof buf, 0) > 0); /* the routing id */
-        zmq_msg_t msg;
-        CHECK(zmq_msg_init(&msg) == 0);
-        CHECK(zmq_msg_recv(&msg, router, 0) == 3);
-        const char *type = zmq_msg_gets(&msg, "Socket-Type");
-        CHECK(type != NULL && strcmp(type, "DEALER") == 0);
-        CHECK(zmq_msg_close(&msg) == 0);
+        recv_3_bytes_from(router, "DEALER");
     }
     CHECK(zmq_close(dealer) == 0);
     CHECK(zmq_close(router) == 0);
