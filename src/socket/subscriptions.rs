@@ -85,7 +85,8 @@ struct Subscriber {
 #[derive(Default)]
 pub struct Subscribers {
     trie: PrefixTrie,
-    /// Sets of pipes (sorted, not empty) of topics with more than one subscriber.
+    /// Sets of pipes (sorted) of topics that have had more than one subscriber; a set
+    /// stays a set down to one pipe, and an emptied one is freed.
     sets: Vec<Vec<PipeId>>,
     /// Slots of `sets` free for reuse.
     free_sets: Vec<u32>,
@@ -222,6 +223,8 @@ fn remove_from_slot(sets: &mut [Vec<PipeId>], free: &mut Vec<u32>, slot: &mut u3
             if !set.is_empty() {
                 return Some(false);
             }
+            // Its memory goes now, not when the slot is reused.
+            *set = Vec::new();
             free.push(v - 1);
             *slot = 0;
             Some(true)
