@@ -56,7 +56,7 @@ impl<T> SocketLock<T> {
         if !self.try_take() {
             self.lock_contended();
         }
-        Guard { lock: self }
+        Guard { lock: self, _not_send: std::marker::PhantomData }
     }
 
     #[cold]
@@ -91,7 +91,13 @@ impl<T> SocketLock<T> {
 /// panic caught at the C boundary leaves the socket usable).
 pub struct Guard<'a, T> {
     lock: &'a SocketLock<T>,
+    /// As std's MutexGuard: not Send (it stays with the thread that took the lock), and
+    /// Sync only when T is (a shared guard hands out `&T`).
+    _not_send: std::marker::PhantomData<*const ()>,
 }
+
+// SAFETY: sharing `&Guard` shares only `&T`, which is safe across threads when T is Sync.
+unsafe impl<T: Sync> Sync for Guard<'_, T> {}
 
 impl<T> Deref for Guard<'_, T> {
     type Target = T;
