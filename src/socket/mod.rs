@@ -308,19 +308,22 @@ impl Socket {
     /// that travels back up is a small `Result<()>`.
     #[inline]
     pub(crate) fn try_recv_into(&mut self, out: &mut Msg) -> Result<()> {
-        self.attempt(|p, core| p.recv_into(core, out))?;
-        self.rcvmore = out.more();
-        Ok(())
+        self.try_recv_as(out, false)
     }
 
     /// [`try_recv_into`](Self::try_recv_into) for a frame the caller copies out and drops
     /// (zmq_recv into a buffer): it may come without the connection's metadata.
     #[inline]
     pub(crate) fn try_recv_bare(&mut self, out: &mut Msg) -> Result<()> {
-        self.core.bare_reads = self.pattern.hands_out_what_it_reads();
-        let r = self.try_recv_into(out);
-        self.core.bare_reads = false;
-        r
+        let bare = self.pattern.hands_out_what_it_reads();
+        self.try_recv_as(out, bare)
+    }
+
+    #[inline]
+    fn try_recv_as(&mut self, out: &mut Msg, bare: bool) -> Result<()> {
+        self.attempt(|p, core| p.recv_into(&mut BareReads::new(core, bare), out))?;
+        self.rcvmore = out.more();
+        Ok(())
     }
 
     /// zmq_msg_send: on success the message is taken (left empty).
@@ -473,6 +476,39 @@ pub(crate) fn wait_and_retry<T>(mailbox: &impl Waiter, deadline: Option<std::tim
             Err(e) if e == Error::AGAIN => {}
             other => return other,
         }
+    }
+}
+
+/// The core with `bare_reads` set for one pattern receive, and cleared when it ends, also
+/// by a panic (the C boundary catches it and the socket stays in use: a later
+/// zmq_msg_recv must get its metadata).
+struct BareReads<'a>(&'a mut Core);
+
+impl<'a> BareReads<'a> {
+    #[inline]
+    fn new(core: &'a mut Core, bare: bool) -> BareReads<'a> {
+        core.bare_reads = bare;
+        BareReads(core)
+    }
+}
+
+impl std::ops::Deref for BareReads<'_> {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        self.0
+    }
+}
+
+impl std::ops::DerefMut for BareReads<'_> {
+    fn deref_mut(&mut self) -> &mut Core {
+        self.0
+    }
+}
+
+impl Drop for BareReads<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.bare_reads = false;
     }
 }
 

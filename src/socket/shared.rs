@@ -2,8 +2,9 @@
 //! sockets are not thread-safe, and misuse corrupts their heap; ours must stay
 //! memory-safe). Each call takes the socket's lock for the duration of its work: an
 //! uncontended lock is one atomic exchange in and a plain store out (`socket_lock`), so
-//! single-threaded use pays almost nothing. A call that must block releases the lock while it sleeps, so a recv
-//! blocked in one thread never stalls a send, a setsockopt or a close in another.
+//! single-threaded use pays almost nothing. A call that must block releases the lock
+//! while it sleeps, so a recv blocked in one thread never stalls a send, a setsockopt
+//! or a close in another.
 //!
 //! Waking: blocked calls sleep on the socket's mailbox eventfd. A call that handles
 //! commands while another thread sleeps wakes the sleepers (the commands may be theirs:
