@@ -52,7 +52,7 @@ impl RawEngine {
 /// The output side both engines share, so one write loop serves them.
 pub(super) trait Output {
     fn out_len(&self) -> usize;
-    fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize;
+    fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>], limit: usize) -> usize;
     fn consume_out(&mut self, n: usize);
 }
 
@@ -60,8 +60,8 @@ impl Output for RawEngine {
     fn out_len(&self) -> usize {
         self.out.len()
     }
-    fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
-        self.out.io_slices(slices)
+    fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>], limit: usize) -> usize {
+        self.out.io_slices(slices, limit)
     }
     fn consume_out(&mut self, n: usize) {
         self.out.consume(n)
@@ -72,11 +72,31 @@ impl Output for Engine {
     fn out_len(&self) -> usize {
         Engine::out_len(self)
     }
-    fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
-        Engine::out_slices(self, slices)
+    fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>], limit: usize) -> usize {
+        Engine::out_slices(self, slices, limit)
     }
     fn consume_out(&mut self, n: usize) {
         Engine::consume_out(self, n)
+    }
+}
+
+/// Bytes to hand a tcp socket per write while less than `TCP_SPLIT_BELOW` is queued.
+/// Measured on loopback (Linux 6.18, 2 vCPUs, libzmq's local_thr/remote_thr): writes of
+/// 64 KiB and more (one 64 KiB message, or a batch of three 30 KB ones) cost the sender
+/// 35-48 us of CPU per 64 KiB, nearly all in the kernel delivering to the peer, and woke
+/// the receiver 2.6 times per message; the same bytes in writes of at most 24-48 KiB
+/// cost 12-15 us, and ran 2.5-3x faster (64 KiB messages: 21-28k msg/s -> 65-79k).
+/// Batches of small messages do not care (1 KiB: the same rate and CPU within noise).
+const TCP_WRITE: usize = 32 << 10;
+/// With this much queued (a large message) a whole writev goes as is: 1 MiB messages
+/// ran 10-30% slower in 32 KiB writes, and the split above made no difference to them.
+const TCP_SPLIT_BELOW: usize = 128 << 10;
+
+/// How many of `queued` bytes to offer the stream in one write.
+fn write_limit(stream: &Stream, queued: usize) -> usize {
+    match stream {
+        Stream::Tcp(_) if queued < TCP_SPLIT_BELOW => TCP_WRITE,
+        _ => usize::MAX,
     }
 }
 
@@ -88,7 +108,7 @@ pub(super) fn write_out(stream: &mut Stream, out: &mut dyn Output) -> Result<boo
     while out.out_len() > 0 {
         let written = {
             let mut slices = [IoSlice::new(&[]); 64];
-            let n = out.out_slices(&mut slices);
+            let n = out.out_slices(&mut slices, write_limit(stream, out.out_len()));
             stream.write_vectored(&slices[..n])
         };
         match written {

@@ -293,9 +293,10 @@ impl Engine {
         self.out.front()
     }
 
-    /// Fills `slices` with everything queued, in order, for a vectored write.
-    pub fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
-        self.out.io_slices(slices)
+    /// Fills `slices` with what is queued, in order, at most `limit` bytes, for a
+    /// vectored write.
+    pub fn out_slices<'a>(&'a self, slices: &mut [IoSlice<'a>], limit: usize) -> usize {
+        self.out.io_slices(slices, limit)
     }
 
     /// Marks `n` queued bytes as written.

@@ -138,10 +138,17 @@ impl OutQueue {
         self.pieces().next().unwrap_or(&[])
     }
 
-    /// Fills `out` with the queued bytes in order, for writev; returns how many slices.
-    pub fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+    /// Fills `out` with the queued bytes in order, at most `limit` of them, for writev;
+    /// returns how many slices.
+    pub fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>], limit: usize) -> usize {
         let mut n = 0;
+        let mut left = limit;
         for (slot, bytes) in out.iter_mut().zip(self.pieces()) {
+            if left == 0 {
+                break;
+            }
+            let bytes = &bytes[..bytes.len().min(left)];
+            left -= bytes.len();
             *slot = IoSlice::new(bytes);
             n += 1;
         }
@@ -225,7 +232,7 @@ mod tests {
         q.push_body(&Msg::from_slice(b"ef"));
         assert_eq!(q.len(), 6 + ZERO_COPY_MIN);
         let mut slices = [IoSlice::new(&[]); 8];
-        assert_eq!(q.io_slices(&mut slices), 3);
+        assert_eq!(q.io_slices(&mut slices, usize::MAX), 3);
         let mut expect = b"ab".to_vec();
         expect.extend_from_slice(&[7; ZERO_COPY_MIN]);
         expect.extend_from_slice(b"cdef");
@@ -239,6 +246,24 @@ mod tests {
         q.push_body(&big);
         assert_eq!(q.front().len(), ZERO_COPY_MIN);
         assert_eq!(drain(&mut q, 1000).len(), ZERO_COPY_MIN);
+    }
+
+    #[test]
+    fn slices_stop_at_the_limit_mid_piece() {
+        let mut q = OutQueue::default();
+        q.push_bytes(b"abc");
+        let big = Msg::from_slice(&[5; ZERO_COPY_MIN]);
+        q.push_body(&big);
+        q.push_bytes(b"de");
+        let mut slices = [IoSlice::new(&[]); 8];
+        let n = q.io_slices(&mut slices, 10);
+        assert_eq!(n, 2);
+        assert_eq!(&*slices[0], b"abc");
+        assert_eq!(slices[1].len(), 7, "the body cut where the limit falls");
+        assert_eq!(q.io_slices(&mut slices, 3), 1, "a limit ending a piece takes no empty slice");
+        assert_eq!(q.io_slices(&mut slices, 0), 0);
+        let all = q.io_slices(&mut slices, usize::MAX);
+        assert_eq!(slices[..all].iter().map(|s| s.len()).sum::<usize>(), q.len());
     }
 
     #[test]
@@ -261,7 +286,7 @@ mod tests {
             expect.extend_from_slice(&[round, b'z']);
             assert_eq!(q.end_offset() as usize, expect.len());
             let mut slices = [IoSlice::new(&[]); 8];
-            let n = q.io_slices(&mut slices);
+            let n = q.io_slices(&mut slices, usize::MAX);
             assert_eq!(n, 3, "rest of the batch, the body, the new batch");
             let all: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
             assert_eq!(all.len(), q.len());
