@@ -1,31 +1,36 @@
-//! The queue inside each pipe direction: one writer, one reader, unbounded, lock-free,
-//! safe Rust over `rtrb` ring buffers (a well-kept single-producer/single-consumer ring:
-//! a push or pop is a slot write and one release store, no allocation).
+//! The queue inside each pipe direction: one writer, one reader, unbounded, lock-free.
 //!
-//! Unbounded: when the writer's ring is full it starts a ring twice as large (up to
-//! `MAX_RING`) and hands it to the reader through a side queue, touched once per ring; the
-//! reader moves to the next ring once its ring is empty while published items remain.
+//! Items live in rings of slots that the writer fills once, front to back, and the reader
+//! empties behind it (`Ring`). The writer pushes items and `publish` makes everything
+//! pushed so far visible at once, with one SeqCst store of a shared count: that count is
+//! all the two ends share per message (and what the pipe's wake-up handshake orders
+//! against, see `Pipe::flush`); the reader looks at it only when it has taken everything
+//! it saw before. So a session that decoded a whole read hands it over in one step, and a
+//! push or a pop touches only its own end's state and the slot. (The `rtrb` rings used
+//! before kept a head and a tail index, stored by the reader on every pop and by the
+//! writer on every push: two more lines crossing between the cores per message, which a
+//! fan-out to 100 subscribers paid on every pipe.)
+//!
+//! Unbounded: when the writer's ring is full it starts the next one (twice as large, up
+//! to `MAX_RING`) and hands it to the reader through a side queue, touched once per ring;
+//! the reader moves on when it has emptied its ring and more is published. A slot is
+//! written once per fill, so the writer needs no view of the reader's progress.
 //!
 //! Rings are recycled, as libzmq's queue keeps a spare chunk: the reader hands a ring it
-//! emptied back through a second side queue, and the writer, which kept that ring's
-//! writing half, starts its next ring there instead of allocating. A queue that floods
-//! and drains thus cycles through a few hot rings, not fresh memory (page faults, and
-//! cache misses when one socket feeds hundreds of pipes). At most `MAX_SPARE` rings wait
-//! for reuse, so a burst's memory is freed once it drains.
-//!
-//! The writer pushes items and `publish` makes everything pushed so far visible at once,
-//! with one SeqCst store of a shared count: what the reader checks (and what the pipe's
-//! wake-up handshake orders against, see `Pipe::flush`); the reader looks at it only when
-//! it has taken everything it saw before. So a session that decoded a whole read hands it
-//! over in one step, and the reader never sees part of what was not published.
+//! emptied back through a second side queue, and the writer fills it again instead of
+//! allocating. A queue that floods and drains thus cycles through a few hot rings, not
+//! fresh memory (page faults, and cache misses when one socket feeds hundreds of pipes).
+//! At most `MAX_SPARE` rings wait for reuse, so a burst's memory is freed once it drains.
 //!
 //! Ownership enforces the single writer / single reader rule: `channel` returns one
-//! `Producer` and one `Consumer`, and only they touch their side.
+//! `Producer` and one `Consumer`, and only they touch their side. The one `unsafe` part is
+//! `Ring`'s slots; the protocol that keeps the two ends off each other's slots is the
+//! safety argument there.
 
 use super::cache_line::CacheLine;
 use crossbeam_queue::SegQueue;
-use rtrb::RingBuffer;
-use std::collections::VecDeque;
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -37,27 +42,115 @@ const FIRST_RING: usize = 32;
 const MAX_RING: usize = 512;
 /// Emptied rings kept for reuse, per queue.
 const MAX_SPARE: usize = 4;
+/// A ring given back is reused if it has at least this many slots, whatever the size the
+/// writer would grow to: a reader that keeps up gives rings back as fast as the writer
+/// fills them, and then the queue cycles through two small rings that stay in cache (two
+/// of 512 slots are 64 KiB, more than a core's L1: inproc 1 KiB ran 10% slower so).
+/// Only a reader that lags, and gives nothing back in time, makes the rings grow.
+const REUSE_MIN: usize = 128;
+
+/// Slots that one writer fills once, in order, and one reader empties in order.
+///
+/// The protocol (kept by `Producer` and `Consumer`, the only users):
+/// - the writer writes slot `i` once per fill, and only while the ring is its current one
+///   and `i` is past every slot it wrote in this fill;
+/// - the reader reads slot `i` once, after the writer published it (the SeqCst store of
+///   `Shared::published` follows the write; the reader's SeqCst load precedes the read),
+///   and only slots of the fill the writer published;
+/// - a ring is filled again only after the reader emptied it and gave it back (through a
+///   `SegQueue`, which orders the reader's last read before the writer's reuse), and the
+///   writer then holds the only reference (`Arc::get_mut`, in `reset`);
+/// - slots `emptied..filled` hold items when the ring is dropped: each end records its
+///   position when it leaves the ring or goes away, and the drop comes after both did
+///   (the last `Arc`).
+struct Ring<T> {
+    slots: Box<[Slot<T>]>,
+    /// Slots the writer wrote, as of when it left this ring or went away (see `Drop`).
+    filled: AtomicUsize,
+    /// Slots the reader took, as of when it left this ring or went away.
+    emptied: AtomicUsize,
+}
+
+/// A slot starts a cache line (a pipe's item is one 64-byte message: one line each). A
+/// slot straddling two lines would share one with its neighbour, and a reader right
+/// behind the writer would pull that line away from the writer at every message.
+#[repr(align(64))]
+struct Slot<T>(UnsafeCell<MaybeUninit<T>>);
+
+// SAFETY: the slots are shared by the two ends of one queue, each slot owned by one of
+// them at a time as described on `Ring`: an item is moved in by the writer's thread and
+// out by the reader's, never touched by both at once. That needs `T: Send`, not `T: Sync`.
+unsafe impl<T: Send> Sync for Ring<T> {}
+
+impl<T> Ring<T> {
+    fn new(capacity: usize) -> Ring<T> {
+        Ring {
+            slots: (0..capacity).map(|_| Slot(UnsafeCell::new(MaybeUninit::uninit()))).collect(),
+            filled: AtomicUsize::new(0),
+            emptied: AtomicUsize::new(0),
+        }
+    }
+
+    #[inline]
+    fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Moves `item` into slot `i`.
+    /// Safety: the writer's, for a slot not yet written in this fill (see `Ring`).
+    #[inline]
+    unsafe fn put(&self, i: usize, item: T) {
+        // SAFETY: the caller owns slot `i` now (the reader reads it only once published),
+        // and it holds no item, so nothing is overwritten without being dropped.
+        unsafe { (*self.slots[i].0.get()).write(item) };
+    }
+
+    /// Moves the item out of slot `i`.
+    /// Safety: the reader's, for a published slot it has not taken yet (see `Ring`).
+    #[inline]
+    unsafe fn take(&self, i: usize) -> T {
+        // SAFETY: the slot was written and published (so the write happened before this
+        // read), and is read once: it holds an initialized item nobody else touches.
+        unsafe { (*self.slots[i].0.get()).assume_init_read() }
+    }
+
+    /// Ready to be filled again: every slot was taken and nobody else holds the ring.
+    fn reset(&mut self) {
+        *self.filled.get_mut() = 0;
+        *self.emptied.get_mut() = 0;
+    }
+}
+
+impl<T> Drop for Ring<T> {
+    fn drop(&mut self) {
+        let (from, to) = (*self.emptied.get_mut(), *self.filled.get_mut());
+        for slot in &mut self.slots[from..to] {
+            // SAFETY: slots from the reader's last position to the writer's were written
+            // and never taken (see `Ring`); `&mut self`: nobody else holds the ring.
+            unsafe { slot.0.get_mut().assume_init_drop() };
+        }
+    }
+}
 
 struct Shared<T> {
     /// Rings the writer started, oldest first, for the reader to move to.
-    next_rings: SegQueue<rtrb::Consumer<T>>,
+    next_rings: SegQueue<Arc<Ring<T>>>,
     /// Items published so far (only grows). Aligned to its own cache line: the writer
     /// stores it on every publish, the reader loads it when it runs dry.
     published: CacheLine<AtomicUsize>,
     /// Rings the reader emptied and gave back, oldest first, for the writer to reuse.
-    free_rings: SegQueue<rtrb::Consumer<T>>,
+    free_rings: SegQueue<Arc<Ring<T>>>,
     /// How many are in `free_rings` (only the reader adds, so it never passes MAX_SPARE).
     free_count: AtomicUsize,
 }
 
-
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
-    ring: rtrb::Producer<T>,
+    ring: Arc<Ring<T>>,
+    /// The next slot of `ring` to write.
+    pos: usize,
     /// Items pushed, published or not.
     written: usize,
-    /// Writing halves of rings this writer left, for when their reading halves come back.
-    spare: VecDeque<rtrb::Producer<T>>,
     /// Rings allocated so far (tests check that a draining queue reuses them).
     #[cfg(test)]
     rings_made: usize,
@@ -65,7 +158,9 @@ pub struct Producer<T> {
 
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
-    ring: rtrb::Consumer<T>,
+    ring: Arc<Ring<T>>,
+    /// The next slot of `ring` to take.
+    pos: usize,
     taken: usize,
     /// The writer's count as we last saw it: items up to here can be taken without
     /// looking at the shared counter.
@@ -79,69 +174,67 @@ pub fn channel<T: Send>() -> (Producer<T>, Consumer<T>) {
         free_rings: SegQueue::new(),
         free_count: AtomicUsize::new(0),
     });
-    let (tx, rx) = RingBuffer::new(FIRST_RING);
+    let ring = Arc::new(Ring::new(FIRST_RING));
     let producer = Producer {
         shared: shared.clone(),
-        ring: tx,
+        ring: ring.clone(),
+        pos: 0,
         written: 0,
-        spare: VecDeque::new(),
         #[cfg(test)]
         rings_made: 1,
     };
-    (producer, Consumer { shared, ring: rx, taken: 0, seen: 0 })
+    (producer, Consumer { shared, ring, pos: 0, taken: 0, seen: 0 })
 }
 
 impl<T> Producer<T> {
     /// Append an item; the reader sees it after the next `publish`.
     #[inline]
     pub fn push(&mut self, item: T) {
-        match self.ring.push(item) {
-            Ok(()) => self.written += 1,
-            Err(rtrb::PushError::Full(item)) => self.push_to_new_ring(item),
+        if self.pos == self.ring.capacity() {
+            self.next_ring();
         }
+        // SAFETY: `pos` is past every slot written in this fill of our current ring.
+        unsafe { self.ring.put(self.pos, item) };
+        self.pos += 1;
+        self.written += 1;
     }
 
-    /// Full: continue in a larger ring, which the reader reaches after this one.
+    /// Full: continue in the next ring, which the reader reaches after this one. It is
+    /// queued before anything in it is published, so a reader that sees more published
+    /// than its ring holds finds it. A ring given back if there is one, else a new one
+    /// twice as large as this (up to MAX_RING).
     #[cold]
-    fn push_to_new_ring(&mut self, item: T) {
-        let size = (self.ring.buffer().capacity() * 2).min(MAX_RING);
-        let (tx, rx) = match self.reuse_ring(size) {
-            Some(pair) => pair,
+    fn next_ring(&mut self) {
+        let size = (self.ring.capacity() * 2).min(MAX_RING);
+        let next = match self.reuse_ring(REUSE_MIN) {
+            Some(ring) => ring,
             None => {
                 #[cfg(test)]
                 {
                     self.rings_made += 1;
                 }
-                RingBuffer::new(size)
+                Arc::new(Ring::new(size))
             }
         };
-        self.shared.next_rings.push(rx);
-        let left = std::mem::replace(&mut self.ring, tx);
-        // Keep the writing half of the ring just left, unless the reader dropped its half
-        // (it keeps at most MAX_SPARE for reuse) or enough are kept already.
-        self.spare.retain(|p| !p.is_abandoned());
-        if self.spare.len() < MAX_SPARE {
-            self.spare.push_back(left);
-        }
-        if self.ring.push(item).is_err() {
-            unreachable!("a new ring has room");
-        }
-        self.written += 1;
+        self.ring.filled.store(self.pos, Ordering::Relaxed);
+        self.shared.next_rings.push(next.clone());
+        self.ring = next;
+        self.pos = 0;
     }
 
-    /// A ring the reader emptied and gave back, of at least `size` slots, with its writing
-    /// half. It is empty and the reader no longer reads it: the reader gives a ring back
-    /// only after moving on to the next one, and this writer stopped writing it before
-    /// queueing that next one.
-    fn reuse_ring(&mut self, size: usize) -> Option<(rtrb::Producer<T>, rtrb::Consumer<T>)> {
-        while let Some(rx) = self.shared.free_rings.pop() {
+    /// A ring the reader emptied and gave back, of at least `min` slots, ready to fill.
+    fn reuse_ring(&mut self, min: usize) -> Option<Arc<Ring<T>>> {
+        while let Some(mut ring) = self.shared.free_rings.pop() {
             self.shared.free_count.fetch_sub(1, Ordering::Relaxed);
-            let Some(i) = self.spare.iter().position(|p| std::ptr::eq(p.buffer(), rx.buffer())) else { continue };
-            let tx = self.spare.remove(i).expect("index from position");
-            if rx.buffer().capacity() >= size {
-                return Some((tx, rx));
+            // Too small to keep: let it go. (The reader gave it up, so ours is the only
+            // reference; if not, it is not ours to refill.)
+            if ring.capacity() < min {
+                continue;
             }
-            // Smaller than the ring we would start now: let it go.
+            if let Some(r) = Arc::get_mut(&mut ring) {
+                r.reset();
+                return Some(ring);
+            }
         }
         None
     }
@@ -156,6 +249,13 @@ impl<T> Producer<T> {
     }
 }
 
+impl<T> Drop for Producer<T> {
+    /// The ring's items, published or not, are dropped with it (see `Ring`).
+    fn drop(&mut self) {
+        self.ring.filled.store(self.pos, Ordering::Relaxed);
+    }
+}
+
 impl<T> Consumer<T> {
     /// Take the oldest item, if one was published.
     #[inline]
@@ -166,34 +266,31 @@ impl<T> Consumer<T> {
                 return None;
             }
         }
-        if let Ok(item) = self.ring.pop() {
-            self.taken += 1;
-            return Some(item);
+        if self.pos == self.ring.capacity() {
+            self.next_ring();
         }
-        self.pop_from_next_ring()
+        // SAFETY: item number `taken` is published (taken < seen) and sits at `pos` of
+        // our ring (the writer fills rings in the order it queues them, each to the end
+        // before the next), and we have not taken it before.
+        let item = unsafe { self.ring.take(self.pos) };
+        self.pos += 1;
+        self.taken += 1;
+        Some(item)
     }
 
-    /// A published item is in a later ring when this one is empty: the writer moved on
-    /// only after filling this ring, and queued the next ring before publishing anything
-    /// it holds.
+    /// Our ring is empty and more is published: the writer left it, after queueing the next.
     #[cold]
-    fn pop_from_next_ring(&mut self) -> Option<T> {
-        loop {
-            let next = self.shared.next_rings.pop()?;
-            let emptied = std::mem::replace(&mut self.ring, next);
-            self.give_back(emptied);
-            if let Ok(item) = self.ring.pop() {
-                self.taken += 1;
-                return Some(item);
-            }
-        }
-    }
-
-    /// Hand an emptied ring to the writer for reuse, or free it if enough wait already.
-    fn give_back(&mut self, ring: rtrb::Consumer<T>) {
+    fn next_ring(&mut self) {
+        let Some(next) = self.shared.next_rings.pop() else {
+            unreachable!("the writer queues its next ring before publishing what it holds")
+        };
+        let emptied = std::mem::replace(&mut self.ring, next);
+        emptied.emptied.store(self.pos, Ordering::Relaxed);
+        self.pos = 0;
+        // Hand it to the writer for reuse, or free it if enough wait already.
         if self.shared.free_count.load(Ordering::Relaxed) < MAX_SPARE {
             self.shared.free_count.fetch_add(1, Ordering::Relaxed);
-            self.shared.free_rings.push(ring);
+            self.shared.free_rings.push(emptied);
         }
     }
 
@@ -205,6 +302,13 @@ impl<T> Consumer<T> {
     /// Nothing published is left to take.
     pub fn is_empty(&self) -> bool {
         self.taken >= self.shared.published.0.load(Ordering::SeqCst)
+    }
+}
+
+impl<T> Drop for Consumer<T> {
+    /// Items not taken are dropped with the ring (see `Ring`).
+    fn drop(&mut self) {
+        self.ring.emptied.store(self.pos, Ordering::Relaxed);
     }
 }
 
@@ -286,12 +390,12 @@ mod tests {
                 made_after_first_flood = tx.rings_made;
             }
         }
-        // Later bursts reuse the rings given back (at most MAX_SPARE per ring switch)
-        // instead of allocating a fresh one for every switch.
+        // Later bursts reuse the rings given back (at most MAX_SPARE wait) instead of
+        // allocating a fresh one for every switch: a burst of ten rings' worth starts in
+        // the ring the last one ended in, so it switches ten times (190 in all).
         let later = tx.rings_made - made_after_first_flood;
-        assert!(later <= 19 * (10 - MAX_SPARE), "{later} rings allocated over 19 bursts of 10 rings");
+        assert!(later <= 19 * (10 - MAX_SPARE + 1), "{later} rings allocated over 19 bursts of 10 rings");
         assert!(rx.shared.free_count.load(Ordering::Relaxed) <= MAX_SPARE);
-        assert!(tx.spare.len() <= MAX_SPARE);
     }
 
     #[test]
@@ -308,5 +412,113 @@ mod tests {
         }
         // Growth 32..MAX_RING takes a handful of rings; after that, reuse.
         assert!(tx.rings_made <= 12, "{} rings for a reader that keeps up", tx.rings_made);
+    }
+
+    /// Counts drops of its values, to check that every item is dropped exactly once.
+    struct Counted(Arc<AtomicUsize>);
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// `n` items pushed (published every `every`), `take` of them popped, then the two
+    /// ends dropped in the given order: every item is dropped once, taken or not.
+    fn drop_count(n: usize, every: usize, take: usize, reader_first: bool) -> usize {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (mut tx, mut rx) = channel::<Counted>();
+        for i in 0..n {
+            tx.push(Counted(drops.clone()));
+            if (i + 1) % every == 0 {
+                tx.publish();
+            }
+        }
+        for _ in 0..take {
+            drop(rx.pop().expect("published"));
+        }
+        if reader_first {
+            drop(rx);
+            // The writer goes on after the reader left; those are dropped too.
+            tx.push(Counted(drops.clone()));
+            tx.publish();
+            drop(tx);
+            assert_eq!(drops.load(Ordering::Relaxed), n + 1);
+        } else {
+            drop(tx);
+            drop(rx);
+        }
+        drops.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn every_item_is_dropped_once_whoever_goes_first() {
+        // Within the first ring, across several rings, with unpublished items left, with
+        // everything taken, with a ring switch just done.
+        for &(n, every, take) in &[(0, 1, 0), (5, 1, 2), (5, 3, 3), (40, 7, 35), (3000, 10, 1500), (3000, 1, 3000), (FIRST_RING + 1, 1, FIRST_RING), (FIRST_RING, 1, FIRST_RING)] {
+            for reader_first in [false, true] {
+                let extra = usize::from(reader_first);
+                assert_eq!(drop_count(n, every, take, reader_first), n + extra, "n {n} every {every} take {take} reader_first {reader_first}");
+            }
+        }
+    }
+
+    #[test]
+    fn reused_rings_drop_only_what_they_hold() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (mut tx, mut rx) = channel::<Counted>();
+        let mut pushed = 0;
+        for round in 0..10 {
+            for _ in 0..(3 * MAX_RING + round) {
+                tx.push(Counted(drops.clone()));
+                pushed += 1;
+            }
+            tx.publish();
+            let mut taken = 0;
+            while let Some(c) = rx.pop() {
+                drop(c);
+                taken += 1;
+            }
+            assert_eq!(drops.load(Ordering::Relaxed), pushed, "round {round}: {taken} taken, all dropped once");
+        }
+        // Some left in a reused ring when both ends go.
+        for _ in 0..(MAX_RING + 3) {
+            tx.push(Counted(drops.clone()));
+            pushed += 1;
+        }
+        tx.publish();
+        drop(rx.pop());
+        drop(rx);
+        drop(tx);
+        assert_eq!(drops.load(Ordering::Relaxed), pushed);
+    }
+
+    #[test]
+    fn two_threads_drop_everything_once() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (mut tx, mut rx) = channel::<Counted>();
+        const N: usize = 100_000;
+        let d = drops.clone();
+        let w = std::thread::spawn(move || {
+            for i in 0..N {
+                tx.push(Counted(d.clone()));
+                if i % 5 == 0 {
+                    tx.publish();
+                }
+            }
+            tx.publish();
+            // Dropped while the reader may still be reading.
+        });
+        let mut taken = 0;
+        while taken < N / 2 {
+            if rx.pop().is_some() {
+                taken += 1;
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+        w.join().unwrap();
+        drop(rx);
+        assert_eq!(drops.load(Ordering::Relaxed), N);
     }
 }
