@@ -20,12 +20,15 @@
 //!
 //! Matching with many subscriptions is mostly cache misses (two per trie level). Most
 //! applications subscribe with topics of a few distinct lengths, so the trie also keeps
-//! its subscribed keys, each with a copy of its value, in a hash map: while there are at
-//! most `FAST_LENGTHS` distinct lengths, a match is one hash lookup per length instead of
-//! a walk, and touches no node (the value sits next to its key). (SipHash with a
-//! random key, as std's map has: a peer cannot choose colliding topics.)
+//! its subscribed keys, each with a copy of its value, in one hash map per key length:
+//! while there are at most `FAST_LENGTHS` distinct lengths, a match is one hash lookup
+//! per length instead of a walk, and touches no node (the value sits next to its key).
+//! One map per length, so that a length with few keys (a "SYNC" or heartbeat topic
+//! beside a million long ones) is a lookup in a small map that stays in cache, not one
+//! more miss in the big one. (SipHash with a random key, as std's map has: a peer cannot
+//! choose colliding topics.)
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 type Idx = u32;
 
@@ -116,15 +119,14 @@ pub struct PrefixTrie {
     /// How many of `bytes` live labels use; the rest is garbage.
     live_bytes: usize,
     /// Every key whose node holds a value, with a copy of that value (kept equal by
-    /// every change of a value: `entry`, `update`, `visit_mut`).
-    exact: HashMap<ExactKey, u32>,
-    /// How many of those keys have each length.
-    lengths: BTreeMap<usize, usize>,
+    /// every change of a value: `entry`, `update`, `visit_mut`), by key length: one map
+    /// per length that has keys, sorted by length.
+    exact: Vec<(usize, HashMap<ExactKey, u32>)>,
 }
 
 impl Default for PrefixTrie {
     fn default() -> Self {
-        PrefixTrie { nodes: vec![Node { children: Box::new([]), label: Label::default(), parent: NONE, value: 0 }], free: Vec::new(), bytes: Vec::new(), live_bytes: 0, exact: HashMap::new(), lengths: BTreeMap::new() }
+        PrefixTrie { nodes: vec![Node { children: Box::new([]), label: Label::default(), parent: NONE, value: 0 }], free: Vec::new(), bytes: Vec::new(), live_bytes: 0, exact: Vec::new() }
     }
 }
 
@@ -279,31 +281,47 @@ impl PrefixTrie {
         }
         match (was, now) {
             (0, _) => {
-                self.exact.insert(ExactKey::new(key), now);
-                *self.lengths.entry(key.len()).or_default() += 1;
+                let at = match self.exact.binary_search_by_key(&key.len(), |(len, _)| *len) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        self.exact.insert(at, (key.len(), HashMap::new()));
+                        at
+                    }
+                };
+                self.exact[at].1.insert(ExactKey::new(key), now);
             }
             (_, 0) => {
                 self.forget_key(key);
                 self.prune(n);
                 self.maybe_compact();
             }
-            _ => {
-                if let Some(v) = self.exact.get_mut(key) {
-                    *v = now;
-                }
-            }
+            _ => self.sync_exact(key, now),
         }
         r
     }
 
-    /// `key`'s value went to 0: it leaves the exact index.
+    /// The exact index's map for keys of `len` bytes, if any key has that length.
+    fn exact_map(&self, len: usize) -> Option<usize> {
+        self.exact.binary_search_by_key(&len, |(l, _)| *l).ok()
+    }
+
+    /// `key`'s value changed to `now` (not 0): its copy in the exact index follows.
+    fn sync_exact(&mut self, key: &[u8], now: u32) {
+        if let Some(at) = self.exact_map(key.len()) {
+            if let Some(v) = self.exact[at].1.get_mut(key) {
+                *v = now;
+            }
+        }
+    }
+
+    /// `key`'s value went to 0: it leaves the exact index (and its length's map, once
+    /// empty, goes too).
     fn forget_key(&mut self, key: &[u8]) {
-        if self.exact.remove(key).is_some() {
-            if let Some(n) = self.lengths.get_mut(&key.len()) {
-                *n -= 1;
-                if *n == 0 {
-                    self.lengths.remove(&key.len());
-                }
+        if let Some(at) = self.exact_map(key.len()) {
+            let map = &mut self.exact[at].1;
+            map.remove(key);
+            if map.is_empty() {
+                self.exact.remove(at);
             }
         }
     }
@@ -372,7 +390,7 @@ impl PrefixTrie {
     /// with each non-zero value until it says true; returns whether it did.
     #[inline]
     fn walk_prefixes(&self, data: &[u8], stop: impl FnMut(u32) -> bool) -> bool {
-        if self.lengths.len() <= FAST_LENGTHS {
+        if self.exact.len() <= FAST_LENGTHS {
             self.lookup_prefixes(data, stop)
         } else {
             self.trie_prefixes(data, stop)
@@ -382,7 +400,8 @@ impl PrefixTrie {
     /// `walk_prefixes` by one hash lookup per subscribed key length.
     #[inline]
     fn lookup_prefixes(&self, data: &[u8], mut stop: impl FnMut(u32) -> bool) -> bool {
-        for &len in self.lengths.keys() {
+        for (len, map) in &self.exact {
+            let len = *len;
             // The empty key is the root: no hashing for a subscription to everything.
             if len == 0 {
                 let value = self.nodes[ROOT as usize].value;
@@ -392,7 +411,7 @@ impl PrefixTrie {
                 continue;
             }
             let Some(key) = data.get(..len) else { break };
-            if let Some(&value) = self.exact.get(key) {
+            if let Some(&value) = map.get(key) {
                 if stop(value) {
                     return true;
                 }
@@ -442,9 +461,7 @@ impl PrefixTrie {
                     emptied.push(n);
                     self.forget_key(&key);
                 } else if now != was {
-                    if let Some(v) = self.exact.get_mut(&key[..]) {
-                        *v = now;
-                    }
+                    self.sync_exact(&key, now);
                 }
             }
             // Reversed, so that the smallest child is visited first.

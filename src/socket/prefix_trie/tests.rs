@@ -92,6 +92,22 @@ impl Rng {
     }
 }
 
+/// The exact index holds the model's keys and counts, one map per length that has keys,
+/// sorted by length (a length whose last key left has no map).
+fn assert_exact_index_is(t: &PrefixTrie, model: &BTreeMap<Vec<u8>, u32>) {
+    let lengths: Vec<usize> = t.exact.iter().map(|(len, _)| *len).collect();
+    let mut want: Vec<usize> = model.keys().map(|k| k.len()).collect();
+    want.sort();
+    want.dedup();
+    assert_eq!(lengths, want);
+    for (len, map) in &t.exact {
+        assert_eq!(map.len(), model.keys().filter(|k| k.len() == *len).count());
+        for (k, v) in model.iter().filter(|(k, _)| k.len() == *len) {
+            assert_eq!(map.get(&k[..]), Some(v), "key {k:?}");
+        }
+    }
+}
+
 /// Random adds, removes and matches against a map of counts with a linear scan.
 #[test]
 fn matches_a_simple_model() {
@@ -127,6 +143,7 @@ fn matches_a_simple_model() {
                 }
             }
             assert_eq!(t.keys(), model.keys().cloned().collect::<Vec<_>>(), "seed {seed}");
+            assert_exact_index_is(&t, &model);
         }
         // Only nodes that hold a value or branch survive pruning.
         let mut branching = 0;
