@@ -42,14 +42,6 @@ const FIRST_RING: usize = 32;
 const MAX_RING: usize = 512;
 /// Emptied rings kept for reuse, per queue.
 const MAX_SPARE: usize = 4;
-/// A ring given back is reused whatever its size (the smallest is FIRST_RING), before
-/// the writer would grow to a new, larger one: a reader that keeps up gives rings back as
-/// fast as the writer fills them, and the queue then cycles through two small rings. The
-/// memory a pipe keeps hot is that pair, since every slot of a ring is written once per
-/// fill: with 500 subscribers' pipes, requiring 128 slots (pairs of 128 and 256) ran
-/// fan-out 10-15% slower than reusing any ring (6.2-6.6M vs 5.6-6.2M deliveries/s).
-/// Only a reader that lags, and gives nothing back in time, makes the rings grow.
-const REUSE_MIN: usize = 32;
 
 /// Slots that one writer fills once, in order, and one reader empties in order.
 ///
@@ -205,10 +197,18 @@ impl<T> Producer<T> {
     /// queued before anything in it is published, so a reader that sees more published
     /// than its ring holds finds it. A ring given back if there is one, else a new one
     /// twice as large as this (up to MAX_RING).
+    ///
+    /// A ring given back is reused whatever its size: a reader that keeps up gives rings
+    /// back as fast as the writer fills them, and the queue then cycles through two small
+    /// rings. The memory a pipe keeps hot is that pair, since every slot of a ring is
+    /// written once per fill: with 500 subscribers' pipes, reusing only rings of 128
+    /// slots or more (pairs of 128 and 256) ran fan-out 10-15% slower (5.6-6.2M vs
+    /// 6.2-6.6M deliveries/s). Only a reader that lags, and gives nothing back in time,
+    /// makes the rings grow.
     #[cold]
     fn next_ring(&mut self) {
         let size = (self.ring.capacity() * 2).min(MAX_RING);
-        let next = match self.reuse_ring(REUSE_MIN) {
+        let next = match self.reuse_ring() {
             Some(ring) => ring,
             None => {
                 #[cfg(test)]
@@ -224,15 +224,12 @@ impl<T> Producer<T> {
         self.pos = 0;
     }
 
-    /// A ring the reader emptied and gave back, of at least `min` slots, ready to fill.
-    fn reuse_ring(&mut self, min: usize) -> Option<Arc<Ring<T>>> {
+    /// A ring the reader emptied and gave back, ready to fill.
+    fn reuse_ring(&mut self) -> Option<Arc<Ring<T>>> {
         while let Some(mut ring) = self.shared.free_rings.pop() {
             self.shared.free_count.fetch_sub(1, Ordering::Relaxed);
-            // Too small to keep: let it go. (The reader gave it up, so ours is the only
-            // reference; if not, it is not ours to refill.)
-            if ring.capacity() < min {
-                continue;
-            }
+            // The reader gave it up, so ours is the only reference; if not, it is not
+            // ours to refill: let it go.
             if let Some(r) = Arc::get_mut(&mut ring) {
                 r.reset();
                 return Some(ring);
