@@ -281,13 +281,10 @@ impl PrefixTrie {
         }
         match (was, now) {
             (0, _) => {
-                let at = match self.exact.binary_search_by_key(&key.len(), |(len, _)| *len) {
-                    Ok(at) => at,
-                    Err(at) => {
-                        self.exact.insert(at, (key.len(), HashMap::new()));
-                        at
-                    }
-                };
+                let at = self.exact_slot(key.len()).unwrap_or_else(|at| {
+                    self.exact.insert(at, (key.len(), HashMap::new()));
+                    at
+                });
                 self.exact[at].1.insert(ExactKey::new(key), now);
             }
             (_, 0) => {
@@ -300,9 +297,14 @@ impl PrefixTrie {
         r
     }
 
+    /// Where the exact index's map for keys of `len` bytes is (Ok), or would go (Err).
+    fn exact_slot(&self, len: usize) -> Result<usize, usize> {
+        self.exact.binary_search_by_key(&len, |(l, _)| *l)
+    }
+
     /// The exact index's map for keys of `len` bytes, if any key has that length.
     fn exact_map(&self, len: usize) -> Option<usize> {
-        self.exact.binary_search_by_key(&len, |(l, _)| *l).ok()
+        self.exact_slot(len).ok()
     }
 
     /// `key`'s value changed to `now` (not 0): its copy in the exact index follows.
