@@ -20,15 +20,16 @@
 //!
 //! Matching with many subscriptions is mostly cache misses (two per trie level). Most
 //! applications subscribe with topics of a few distinct lengths, so the trie also keeps
-//! its subscribed keys, each with a copy of its value, in one hash map per key length:
-//! while there are at most `FAST_LENGTHS` distinct lengths, a match is one hash lookup
-//! per length instead of a walk, and touches no node (the value sits next to its key).
-//! One map per length, so that a length with few keys (a "SYNC" or heartbeat topic
-//! beside a million long ones) is a lookup in a small map that stays in cache, not one
-//! more miss in the big one. (SipHash with a random key, as std's map has: a peer cannot
-//! choose colliding topics.)
+//! its subscribed keys, each with a copy of its value, in one hash table per key length
+//! (`exact.rs`, laid out so a lookup is one cache miss): while there are at most
+//! `FAST_LENGTHS` distinct lengths, a match is one hash lookup per length instead of a
+//! walk, and touches no node (the value sits next to its key). One table per length, so
+//! that a length with few keys (a "SYNC" or heartbeat topic beside a million long ones)
+//! is a lookup in a small table that stays in cache, not one more miss in the big one.
 
-use std::collections::HashMap;
+mod exact;
+
+use exact::ExactIndex;
 
 type Idx = u32;
 
@@ -41,48 +42,6 @@ const NONE: Idx = Idx::MAX;
 /// Topics longer than this are not indexed (label offsets are 32-bit); nobody
 /// subscribes with a gigabyte.
 pub const MAX_TOPIC: usize = 1 << 30;
-
-/// A key of `PrefixTrie::exact`: most topics are short and live in the map's own slot,
-/// without an allocation of their own.
-#[derive(Eq)]
-enum ExactKey {
-    Short { len: u8, bytes: [u8; 22] },
-    Long(Box<[u8]>),
-}
-
-impl ExactKey {
-    fn new(key: &[u8]) -> ExactKey {
-        if key.len() <= 22 {
-            let mut bytes = [0; 22];
-            bytes[..key.len()].copy_from_slice(key);
-            ExactKey::Short { len: key.len() as u8, bytes }
-        } else {
-            ExactKey::Long(key.into())
-        }
-    }
-}
-
-impl std::borrow::Borrow<[u8]> for ExactKey {
-    fn borrow(&self) -> &[u8] {
-        match self {
-            ExactKey::Short { len, bytes } => &bytes[..*len as usize],
-            ExactKey::Long(b) => b,
-        }
-    }
-}
-
-// Hash and equality are the key bytes', as `Borrow` requires.
-impl std::hash::Hash for ExactKey {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        std::borrow::Borrow::<[u8]>::borrow(self).hash(h)
-    }
-}
-
-impl PartialEq for ExactKey {
-    fn eq(&self, other: &Self) -> bool {
-        std::borrow::Borrow::<[u8]>::borrow(self) == std::borrow::Borrow::<[u8]>::borrow(other)
-    }
-}
 
 /// An edge label: up to 4 bytes in place, else `len` bytes at offset `at` of the arena.
 #[derive(Clone, Copy, Default)]
@@ -121,7 +80,7 @@ pub struct PrefixTrie {
     /// Every key whose node holds a value, with a copy of that value (kept equal by
     /// every change of a value: `entry`, `update`, `visit_mut`), by key length: one map
     /// per length that has keys, sorted by length.
-    exact: Vec<(usize, HashMap<ExactKey, u32>)>,
+    exact: Vec<(usize, ExactIndex)>,
 }
 
 impl Default for PrefixTrie {
@@ -282,10 +241,10 @@ impl PrefixTrie {
         match (was, now) {
             (0, _) => {
                 let at = self.exact_slot(key.len()).unwrap_or_else(|at| {
-                    self.exact.insert(at, (key.len(), HashMap::new()));
+                    self.exact.insert(at, (key.len(), ExactIndex::default()));
                     at
                 });
-                self.exact[at].1.insert(ExactKey::new(key), now);
+                self.exact[at].1.insert(key, now);
             }
             (_, 0) => {
                 self.forget_key(key);
@@ -310,9 +269,7 @@ impl PrefixTrie {
     /// `key`'s value changed to `now` (not 0): its copy in the exact index follows.
     fn sync_exact(&mut self, key: &[u8], now: u32) {
         if let Some(at) = self.exact_map(key.len()) {
-            if let Some(v) = self.exact[at].1.get_mut(key) {
-                *v = now;
-            }
+            self.exact[at].1.insert(key, now);
         }
     }
 
@@ -413,7 +370,7 @@ impl PrefixTrie {
                 continue;
             }
             let Some(key) = data.get(..len) else { break };
-            if let Some(&value) = map.get(key) {
+            if let Some(value) = map.get(key) {
                 if stop(value) {
                     return true;
                 }

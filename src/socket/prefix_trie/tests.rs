@@ -103,7 +103,7 @@ fn assert_exact_index_is(t: &PrefixTrie, model: &BTreeMap<Vec<u8>, u32>) {
     for (len, map) in &t.exact {
         assert_eq!(map.len(), model.keys().filter(|k| k.len() == *len).count());
         for (k, v) in model.iter().filter(|(k, _)| k.len() == *len) {
-            assert_eq!(map.get(&k[..]), Some(v), "key {k:?}");
+            assert_eq!(map.get(&k[..]), Some(*v), "key {k:?}");
         }
     }
 }

@@ -1,0 +1,270 @@
+//! `ExactIndex`: byte-string keys to non-zero `u32` values, the per-length maps behind
+//! `PrefixTrie`'s fast match.
+//!
+//! Why not std's `HashMap`: with a million subscriptions the table is tens of MB and
+//! every match is a lookup in it. hashbrown keeps its control bytes apart from its
+//! buckets, so a lookup misses the cache twice (the control group, then the bucket);
+//! here a slot holds the key's hash, its value and the key itself (topics up to 22
+//! bytes inline) in 32 bytes, aligned so a slot never straddles a cache line, and a
+//! lookup usually touches one line. Measured at 1M subscriptions (ci/pubsub-scale's
+//! rate case): see `ci/baseline/pubsub-scale.md`.
+//!
+//! Open addressing with linear probing; removal shifts the following entries back (no
+//! tombstones), so a table churned by subscribe/unsubscribe keeps short probe runs.
+//! At most 13/16 full: the table's size is what decides whether it stays in the
+//! last-level cache (100k topics: 131,072 slots, 4 MB, ran 3.8-4.4M msg/s; at most 5/8
+//! full doubled that to 8 MB and ran 2.3-2.7M). Keys are hashed with std's SipHash under
+//! a random key, so a peer cannot choose topics that collide.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+
+/// A key: most topics are short and live in the slot, without an allocation of their own.
+#[derive(Clone, PartialEq, Eq)]
+enum Key {
+    Short { len: u8, bytes: [u8; 22] },
+    Long(Box<[u8]>),
+}
+
+impl Key {
+    fn new(key: &[u8]) -> Key {
+        if key.len() <= 22 {
+            let mut bytes = [0; 22];
+            bytes[..key.len()].copy_from_slice(key);
+            Key::Short { len: key.len() as u8, bytes }
+        } else {
+            Key::Long(key.into())
+        }
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Key::Short { len, bytes } => &bytes[..*len as usize],
+            Key::Long(b) => b,
+        }
+    }
+}
+
+/// One entry or an empty place (`value` 0). 32 bytes, two per cache line.
+#[derive(Clone)]
+#[repr(align(32))]
+struct Slot {
+    /// The low 32 bits of the key's hash: where the key wants to sit, and a quick
+    /// check before the key is compared.
+    hash: u32,
+    value: u32,
+    key: Key,
+}
+
+const EMPTY: Slot = Slot { hash: 0, value: 0, key: Key::Short { len: 0, bytes: [0; 22] } };
+
+pub struct ExactIndex {
+    slots: Vec<Slot>,
+    /// `slots.len() - 1`; the length is a power of two (0 while empty: no slots).
+    mask: usize,
+    len: usize,
+    hasher: RandomState,
+}
+
+impl Default for ExactIndex {
+    fn default() -> Self {
+        ExactIndex { slots: Vec::new(), mask: 0, len: 0, hasher: RandomState::new() }
+    }
+}
+
+impl ExactIndex {
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    fn hash(&self, key: &[u8]) -> u32 {
+        self.hasher.hash_one(key) as u32
+    }
+
+    /// Where `key` is (Ok) or the empty slot where it would go (Err).
+    #[inline]
+    fn find(&self, key: &[u8], hash: u32) -> Result<usize, usize> {
+        let mut i = hash as usize & self.mask;
+        loop {
+            let s = &self.slots[i];
+            if s.value == 0 {
+                return Err(i);
+            }
+            if s.hash == hash && s.key.bytes() == key {
+                return Ok(i);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// `key`'s value, if it is there.
+    #[inline]
+    pub fn get(&self, key: &[u8]) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
+        self.find(key, self.hash(key)).ok().map(|i| self.slots[i].value)
+    }
+
+    /// Set `key`'s value (added if new). `value` must not be 0 (0 marks an empty slot).
+    pub fn insert(&mut self, key: &[u8], value: u32) {
+        assert!(value != 0, "ExactIndex holds non-zero values");
+        // Keep at most 13/16 of the slots in use (see the top of the file).
+        if (self.len + 1) * 16 > self.slots.len() * 13 {
+            self.grow();
+        }
+        let hash = self.hash(key);
+        match self.find(key, hash) {
+            Ok(i) => self.slots[i].value = value,
+            Err(i) => {
+                self.slots[i] = Slot { hash, value, key: Key::new(key) };
+                self.len += 1;
+            }
+        }
+    }
+
+    /// Take `key` out; its value, if it was there.
+    pub fn remove(&mut self, key: &[u8]) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut hole = self.find(key, self.hash(key)).ok()?;
+        let value = std::mem::replace(&mut self.slots[hole], EMPTY).value;
+        self.len -= 1;
+        // Shift back each following entry that may sit in the hole (its wanted place is
+        // not between the hole and where it is, cyclically), until an empty slot.
+        let mut i = hole;
+        loop {
+            i = (i + 1) & self.mask;
+            if self.slots[i].value == 0 {
+                break;
+            }
+            let wanted = self.slots[i].hash as usize & self.mask;
+            let distance_now = i.wrapping_sub(wanted) & self.mask;
+            let distance_hole = i.wrapping_sub(hole) & self.mask;
+            if distance_now >= distance_hole {
+                self.slots.swap(hole, i);
+                hole = i;
+            }
+        }
+        if self.len == 0 {
+            // The last key gone: give the memory back.
+            self.slots = Vec::new();
+            self.mask = 0;
+        }
+        Some(value)
+    }
+
+    /// Double the slots (16 to start with) and put every entry back.
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        self.mask = size - 1;
+        for s in old.into_iter().filter(|s| s.value != 0) {
+            let Err(i) = self.find(s.key.bytes(), s.hash) else { unreachable!("a key twice in the index") };
+            self.slots[i] = s;
+        }
+    }
+
+    /// Every entry, in no particular order (for tests).
+    #[cfg(test)]
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], u32)> {
+        self.slots.iter().filter(|s| s.value != 0).map(|s| (s.key.bytes(), s.value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn a_slot_is_half_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
+        assert_eq!(std::mem::align_of::<Slot>(), 32);
+    }
+
+    #[test]
+    fn short_long_and_empty_keys() {
+        let mut t = ExactIndex::default();
+        assert_eq!(t.get(b""), None);
+        assert_eq!(t.remove(b"x"), None);
+        let long = [7u8; 100];
+        t.insert(b"", 1);
+        t.insert(b"abc", 2);
+        t.insert(&long, 3);
+        t.insert(&long[..22], 4);
+        t.insert(&long[..23], 5);
+        assert_eq!((t.get(b""), t.get(b"abc"), t.get(&long), t.get(&long[..22]), t.get(&long[..23])), (Some(1), Some(2), Some(3), Some(4), Some(5)));
+        assert_eq!(t.get(b"ab"), None);
+        assert_eq!(t.get(&long[..21]), None);
+        t.insert(b"abc", 9);
+        assert_eq!((t.get(b"abc"), t.len()), (Some(9), 5));
+        assert_eq!(t.remove(&long), Some(3));
+        assert_eq!((t.get(&long), t.get(&long[..23]), t.len()), (None, Some(5), 4));
+    }
+
+    /// Random inserts and removes against std's map; every key is checked after each
+    /// step, and every slot's entry must be reachable from where it wants to sit (the
+    /// invariant removal's back-shift keeps).
+    #[test]
+    fn matches_a_hash_map() {
+        for seed in 1..30u64 {
+            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let mut t = ExactIndex::default();
+            let mut model = HashMap::<Vec<u8>, u32>::new();
+            for step in 0..3000 {
+                // Few distinct keys (so removes hit), some longer than the inline 22.
+                let n = next();
+                let key: Vec<u8> = if n % 7 == 0 { vec![(n >> 8) as u8 % 40; 30] } else { format!("k{}", (n >> 8) % 300).into_bytes() };
+                if next() % 3 == 0 {
+                    assert_eq!(t.remove(&key), model.remove(&key));
+                } else {
+                    let v = (step as u32 % 1000) + 1;
+                    t.insert(&key, v);
+                    model.insert(key, v);
+                }
+                assert_eq!(t.len(), model.len());
+                if step % 50 == 0 {
+                    for (k, v) in &model {
+                        assert_eq!(t.get(k), Some(*v));
+                    }
+                    assert_eq!(t.iter().count(), model.len());
+                    for (i, s) in t.slots.iter().enumerate().filter(|(_, s)| s.value != 0) {
+                        let mut j = s.hash as usize & t.mask;
+                        while j != i {
+                            assert!(t.slots[j].value != 0, "a gap before slot {i}");
+                            j = (j + 1) & t.mask;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn emptied_index_gives_its_memory_back() {
+        let mut t = ExactIndex::default();
+        for i in 0..1000u32 {
+            t.insert(&i.to_le_bytes(), i + 1);
+        }
+        assert!(t.slots.len() >= 1600);
+        for i in 0..1000u32 {
+            assert_eq!(t.remove(&i.to_le_bytes()), Some(i + 1));
+        }
+        assert_eq!((t.len(), t.slots.len()), (0, 0));
+    }
+}
