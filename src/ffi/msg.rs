@@ -150,7 +150,7 @@ pub unsafe extern "C" fn zmq_msg_init_size(msg: *mut zmq_msg_t, size: usize) -> 
         return 0;
     }
     guard(|| {
-        let m = Msg::with_size_unfilled(size).ok_or(Error::NOMEM)?;
+        let m = Msg::for_app_unfilled(size).ok_or(Error::NOMEM)?;
         put(msg, m).map(|_| 0)
     })
 }
@@ -356,7 +356,7 @@ pub unsafe extern "C" fn zmq_msg_group(msg: *mut zmq_msg_t) -> *const c_char {
 pub unsafe extern "C" fn zmq_msg_init_buffer(msg: *mut zmq_msg_t, buf: *const c_void, size: usize) -> c_int {
     guard(|| {
         let data = if size == 0 { &[][..] } else { std::slice::from_raw_parts(non_null(buf)? as *const u8, size) };
-        put(msg, Msg::from_slice(data)).map(|_| 0)
+        put(msg, Msg::copy_for_app(data)).map(|_| 0)
     })
 }
 

@@ -220,7 +220,7 @@ fn size_result(n: usize) -> Result<c_int> {
 pub unsafe extern "C" fn zmq_send(s: *mut c_void, buf: *const c_void, len: usize, flags: c_int) -> c_int {
     guard(|| {
         let sock = socket_ref(s)?;
-        let mut msg = Msg::from_slice(bytes(buf, len)?);
+        let mut msg = Msg::copy_for_app(bytes(buf, len)?);
         sock.send(&mut msg, flags)?;
         // Sent: what is left is an empty message.
         msg.discard();
@@ -313,7 +313,7 @@ pub unsafe extern "C" fn zmq_sendiov(s: *mut c_void, iov: *mut libc::iovec, coun
         // libzmq returns the size of the last frame sent; the last one never has MORE.
         let mut last = 0;
         for (i, v) in iovs.iter().enumerate() {
-            let mut msg = Msg::from_slice(bytes(v.iov_base, v.iov_len)?);
+            let mut msg = Msg::copy_for_app(bytes(v.iov_base, v.iov_len)?);
             let f = if i + 1 < count { flags | ZMQ_SNDMORE } else { flags & !ZMQ_SNDMORE };
             sock.send(&mut msg, f)?;
             last = v.iov_len;

@@ -13,6 +13,7 @@ pub mod group;
 mod metadata;
 mod read_buf;
 mod recycle;
+mod slab;
 
 pub use metadata::Metadata;
 pub use read_buf::ReadBuf;
@@ -117,6 +118,9 @@ enum Body {
     /// (see `read_buf`). `copied`: made by zmq_msg_copy, so ZMQ_SHARED says 1 (libzmq
     /// reports such messages unshared until copied).
     Slice { buf: OwnedBuf, off: u32, len: u32, copied: bool },
+    /// A small payload the application made, carved from its thread's slab (see
+    /// `slab`). `copied` as for Slice.
+    Slab { piece: slab::Piece, copied: bool },
 }
 
 #[repr(C)]
@@ -241,6 +245,29 @@ impl Msg {
         Some(Msg { body, ..Msg::new() })
     }
 
+    /// A message of `len` bytes the application fills (zmq_msg_init_size): as
+    /// `with_size_unfilled`, but a small payload is carved from this thread's slab (see
+    /// `slab`: no malloc here, no free on the thread that drops it).
+    pub fn for_app_unfilled(len: usize) -> Option<Msg> {
+        if len > INLINE_MAX {
+            if let Some(piece) = slab::piece(len, recycle::contexts_alive()) {
+                return Some(Msg { body: Body::Slab { piece, copied: false }, ..Msg::new() });
+            }
+        }
+        Msg::with_size_unfilled(len)
+    }
+
+    /// A copy of the application's `data` (zmq_send): as `from_slice`, small payloads
+    /// from this thread's slab.
+    pub fn copy_for_app(data: &[u8]) -> Msg {
+        if data.len() > INLINE_MAX {
+            if let Some(piece) = slab::copy_of(data, recycle::contexts_alive()) {
+                return Msg { body: Body::Slab { piece, copied: false }, ..Msg::new() };
+            }
+        }
+        Msg::from_slice(data)
+    }
+
     /// A message taking ownership of `data` without copying (when large).
     pub fn from_vec(data: Vec<u8>) -> Msg {
         if data.len() <= INLINE_MAX {
@@ -281,6 +308,7 @@ impl Msg {
             Body::Owned(a) => a.len(),
             Body::Shared(c) => c.len,
             Body::Slice { len, .. } => *len as usize,
+            Body::Slab { piece, .. } => piece.len(),
         }
     }
 
@@ -303,6 +331,7 @@ impl Msg {
             Body::Slice { buf, off, len, .. } => unsafe {
                 std::slice::from_raw_parts((Arc::as_ptr(buf) as *const u8).add(*off as usize), *len as usize)
             },
+            Body::Slab { piece, .. } => piece.bytes(),
         }
     }
 
@@ -324,6 +353,10 @@ impl Msg {
                 Some(unsafe { std::slice::from_raw_parts_mut(c.ptr, c.len) })
             }
             Body::Slice { buf, off, len, .. } => Some(&mut Arc::get_mut(buf)?[*off as usize..(*off + *len) as usize]),
+            // Copies of a piece are not counted apart from the rest of its slab: never
+            // known to be the sole owner. (Only messages the library builds itself are
+            // written through data_mut; these are the application's.)
+            Body::Slab { .. } => None,
         }
     }
 
@@ -337,6 +370,7 @@ impl Msg {
             Body::Shared(c) => c.ptr,
             // As for Owned: C writes only within this message's own range.
             Body::Slice { buf, off, .. } => (Arc::as_ptr(buf) as *const u8 as *mut u8).wrapping_add(*off as usize),
+            Body::Slab { piece, .. } => piece.as_ptr(),
         }
     }
 
@@ -445,13 +479,13 @@ impl Msg {
             Body::Shared(c) => {
                 Arc::strong_count(c) > 1 || matches!(c.release, Release::Const | Release::Foreign(None, _))
             }
-            Body::Slice { copied, .. } => *copied,
+            Body::Slice { copied, .. } | Body::Slab { copied, .. } => *copied,
         }
     }
 
     /// zmq_msg_copy made a copy of this message: ZMQ_SHARED reports it from now on.
     pub fn mark_copied(&mut self) {
-        if let Body::Slice { copied, .. } = &mut self.body {
+        if let Body::Slice { copied, .. } | Body::Slab { copied, .. } = &mut self.body {
             *copied = true;
         }
     }
@@ -514,6 +548,7 @@ impl Clone for Msg {
             Body::Owned(a) => Body::Owned(OwnedBuf::new(Arc::clone(a))),
             Body::Shared(c) => Body::Shared(Arc::clone(c)),
             Body::Slice { buf, off, len, .. } => Body::Slice { buf: OwnedBuf::new(Arc::clone(buf)), off: *off, len: *len, copied: true },
+            Body::Slab { piece, .. } => Body::Slab { piece: piece.share(), copied: true },
         };
         Msg { magic: Magic::Live, routing_id: self.routing_id, meta: self.meta.clone(), body, flags: self.flags, group: self.group }
     }
@@ -526,42 +561,4 @@ impl std::fmt::Debug for Msg {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fits_zmq_msg_t() {
-        assert!(std::mem::size_of::<Msg>() <= 64);
-        assert!(std::mem::align_of::<Msg>() <= 8);
-    }
-
-    #[test]
-    fn inline_and_shared() {
-        let small = Msg::from_slice(b"hello");
-        assert_eq!(small.data(), b"hello");
-        assert!(!small.is_shared());
-        let big = Msg::from_slice(&[7u8; 1000]);
-        let copy = big.clone();
-        assert!(big.is_shared() && copy.is_shared());
-        assert_eq!(copy.data(), &[7u8; 1000][..]);
-        drop(big);
-        assert!(!copy.is_shared());
-    }
-
-    #[test]
-    fn foreign_free_runs_once() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static FREED: AtomicUsize = AtomicUsize::new(0);
-        unsafe extern "C" fn ffn(data: *mut c_void, _hint: *mut c_void) {
-            drop(Box::from_raw(data as *mut [u8; 100]));
-            FREED.fetch_add(1, Ordering::SeqCst);
-        }
-        let buf = Box::into_raw(Box::new([1u8; 100])) as *mut u8;
-        let m = unsafe { Msg::from_foreign(buf, 100, Some(ffn), std::ptr::null_mut()) };
-        let c = m.clone();
-        drop(m);
-        assert_eq!(FREED.load(Ordering::SeqCst), 0);
-        std::thread::spawn(move || drop(c)).join().unwrap();
-        assert_eq!(FREED.load(Ordering::SeqCst), 1);
-    }
-}
+mod tests;

@@ -52,6 +52,11 @@ pub fn context_ended() {
     }
 }
 
+/// Whether a context is alive (memory is kept for reuse only then).
+pub(super) fn contexts_alive() -> bool {
+    CONTEXTS.load(Ordering::Relaxed) != 0
+}
+
 /// A recycled buffer of exactly `len` bytes (its content is an earlier message's).
 pub(super) fn take(len: usize) -> Option<Arc<[u8]>> {
     take_from(&POOL, len)
@@ -102,7 +107,7 @@ impl std::ops::DerefMut for OwnedBuf {
 impl Drop for OwnedBuf {
     fn drop(&mut self) {
         if let Some(buf) = self.0.take() {
-            if CONTEXTS.load(Ordering::Relaxed) != 0 {
+            if contexts_alive() {
                 give_to(&POOL, buf);
             }
         }
