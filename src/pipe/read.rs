@@ -33,6 +33,19 @@ impl Pipe {
         self.read_frame(false, true)
     }
 
+    /// The first frame of the next whole message, if it is at hand (a look ahead for a
+    /// reader that wants to warm its cache; not a read). None mid-message or conflating.
+    #[inline]
+    pub fn peek_message(&self) -> Option<&[u8]> {
+        if !self.reading.is_empty() || self.inn.conflate.load(Ordering::Relaxed) {
+            return None;
+        }
+        match self.rx.peek()? {
+            Item::One(m) => Some(m.data()),
+            Item::Many(frames) => frames.first().map(Msg::data),
+        }
+    }
+
     /// `meta`: give the frame its metadata back (see `metadata::SeenMeta`).
     #[inline]
     fn read_frame(&mut self, arm: bool, meta: bool) -> Option<Msg> {

@@ -99,6 +99,16 @@ impl<T> Ring<T> {
         unsafe { (*self.slots[i].0.get()).write(item) };
     }
 
+    /// The item in slot `i`, left there.
+    /// Safety: the reader's, for a published slot it has not taken yet (see `Ring`); the
+    /// reference must be gone before the reader takes the slot.
+    #[inline]
+    unsafe fn get(&self, i: usize) -> &T {
+        // SAFETY: as for `take`: written and published, so initialized; the writer does
+        // not touch a published slot, and the caller does not take it meanwhile.
+        unsafe { (*self.slots[i].0.get()).assume_init_ref() }
+    }
+
     /// Moves the item out of slot `i`.
     /// Safety: the reader's, for a published slot it has not taken yet (see `Ring`).
     #[inline]
@@ -277,6 +287,18 @@ impl<T> Consumer<T> {
         Some(item)
     }
 
+    /// The oldest item already seen published, left in place; None if there is none or
+    /// it is in the next ring (a look ahead, not a read: it does not load the count).
+    #[inline]
+    pub fn peek(&self) -> Option<&T> {
+        if self.taken >= self.seen || self.pos == self.ring.capacity() {
+            return None;
+        }
+        // SAFETY: item `taken` is published and sits at `pos` of our ring (as in `pop`);
+        // taking it needs `&mut self`, so it stays while this borrow lives.
+        Some(unsafe { self.ring.get(self.pos) })
+    }
+
     /// Our ring is empty and more is published: the writer left it, after queueing the next.
     #[cold]
     fn next_ring(&mut self) {
@@ -336,6 +358,27 @@ mod tests {
         // The rest is freed with the queue.
         drop(tx);
         drop(rx);
+    }
+
+    #[test]
+    fn peek_shows_the_next_item_seen_without_taking_it() {
+        let (mut tx, mut rx) = channel::<Box<usize>>();
+        assert!(rx.peek().is_none());
+        tx.push(Box::new(0));
+        tx.publish();
+        assert!(rx.peek().is_none(), "a look ahead does not load the published count");
+        for i in 1..200 {
+            tx.push(Box::new(i));
+        }
+        tx.publish();
+        for i in 0..200 {
+            let seen = rx.peek().map(|b| **b);
+            let taken = *rx.pop().unwrap();
+            assert_eq!(taken, i);
+            // At a ring's end the next item is in the next ring: not shown.
+            assert!(seen.is_none() || seen == Some(i), "peeked {seen:?} before taking {i}");
+        }
+        assert!(rx.peek().is_none());
     }
 
     #[test]

@@ -54,6 +54,12 @@ impl Core {
         }
     }
 
+    /// The first frame of pipe `id`'s next message, if at hand (see `Pipe::peek_message`).
+    #[inline]
+    pub fn peek_message(&self, id: PipeId) -> Option<&[u8]> {
+        self.pipes.get(id)?.peek_message()
+    }
+
     pub fn check_read(&mut self, id: PipeId) -> bool {
         match self.pipes.get_mut(id) {
             Some(p) => {

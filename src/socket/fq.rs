@@ -55,6 +55,15 @@ impl FairQueue {
         Err(Error::AGAIN)
     }
 
+    /// The first frame of the message the next read would start with, if at hand.
+    #[inline]
+    pub fn peek_next<'a>(&mut self, core: &'a Core) -> Option<&'a [u8]> {
+        if self.more {
+            return None;
+        }
+        core.peek_message(self.active.current()?)
+    }
+
     pub fn has_in(&mut self, core: &mut Core) -> bool {
         self.more || self.active.find_ready(|id| core.check_read(id)).is_some()
     }

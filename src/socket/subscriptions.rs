@@ -56,6 +56,17 @@ impl Subscriptions {
         self.trie.any_prefix(data)
     }
 
+    /// Whether matching may miss the cache, so that `prefetch` is worth calling.
+    #[inline]
+    pub fn is_large(&self) -> bool {
+        self.trie.is_large()
+    }
+
+    /// Warm the cache for matching `data` soon (see `PrefixTrie::prefetch_prefixes`).
+    pub fn prefetch(&self, data: &[u8]) {
+        self.trie.prefetch_prefixes(data)
+    }
+
     /// Every distinct topic once, in byte order.
     pub fn topics(&self) -> Vec<Vec<u8>> {
         self.trie.keys()

@@ -98,9 +98,22 @@ impl XSub {
         loop {
             self.fq.recv_into(core, out)?;
             if self.more_in || !self.filter || self.matches(core, out.data()) {
+                self.prefetch_next(core);
                 return Ok(());
             }
             self.drop_unwanted(core, out);
+        }
+    }
+
+    /// With subscriptions too many for the cache, matching a message is a miss to memory:
+    /// start that load for the next queued message now, while the application handles
+    /// this one (measured with 1M subscriptions: see `ci/baseline/pubsub-scale.md`).
+    #[inline]
+    fn prefetch_next(&mut self, core: &Core) {
+        if self.filter && self.subs.is_large() {
+            if let Some(next) = self.fq.peek_next(core) {
+                self.subs.prefetch(next);
+            }
         }
     }
 

@@ -57,6 +57,9 @@ struct Slot {
     key: Key,
 }
 
+/// From this many slots (1 MiB) on, `prefetch` is worth its hash.
+const PREFETCH_MIN_SLOTS: usize = 1 << 15;
+
 const EMPTY: Slot = Slot { hash: 0, value: 0, key: Key::Short { len: 0, bytes: [0; 22] } };
 
 pub struct ExactIndex {
@@ -111,6 +114,32 @@ impl ExactIndex {
             return None;
         }
         self.find(key, self.hash(key)).ok().map(|i| self.slots[i].value)
+    }
+
+    /// Whether the table is too big to stay in cache (a lookup is then a miss to memory,
+    /// worth a `prefetch`): over 1 MiB of slots.
+    #[inline]
+    pub fn is_large(&self) -> bool {
+        self.slots.len() >= PREFETCH_MIN_SLOTS
+    }
+
+    /// Start loading the slot where a lookup of `key` begins, so that the lookup soon
+    /// after finds it in cache. Costs a hash.
+    #[inline]
+    pub fn prefetch(&self, key: &[u8]) {
+        if !self.is_large() {
+            return;
+        }
+        let slot = &self.slots[self.hash(key) as usize & self.mask];
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch only hints the cache; it reads nothing and cannot fault (the
+        // address is a live slot anyway).
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(slot as *const Slot as *const i8)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
     }
 
     /// Set `key`'s value (added if new). `value` must not be 0 (0 marks an empty slot).
@@ -253,6 +282,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn only_a_table_too_big_for_the_cache_is_prefetched() {
+        let mut t = ExactIndex::default();
+        for i in 0..10_000u32 {
+            t.insert(&i.to_le_bytes(), i + 1);
+        }
+        assert!(!t.is_large());
+        for i in 10_000..40_000u32 {
+            t.insert(&i.to_le_bytes(), i + 1);
+        }
+        assert!(t.is_large() && t.slots.len() * 32 >= 1 << 20);
+        // A hint: nothing changes, present or not.
+        t.prefetch(&7u32.to_le_bytes());
+        t.prefetch(b"absent");
+        assert_eq!((t.get(&7u32.to_le_bytes()), t.get(b"absent"), t.len()), (Some(8), None, 40_000));
     }
 
     #[test]

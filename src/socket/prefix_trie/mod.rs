@@ -356,6 +356,25 @@ impl PrefixTrie {
         }
     }
 
+    /// Whether a match may miss the cache (a big exact table): see `prefetch_prefixes`.
+    #[inline]
+    pub fn is_large(&self) -> bool {
+        self.exact.len() <= FAST_LENGTHS && self.exact.iter().any(|(_, t)| t.is_large())
+    }
+
+    /// Start loading what matching `data` will look at (in the exact tables too big for
+    /// the cache), for a match soon after: a SUB looks at its next queued message while
+    /// the application handles this one.
+    pub fn prefetch_prefixes(&self, data: &[u8]) {
+        if self.exact.len() > FAST_LENGTHS {
+            return;
+        }
+        for (len, table) in &self.exact {
+            let Some(key) = data.get(..*len) else { break };
+            table.prefetch(key);
+        }
+    }
+
     /// `walk_prefixes` by one hash lookup per subscribed key length.
     #[inline]
     fn lookup_prefixes(&self, data: &[u8], mut stop: impl FnMut(u32) -> bool) -> bool {
