@@ -43,7 +43,7 @@ const SLAB_BYTES: usize = 32768;
 /// in zmq_msg_data).
 const PIECE_ALIGN: usize = 16;
 /// The references a carver holds in bulk; far more than a slab has pieces.
-const BIAS: usize = 1 << 40;
+const BIAS: usize = usize::MAX / 4;
 
 /// The start of a slab: its reference count, alone on its cache line; the payload
 /// bytes follow.
