@@ -187,13 +187,22 @@ impl ExactIndex {
             // The last key gone: give the memory back.
             self.slots = Vec::new();
             self.mask = 0;
+        } else if self.slots.len() > 64 && self.len * 8 < self.slots.len() {
+            // Mostly emptied (a peer that subscribed a flood of topics and left): give
+            // most of the memory back. Down to a quarter of the slots, so the table is
+            // then at most half full and far from growing again.
+            self.resize(self.slots.len() / 4);
         }
         Some(value)
     }
 
-    /// Double the slots (16 to start with) and put every entry back.
+    /// Double the slots (16 to start with).
     fn grow(&mut self) {
-        let size = (self.slots.len() * 2).max(16);
+        self.resize((self.slots.len() * 2).max(16));
+    }
+
+    /// Move every entry into a table of `size` slots (a power of two, more than `len`).
+    fn resize(&mut self, size: usize) {
         let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
         self.mask = size - 1;
         for s in old.into_iter().filter(|s| s.value != 0) {
@@ -299,6 +308,22 @@ mod tests {
         t.prefetch(&7u32.to_le_bytes());
         t.prefetch(b"absent");
         assert_eq!((t.get(&7u32.to_le_bytes()), t.get(b"absent"), t.len()), (Some(8), None, 40_000));
+    }
+
+    #[test]
+    fn a_mostly_emptied_index_shrinks() {
+        let mut t = ExactIndex::default();
+        for i in 0..10_000u32 {
+            t.insert(&i.to_le_bytes(), i + 1);
+        }
+        let full = t.slots.len();
+        for i in 100..10_000u32 {
+            assert_eq!(t.remove(&i.to_le_bytes()), Some(i + 1));
+        }
+        assert!(t.slots.len() * 16 <= full, "{} slots of {full} kept for 100 keys", t.slots.len());
+        for i in 0..10_000u32 {
+            assert_eq!(t.get(&i.to_le_bytes()), (i < 100).then_some(i + 1));
+        }
     }
 
     #[test]
