@@ -158,11 +158,9 @@ impl Carver {
         let slab = match self.slab {
             Some(s) => s,
             None => {
+                // Without a slab, `used` and `handed` are 0 (`let_go`, `EMPTY`).
                 let s = new_slab()?;
-                // (Fields, not `*self = ..`: that would run Drop on the old carver.)
                 self.slab = Some(s);
-                self.used = 0;
-                self.handed = 0;
                 s
             }
         };

@@ -20,7 +20,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
 /// A key: most topics are short and live in the slot, without an allocation of their own.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 enum Key {
     Short { len: u8, bytes: [u8; 22] },
     Long(Box<[u8]>),
@@ -145,18 +145,29 @@ impl ExactIndex {
     /// Set `key`'s value (added if new). `value` must not be 0 (0 marks an empty slot).
     pub fn insert(&mut self, key: &[u8], value: u32) {
         assert!(value != 0, "ExactIndex holds non-zero values");
-        // Keep at most 13/16 of the slots in use (see the top of the file).
-        if (self.len + 1) * 16 > self.slots.len() * 13 {
-            self.grow();
-        }
         let hash = self.hash(key);
-        match self.find(key, hash) {
-            Ok(i) => self.slots[i].value = value,
-            Err(i) => {
-                self.slots[i] = Slot { hash, value, key: Key::new(key) };
-                self.len += 1;
+        let free = if self.slots.is_empty() {
+            None
+        } else {
+            match self.find(key, hash) {
+                // A new value for a key already there: no growth.
+                Ok(i) => {
+                    self.slots[i].value = value;
+                    return;
+                }
+                Err(i) => Some(i),
             }
-        }
+        };
+        // A new key: keep at most 13/16 of the slots in use (see the top of the file).
+        let i = match free {
+            Some(i) if (self.len + 1) * 16 <= self.slots.len() * 13 => i,
+            _ => {
+                self.grow();
+                self.find(key, hash).expect_err("a new key")
+            }
+        };
+        self.slots[i] = Slot { hash, value, key: Key::new(key) };
+        self.len += 1;
     }
 
     /// Take `key` out; its value, if it was there.
@@ -308,6 +319,22 @@ mod tests {
         t.prefetch(&7u32.to_le_bytes());
         t.prefetch(b"absent");
         assert_eq!((t.get(&7u32.to_le_bytes()), t.get(b"absent"), t.len()), (Some(8), None, 40_000));
+    }
+
+    #[test]
+    fn a_new_value_for_a_key_never_grows_the_table() {
+        let mut t = ExactIndex::default();
+        // 13 keys fill 16 slots to the limit; the 14th would grow them.
+        for i in 0..13u32 {
+            t.insert(&i.to_le_bytes(), 1);
+        }
+        assert_eq!(t.slots.len(), 16);
+        for i in 0..13u32 {
+            t.insert(&i.to_le_bytes(), 2);
+        }
+        assert_eq!((t.slots.len(), t.len()), (16, 13));
+        t.insert(&13u32.to_le_bytes(), 1);
+        assert_eq!((t.slots.len(), t.len(), t.get(&0u32.to_le_bytes())), (32, 14, Some(2)));
     }
 
     #[test]
