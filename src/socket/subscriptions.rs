@@ -109,6 +109,18 @@ pub struct Subscribers {
 }
 
 impl Subscribers {
+    /// Whether matching may miss the cache (see `PrefixTrie::is_large`).
+    #[inline]
+    pub fn is_large(&self) -> bool {
+        self.trie.is_large()
+    }
+
+    /// Warm the cache for matching `data` soon (see `PrefixTrie::prefetch_prefixes`).
+    #[inline]
+    pub fn prefetch(&self, data: &[u8]) {
+        self.trie.prefetch_prefixes(data)
+    }
+
     pub fn attach(&mut self, id: PipeId) {
         if self.pipes.contains_key(&id) {
             return;
@@ -289,6 +301,30 @@ mod tests {
         s.detach(3, |_, _| {});
         assert!(s.trie.keys().is_empty());
         assert_eq!(s.trie.node_count(), 1);
+    }
+
+    /// XPUB's send warms the table before it matches: the hint changes no match.
+    #[test]
+    fn a_large_subscriber_table_matches_the_same_after_a_prefetch() {
+        let mut s = Subscribers::default();
+        s.attach(1);
+        s.attach(2);
+        for i in 0..40_000u32 {
+            s.add(format!("T{i:09}").as_bytes(), PipeId::from(1 + i % 2));
+        }
+        assert!(s.is_large());
+        let matches = |data: &[u8]| {
+            let mut got = Vec::new();
+            s.for_each_match(data, |p| got.extend_from_slice(p));
+            got
+        };
+        s.prefetch(b"T000000004-payload");
+        assert_eq!(matches(b"T000000005-payload"), [2]);
+        assert_eq!(matches(b"T000000004-payload"), [1]);
+        s.prefetch(b"T000123456");
+        assert_eq!(matches(b"T000123456"), Vec::<PipeId>::new());
+        s.prefetch(b"short");
+        assert_eq!(matches(b"short"), Vec::<PipeId>::new());
     }
 
     /// A topic held by one pipe names it by number, a set once a second pipe comes; a

@@ -294,6 +294,13 @@ impl Pattern for XPub {
 
     fn write_activated(&mut self, _core: &mut Core, _id: PipeId) {}
 
+    #[inline]
+    fn prefetch_for_send(&self, msg: &Msg) {
+        if !self.more_out && self.subscribers.is_large() {
+            self.subscribers.prefetch(msg.data());
+        }
+    }
+
     fn send(&mut self, core: &mut Core, msg: &mut Msg) -> Result<()> {
         self.read_subscriptions_before_send(core);
         if !self.more_out {

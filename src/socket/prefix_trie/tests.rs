@@ -112,7 +112,7 @@ fn assert_exact_index_is(t: &PrefixTrie, model: &BTreeMap<Vec<u8>, u32>) {
 #[test]
 fn matches_a_simple_model() {
     for seed in 1..40u64 {
-        let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut t = PrefixTrie::default();
         let mut model = BTreeMap::<Vec<u8>, u32>::new();
         for _ in 0..400 {
