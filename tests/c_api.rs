@@ -36,6 +36,12 @@ fn c_message_api() {
 }
 
 /// Which errno wins when a call has several faults (libzmq's order of checks).
+/// ZMQ_SHARED through copies, sizes and transports, as libzmq reports it.
+#[test]
+fn c_message_shared_flag() {
+    check_c_program("test_msg_shared", &["gcc"]);
+}
+
 #[test]
 fn c_errno_order() {
     check_c_program("test_errno_order", &["gcc"]);

@@ -212,15 +212,17 @@ pub unsafe extern "C" fn zmq_msg_move(dest: *mut zmq_msg_t, src: *mut zmq_msg_t)
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_copy(dest: *mut zmq_msg_t, src: *mut zmq_msg_t) -> c_int {
     guard(|| {
-        let original = peek(src)?;
+        peek(src)?;
         peek(dest)?;
         // libzmq would end up with a dead message here; copying onto itself changes nothing.
         if ptr::eq(dest, src) {
             return Ok(0);
         }
-        replace(dest, Msg::clone(&original))?;
-        // Both now report ZMQ_SHARED, as libzmq marks both.
+        // Both report ZMQ_SHARED from now on (if the copy shares the buffer), as libzmq
+        // marks both.
         msg_mut(src)?.mark_copied();
+        let copy = Msg::clone(&*peek(src)?);
+        replace(dest, copy)?;
         Ok(0)
     })
 }

@@ -53,7 +53,17 @@ pub mod flags {
     /// Only inside a pipe: the message's metadata is the last one the pipe carried
     /// (see `pipe::metadata`); the reader puts it back and clears the flag.
     pub const SAME_META: u8 = 8;
+    /// zmq_msg_copy (or a fan-out to several pipes) shared this message's buffer:
+    /// ZMQ_SHARED says 1 from then on, even after the other copies are gone, as libzmq's
+    /// own flag does. Travels with the message through in-process pipes.
+    pub const SHARED: u8 = 16;
 }
+
+/// libzmq keeps payloads of up to 33 bytes that the application makes inside its 64-byte
+/// message (its max_vsm_size on 64-bit), so copies of those are independent and never
+/// ZMQ_SHARED. Ours keep only up to `INLINE_MAX` inline; copies of a payload from there up
+/// to this size copy the bytes, so that a copy never aliases where libzmq's would not.
+pub const LIBZMQ_INLINE_MAX: usize = 33;
 
 /// The C signature of a zero-copy free function: `void ffn(void *data, void *hint)`.
 pub type FreeFn = unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void);
@@ -115,12 +125,11 @@ enum Body {
     /// A buffer adopted without copying (a Vec, the caller's memory, constant data).
     Shared(Arc<Content>),
     /// `len` bytes at `off` in a socket read buffer that other received messages share
-    /// (see `read_buf`). `copied`: made by zmq_msg_copy, so ZMQ_SHARED says 1 (libzmq
-    /// reports such messages unshared until copied).
-    Slice { buf: OwnedBuf, off: u32, len: u32, copied: bool },
+    /// (see `read_buf`). Not ZMQ_SHARED until copied (as libzmq's zero-copy receives).
+    Slice { buf: OwnedBuf, off: u32, len: u32 },
     /// A small payload the application made, carved from its thread's slab (see
-    /// `slab`). `copied` as for Slice.
-    Slab { piece: slab::Piece, copied: bool },
+    /// `slab`).
+    Slab { piece: slab::Piece },
 }
 
 #[repr(C)]
@@ -251,7 +260,7 @@ impl Msg {
     pub fn for_app_unfilled(len: usize) -> Option<Msg> {
         if len > INLINE_MAX {
             if let Some(piece) = slab::piece(len, recycle::contexts_alive()) {
-                return Some(Msg { body: Body::Slab { piece, copied: false }, ..Msg::new() });
+                return Some(Msg { body: Body::Slab { piece }, ..Msg::new() });
             }
         }
         Msg::with_size_unfilled(len)
@@ -262,7 +271,7 @@ impl Msg {
     pub fn copy_for_app(data: &[u8]) -> Msg {
         if data.len() > INLINE_MAX {
             if let Some(piece) = slab::copy_of(data, recycle::contexts_alive()) {
-                return Msg { body: Body::Slab { piece, copied: false }, ..Msg::new() };
+                return Msg { body: Body::Slab { piece }, ..Msg::new() };
             }
         }
         Msg::from_slice(data)
@@ -470,23 +479,37 @@ impl Msg {
         }
     }
 
-    /// ZMQ_SHARED: other copies share this message's buffer, or the buffer is the
+    /// ZMQ_SHARED: this message's buffer was shared by a copy (`mark_copied`), or is the
     /// caller's constant data (no free function), which libzmq always reports shared.
     pub fn is_shared(&self) -> bool {
         match &self.body {
             Body::Inline { .. } => false,
-            Body::Owned(a) => Arc::strong_count(a) > 1,
-            Body::Shared(c) => {
-                Arc::strong_count(c) > 1 || matches!(c.release, Release::Const | Release::Foreign(None, _))
-            }
-            Body::Slice { copied, .. } | Body::Slab { copied, .. } => *copied,
+            Body::Shared(c) if matches!(c.release, Release::Const | Release::Foreign(None, _)) => true,
+            _ => self.flags & flags::SHARED != 0,
         }
     }
 
-    /// zmq_msg_copy made a copy of this message: ZMQ_SHARED reports it from now on.
+    /// Whether a copy (`clone`) shares this message's buffer rather than copying it.
+    fn copies_share(&self) -> bool {
+        match &self.body {
+            Body::Inline { .. } => false,
+            // The caller's buffer (zmq_msg_init_data): libzmq shares it at any size.
+            Body::Shared(_) => true,
+            // Received frames (slices of a read buffer, or copied out of a short read):
+            // libzmq's decoder keeps only frames under 33 bytes inline (as our INLINE_MAX)
+            // and shares the rest. (An application's 33-byte message is a slab piece
+            // while a context lives; made with none alive, it is Owned and shared too.)
+            Body::Slice { .. } | Body::Owned(_) => true,
+            // The application's messages (zmq_msg_init_size, zmq_send's copy).
+            Body::Slab { .. } => self.len() > LIBZMQ_INLINE_MAX,
+        }
+    }
+
+    /// zmq_msg_copy is about to share this message's buffer (or a fan-out to several
+    /// pipes is): ZMQ_SHARED reports it from now on, on this message and its copies.
     pub fn mark_copied(&mut self) {
-        if let Body::Slice { copied, .. } | Body::Slab { copied, .. } = &mut self.body {
-            *copied = true;
+        if self.copies_share() {
+            self.flags |= flags::SHARED;
         }
     }
 
@@ -541,14 +564,16 @@ fn zeroed_buf(len: usize) -> Arc<[u8]> {
 }
 
 impl Clone for Msg {
-    /// zmq_msg_copy: small payloads are copied, large ones shared by reference count.
+    /// zmq_msg_copy: payloads libzmq would keep inline are copied, larger ones shared by
+    /// reference count. The flags go along (SHARED too: see `mark_copied`).
     fn clone(&self) -> Msg {
         let body = match &self.body {
             Body::Inline { len, buf } => Body::Inline { len: *len, buf: *buf },
+            _ if !self.copies_share() => Msg::copy_for_app(self.data()).body,
             Body::Owned(a) => Body::Owned(OwnedBuf::new(Arc::clone(a))),
             Body::Shared(c) => Body::Shared(Arc::clone(c)),
-            Body::Slice { buf, off, len, .. } => Body::Slice { buf: OwnedBuf::new(Arc::clone(buf)), off: *off, len: *len, copied: true },
-            Body::Slab { piece, .. } => Body::Slab { piece: piece.share(), copied: true },
+            Body::Slice { buf, off, len } => Body::Slice { buf: OwnedBuf::new(Arc::clone(buf)), off: *off, len: *len },
+            Body::Slab { piece } => Body::Slab { piece: piece.share() },
         };
         Msg { magic: Magic::Live, routing_id: self.routing_id, meta: self.meta.clone(), body, flags: self.flags, group: self.group }
     }

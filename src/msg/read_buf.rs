@@ -61,7 +61,7 @@ impl ReadBuf {
         if part.len() <= INLINE_MAX || off > self.len() || part.len() > self.len() - off {
             return Msg::from_slice(part);
         }
-        let body = Body::Slice { buf: OwnedBuf::new(Arc::clone(&self.buf)), off: off as u32, len: part.len() as u32, copied: false };
+        let body = Body::Slice { buf: OwnedBuf::new(Arc::clone(&self.buf)), off: off as u32, len: part.len() as u32 };
         Msg { body, ..Msg::new() }
     }
 }
@@ -82,10 +82,9 @@ mod tests {
         assert_eq!(big.data(), &[9u8; 50][..]);
         assert!(!big.is_shared(), "as libzmq: not shared until copied");
         assert!(big.data_mut().is_none(), "the buffer is the reader's and other messages' too");
-        let copy = big.clone();
-        assert!(copy.is_shared());
         big.mark_copied();
-        assert!(big.is_shared());
+        let copy = big.clone();
+        assert!(big.is_shared() && copy.is_shared());
         // A message refers to the buffer: the next read goes to a new one, and the
         // message keeps its bytes.
         rb.writable().fill(1);

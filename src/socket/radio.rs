@@ -98,6 +98,10 @@ impl Pattern for Radio {
         }
         let mut body = msg.take();
         body.set_group(b"");
+        if targets.len() > 1 {
+            // Several pipes share the buffer: ZMQ_SHARED, as libzmq's fan-out marks it.
+            body.mark_copied();
+        }
         for id in targets {
             if core.check_write(id) && core.write(id, group_frame(&group)).is_ok() {
                 let _ = core.write(id, body.clone());

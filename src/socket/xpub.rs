@@ -320,7 +320,11 @@ impl Pattern for XPub {
             }
         }
         let more = msg.more();
-        let m = msg.take();
+        let mut m = msg.take();
+        if self.targets.len() > 1 {
+            // Several pipes share the buffer: ZMQ_SHARED, as libzmq's fan-out marks it.
+            m.mark_copied();
+        }
         let first = !self.more_out;
         if first {
             // A subscriber that cannot take the first frame now misses all of the message.
