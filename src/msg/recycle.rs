@@ -76,7 +76,10 @@ fn take_from<const N: usize>(pool: &BufRing<N>, len: usize) -> Option<Arc<[u8]>>
 fn give_to<const N: usize>(pool: &BufRing<N>, mut buf: Arc<[u8]>) {
     // Only the last copy may recycle (get_mut: no other strong or weak reference).
     // Two last copies dropped at once both see the other and just free: harmless.
-    if (MIN_LEN..=MAX_LEN).contains(&buf.len()) && Arc::get_mut(&mut buf).is_some() {
+    // The plain load of the count first: most drops are of one of many messages sharing
+    // a read buffer, and get_mut's compare-and-swap would be a second locked operation
+    // (besides the drop's decrement) on a line the I/O thread is writing.
+    if (MIN_LEN..=MAX_LEN).contains(&buf.len()) && Arc::strong_count(&buf) == 1 && Arc::get_mut(&mut buf).is_some() {
         pool.force_push(buf);
     }
 }
