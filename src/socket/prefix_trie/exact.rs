@@ -139,7 +139,8 @@ impl ExactIndex {
     #[inline]
     fn memo_hash(&self, key: &[u8]) -> u32 {
         let memo = self.prefetched.get();
-        if key.len() == memo.len as usize && key == &memo.bytes[..key.len()] {
+        // Length first: an empty memo's (255) must never reach the slice below.
+        if key.len() <= memo.bytes.len() && key.len() == memo.len as usize && key == &memo.bytes[..key.len()] {
             memo.hash
         } else {
             self.hash(key)
@@ -382,6 +383,17 @@ mod tests {
         t.insert(&long, 7);
         t.prefetch(&long);
         assert_eq!((t.get(&long), t.get(&[b'x'; 39])), (Some(7), None));
+        // Before any prefetch, the empty memo matches no key, not even a 255-byte one.
+        let mut fresh = ExactIndex::default();
+        for i in 0..40_000u32 {
+            let mut k = [b'k'; 255];
+            k[..4].copy_from_slice(&i.to_le_bytes());
+            fresh.insert(&k, i + 1);
+        }
+        assert!(fresh.is_large());
+        let mut k = [b'k'; 255];
+        k[..4].copy_from_slice(&5u32.to_le_bytes());
+        assert_eq!(fresh.get(&k), Some(6));
         // A removed key, though just prefetched, is gone.
         t.prefetch(b"T000000011");
         assert_eq!(t.remove(b"T000000011"), Some(12));
