@@ -39,9 +39,9 @@ for i in range(3):
     start = time.time()
     try:
         pull.recv()
-        print("FAIL: recv returned")
+        print("FAIL: recv returned", flush=True)
     except Alarm:
-        print("alarm raised after %.2f s" % (time.time() - start))
+        print("alarm raised after %.2f s" % (time.time() - start), flush=True)
 
 # Nothing lost: a message sent now arrives.
 push.send(b"after")
@@ -50,13 +50,14 @@ assert pull.recv() == b"after"
 print("waiting for SIGINT", flush=True)
 try:
     pull.recv()
-    print("FAIL: recv returned")
+    print("FAIL: recv returned", flush=True)
 except KeyboardInterrupt:
-    print("KeyboardInterrupt raised")
+    print("KeyboardInterrupt raised", flush=True)
 pull.close(0)
 push.close(0)
+print("closed", flush=True)
 ctx.term()
-print("done")
+print("done", flush=True)
 "#;
 
 fn run(libdir: &Path, lib: &Path) -> String {
@@ -71,6 +72,8 @@ fn run(libdir: &Path, lib: &Path) -> String {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut text = String::new();
     // A recv that is never interrupted would block the test: kill the child after 20 s.
+    // (Every line the script prints is flushed, so the output shows where a killed child
+    // was: in recv, in close or in term.)
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let pid = child.id() as i32;
     let watchdog = std::thread::spawn(move || {
