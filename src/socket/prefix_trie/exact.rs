@@ -20,21 +20,28 @@ use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
+/// Keys up to this long live in the slot (and in the hash memo), with no allocation.
+const SHORT_MAX: usize = 22;
+
+/// `key` in a short key's array, if it fits.
+fn short_bytes(key: &[u8]) -> Option<[u8; SHORT_MAX]> {
+    let mut bytes = [0; SHORT_MAX];
+    bytes.get_mut(..key.len())?.copy_from_slice(key);
+    Some(bytes)
+}
+
 /// A key: most topics are short and live in the slot, without an allocation of their own.
 #[derive(Clone)]
 enum Key {
-    Short { len: u8, bytes: [u8; 22] },
+    Short { len: u8, bytes: [u8; SHORT_MAX] },
     Long(Box<[u8]>),
 }
 
 impl Key {
     fn new(key: &[u8]) -> Key {
-        if key.len() <= 22 {
-            let mut bytes = [0; 22];
-            bytes[..key.len()].copy_from_slice(key);
-            Key::Short { len: key.len() as u8, bytes }
-        } else {
-            Key::Long(key.into())
+        match short_bytes(key) {
+            Some(bytes) => Key::Short { len: key.len() as u8, bytes },
+            None => Key::Long(key.into()),
         }
     }
 
@@ -61,7 +68,7 @@ struct Slot {
 /// From this many slots (1 MiB) on, `prefetch` is worth its hash.
 const PREFETCH_MIN_SLOTS: usize = 1 << 15;
 
-const EMPTY: Slot = Slot { hash: 0, value: 0, key: Key::Short { len: 0, bytes: [0; 22] } };
+const EMPTY: Slot = Slot { hash: 0, value: 0, key: Key::Short { len: 0, bytes: [0; SHORT_MAX] } };
 
 pub struct ExactIndex {
     slots: Vec<Slot>,
@@ -75,15 +82,15 @@ pub struct ExactIndex {
     prefetched: Cell<HashMemo>,
 }
 
-/// A short key and its hash (`len` over 22: nothing remembered).
+/// A short key and its hash (`len` over `SHORT_MAX`: nothing remembered).
 #[derive(Clone, Copy)]
 struct HashMemo {
     len: u8,
-    bytes: [u8; 22],
+    bytes: [u8; SHORT_MAX],
     hash: u32,
 }
 
-const NO_MEMO: HashMemo = HashMemo { len: u8::MAX, bytes: [0; 22], hash: 0 };
+const NO_MEMO: HashMemo = HashMemo { len: u8::MAX, bytes: [0; SHORT_MAX], hash: 0 };
 
 impl Default for ExactIndex {
     fn default() -> Self {
@@ -140,7 +147,7 @@ impl ExactIndex {
     fn memo_hash(&self, key: &[u8]) -> u32 {
         let memo = self.prefetched.get();
         // Length first: an empty memo's (255) must never reach the slice below.
-        if key.len() <= memo.bytes.len() && key.len() == memo.len as usize && key == &memo.bytes[..key.len()] {
+        if key.len() <= SHORT_MAX && key.len() == memo.len as usize && key == &memo.bytes[..key.len()] {
             memo.hash
         } else {
             self.hash(key)
@@ -162,10 +169,8 @@ impl ExactIndex {
             return;
         }
         let hash = self.hash(key);
-        if key.len() <= 22 {
-            let mut memo = HashMemo { len: key.len() as u8, bytes: [0; 22], hash };
-            memo.bytes[..key.len()].copy_from_slice(key);
-            self.prefetched.set(memo);
+        if let Some(bytes) = short_bytes(key) {
+            self.prefetched.set(HashMemo { len: key.len() as u8, bytes, hash });
         }
         let slot = &self.slots[hash as usize & self.mask];
         #[cfg(target_arch = "x86_64")]
