@@ -157,14 +157,14 @@ impl Default for Msg {
 impl Msg {
     /// An empty message (zmq_msg_init).
     pub const fn new() -> Msg {
-        Msg {
-            magic: Magic::Live,
-            routing_id: 0,
-            meta: None,
-            body: Body::Inline { len: 0, buf: [0; INLINE_MAX] },
-            flags: 0,
-            group: ShortGroup::EMPTY,
-        }
+        Msg::with_body(Body::Inline { len: 0, buf: [0; INLINE_MAX] })
+    }
+
+    /// A message with `body` and nothing else set; not `Msg { body, ..Msg::new() }`,
+    /// which builds an inline body only to drop it, then copies the message piecewise.
+    #[inline(always)]
+    const fn with_body(body: Body) -> Msg {
+        Msg { magic: Magic::Live, routing_id: 0, meta: None, body, flags: 0, group: ShortGroup::EMPTY }
     }
 
     /// A zero-filled message of `len` bytes, inline when small (zmq_msg_init_size).
@@ -172,7 +172,7 @@ impl Msg {
     #[inline]
     pub fn with_size(len: usize) -> Msg {
         if len <= INLINE_MAX {
-            Msg { body: Body::Inline { len: len as u8, buf: [0; INLINE_MAX] }, ..Msg::new() }
+            Msg::with_body(Body::Inline { len: len as u8, buf: [0; INLINE_MAX] })
         } else {
             Msg::with_zeroed_buf(len)
         }
@@ -180,7 +180,7 @@ impl Msg {
 
     #[inline(never)]
     fn with_zeroed_buf(len: usize) -> Msg {
-        Msg { body: Body::Owned(OwnedBuf::new(zeroed_buf(len))), ..Msg::new() }
+        Msg::with_body(Body::Owned(OwnedBuf::new(zeroed_buf(len))))
     }
 
     /// Dropping this message would release nothing (no metadata, payload inline).
@@ -213,7 +213,7 @@ impl Msg {
         if data.len() <= INLINE_MAX {
             let mut buf = [0; INLINE_MAX];
             buf[..data.len()].copy_from_slice(data);
-            Msg { body: Body::Inline { len: data.len() as u8, buf }, ..Msg::new() }
+            Msg::with_body(Body::Inline { len: data.len() as u8, buf })
         } else {
             let buf = match recycle::take(data.len()) {
                 Some(mut buf) => {
@@ -222,7 +222,7 @@ impl Msg {
                 }
                 None => Arc::from(data),
             };
-            Msg { body: Body::Owned(OwnedBuf::new(buf)), ..Msg::new() }
+            Msg::with_body(Body::Owned(OwnedBuf::new(buf)))
         }
     }
 
@@ -230,6 +230,7 @@ impl Msg {
     /// (zmq_msg_init_size: libzmq leaves it undefined, the caller fills it through
     /// zmq_msg_data). Skipping the zeroing matters: zeroing a 64 KiB buffer costs more than
     /// the rest of an inproc send and receive. None if the memory cannot be had.
+    #[inline(never)]
     pub fn with_size_unfilled(len: usize) -> Option<Msg> {
         if len <= INLINE_MAX {
             return Some(Msg::with_size(len));
@@ -251,19 +252,25 @@ impl Msg {
             // SAFETY: same layout as Box<[u8]>; the bytes are the caller's to fill (above).
             Body::Shared(Arc::new(Content::owned(unsafe { Box::from_raw(raw) })))
         };
-        Some(Msg { body, ..Msg::new() })
+        Some(Msg::with_body(body))
     }
 
     /// A message of `len` bytes the application fills (zmq_msg_init_size): as
     /// `with_size_unfilled`, but a small payload is carved from this thread's slab (see
     /// `slab`: no malloc here, no free on the thread that drops it).
     pub fn for_app_unfilled(len: usize) -> Option<Msg> {
-        if len > INLINE_MAX {
-            if let Some(piece) = slab::piece(len, recycle::contexts_alive()) {
-                return Some(Msg { body: Body::Slab { piece }, ..Msg::new() });
-            }
+        Msg::from_slab_unfilled(len).or_else(|| Msg::with_size_unfilled(len))
+    }
+
+    /// `for_app_unfilled`'s slab case alone (None for inline or larger sizes), for
+    /// zmq_msg_init_size to build straight into the C struct.
+    #[inline(always)]
+    pub fn from_slab_unfilled(len: usize) -> Option<Msg> {
+        if len <= INLINE_MAX {
+            return None;
         }
-        Msg::with_size_unfilled(len)
+        let piece = slab::piece(len, recycle::contexts_alive())?;
+        Some(Msg::with_body(Body::Slab { piece }))
     }
 
     /// A copy of the application's `data` (zmq_send): as `from_slice`, small payloads
@@ -271,7 +278,7 @@ impl Msg {
     pub fn copy_for_app(data: &[u8]) -> Msg {
         if data.len() > INLINE_MAX {
             if let Some(piece) = slab::copy_of(data, recycle::contexts_alive()) {
-                return Msg { body: Body::Slab { piece }, ..Msg::new() };
+                return Msg::with_body(Body::Slab { piece });
             }
         }
         Msg::from_slice(data)
@@ -287,7 +294,7 @@ impl Msg {
     }
 
     fn from_boxed(data: Box<[u8]>) -> Msg {
-        Msg { body: Body::Shared(Arc::new(Content::owned(data))), ..Msg::new() }
+        Msg::with_body(Body::Shared(Arc::new(Content::owned(data))))
     }
 
     /// Wrap a caller's buffer without copying (zmq_msg_init_data). `ffn(data, hint)` runs
@@ -298,7 +305,7 @@ impl Msg {
     /// (or forever if `ffn` is None). It may be null when `len` is 0 (C allows that).
     pub unsafe fn from_foreign(data: *mut u8, len: usize, ffn: Option<FreeFn>, hint: *mut c_void) -> Msg {
         let content = Content { ptr: data, len, release: Release::Foreign(ffn, hint) };
-        Msg { body: Body::Shared(Arc::new(content)), ..Msg::new() }
+        Msg::with_body(Body::Shared(Arc::new(content)))
     }
 
     /// Wrap constant data without copying (zmq_send_const).
@@ -308,7 +315,7 @@ impl Msg {
     /// It may be null when `len` is 0.
     pub unsafe fn from_const(data: *const u8, len: usize) -> Msg {
         let content = Content { ptr: data as *mut u8, len, release: Release::Const };
-        Msg { body: Body::Shared(Arc::new(content)), ..Msg::new() }
+        Msg::with_body(Body::Shared(Arc::new(content)))
     }
 
     pub fn len(&self) -> usize {

@@ -62,7 +62,7 @@ impl ReadBuf {
             return Msg::from_slice(part);
         }
         let body = Body::Slice { buf: OwnedBuf::new(Arc::clone(&self.buf)), off: off as u32, len: part.len() as u32 };
-        Msg { body, ..Msg::new() }
+        Msg::with_body(body)
     }
 }
 

@@ -83,8 +83,11 @@ unsafe fn release(slab: NonNull<Header>, n: usize) {
 /// A message's payload: `len` bytes at `off` in a slab, holding one reference to it.
 pub struct Piece {
     slab: NonNull<Header>,
-    off: u32,
-    len: u32,
+    // Word-sized, though 32 bits would do: a piece made by `Carver::piece` is read soon
+    // after as whole words, and two 4-byte stores read back as one 8-byte load stall
+    // the store forwarding (profiled in zmq_msg_init_size).
+    off: usize,
+    len: usize,
 }
 
 // SAFETY: a piece owns a counted reference to memory that lives until the last one goes
@@ -94,20 +97,20 @@ unsafe impl Sync for Piece {}
 
 impl Piece {
     pub fn len(&self) -> usize {
-        self.len as usize
+        self.len
     }
 
     /// Where the bytes are (libzmq lets C write through zmq_msg_data's pointer).
     pub fn as_ptr(&self) -> *mut u8 {
         // SAFETY: off + len lies within the slab's payload (`Carver::piece`).
-        unsafe { (self.slab.as_ptr() as *mut u8).add(HEADER + self.off as usize) }
+        unsafe { (self.slab.as_ptr() as *mut u8).add(HEADER + self.off) }
     }
 
     pub fn bytes(&self) -> &[u8] {
         // SAFETY: this piece's range of a live slab (our reference keeps it); the bytes
         // were written when the piece was made (`copy_of`) or are the C caller's to fill,
         // like malloc's; only this range is borrowed.
-        unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len as usize) }
+        unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len) }
     }
 
     /// Another piece for the same bytes (a copy of the message): one more reference.
@@ -137,9 +140,26 @@ impl Carver {
     const EMPTY: Carver = Carver { slab: None, used: 0, handed: 0 };
 
     /// The next `len` bytes (`len <= PIECE_MAX`), from a fresh slab if this one is full.
+    /// Inlined for the common case (room left in the current slab): the piece then
+    /// stays in registers on its way into the message (see `Msg::with_body`).
+    #[inline(always)]
     fn piece(&mut self, len: usize) -> Option<Piece> {
         debug_assert!(len <= PIECE_MAX);
         let need = len.div_ceil(PIECE_ALIGN).max(1) * PIECE_ALIGN;
+        match self.slab {
+            Some(slab) if self.used + need <= SLAB_BYTES => {
+                let off = self.used;
+                self.used += need;
+                self.handed += 1;
+                Some(Piece { slab, off, len })
+            }
+            _ => self.piece_from_new_slab(len, need),
+        }
+    }
+
+    /// `piece` when the current slab is full or missing.
+    #[inline(never)]
+    fn piece_from_new_slab(&mut self, len: usize, need: usize) -> Option<Piece> {
         if let Some(slab) = self.slab {
             if self.used + need > SLAB_BYTES {
                 // Acquire: the pieces' last users are done with the bytes we rewrite.
@@ -164,10 +184,17 @@ impl Carver {
                 s
             }
         };
-        let off = self.used as u32;
+        let off = self.used;
         self.used += need;
         self.handed += 1;
-        Some(Piece { slab, off, len: len as u32 })
+        Some(Piece { slab, off, len })
+    }
+
+    /// `let_go` out of line: keeps `piece`'s thread-local access small enough to inline.
+    #[cold]
+    #[inline(never)]
+    fn let_go_now(&mut self) {
+        self.let_go();
     }
 
     /// Give back the references not handed out; the slab lives on while pieces do.
@@ -194,6 +221,7 @@ thread_local! {
 /// A piece of `len` bytes (undefined content) from this thread's slab; None when `len`
 /// is over `PIECE_MAX`, no context is alive (then this thread's slab is let go), or
 /// memory is short. The caller then allocates as usual.
+#[inline(always)]
 pub fn piece(len: usize, contexts_alive: bool) -> Option<Piece> {
     if len > PIECE_MAX {
         return None;
@@ -203,7 +231,7 @@ pub fn piece(len: usize, contexts_alive: bool) -> Option<Piece> {
         .try_with(|c| {
             let mut c = c.try_borrow_mut().ok()?;
             if !contexts_alive {
-                c.let_go();
+                c.let_go_now();
                 return None;
             }
             c.piece(len)
