@@ -64,11 +64,20 @@ pub(super) struct SeenMeta {
 }
 
 impl SeenMeta {
+    /// Take `msg`'s metadata if it is our copy (a message about to be replaced gives its
+    /// reference to the next one, see `Pipe::read_over`).
+    #[inline]
+    pub(super) fn take_own(&self, msg: &mut Msg) -> Option<Arc<Metadata>> {
+        let own = self.own.as_ref()?;
+        msg.metadata().is_some_and(|m| Arc::ptr_eq(m, own)).then(|| msg.take_metadata_as_is()).flatten()
+    }
+
     /// Put the metadata back on a message that came without it (`SAME_META`), unless
     /// `wanted` is false (the caller drops the message's metadata unseen); note a new
-    /// metadata either way.
+    /// metadata either way. `spare`: a reference to our copy to use instead of a new one
+    /// (see `take_own`).
     #[inline]
-    pub(super) fn restore(&mut self, msg: &mut Msg, wanted: bool) {
+    pub(super) fn restore(&mut self, msg: &mut Msg, wanted: bool, spare: Option<Arc<Metadata>>) {
         if msg.flags() & flags::SAME_META != 0 {
             msg.reset_flags(flags::SAME_META);
             if !wanted {
@@ -76,7 +85,7 @@ impl SeenMeta {
             }
             let theirs = &self.theirs;
             let own = self.own.get_or_insert_with(|| Arc::new(theirs.as_deref().cloned().unwrap_or_default()));
-            msg.put_metadata_as_is(Some(own.clone()));
+            msg.put_metadata_as_is(Some(spare.unwrap_or_else(|| own.clone())));
         } else if let Some(meta) = msg.metadata() {
             if !self.theirs.as_ref().is_some_and(|t| Arc::ptr_eq(t, meta)) {
                 self.theirs = Some(meta.clone());
@@ -124,7 +133,7 @@ mod tests {
         let got: Vec<Option<Vec<u8>>> = out
             .into_iter()
             .map(|mut m| {
-                seen.restore(&mut m, true);
+                seen.restore(&mut m, true, None);
                 assert_eq!(m.flags() & flags::SAME_META, 0);
                 property(&m)
             })
@@ -145,7 +154,7 @@ mod tests {
         }
         assert_eq!(out.iter().map(|m| m.metadata().is_some()).collect::<Vec<_>>(), [true, false, false]);
         for m in &mut out {
-            seen.restore(m, true);
+            seen.restore(m, true, None);
             assert_eq!(property(m), Some(b"A".to_vec()));
         }
         let mut m = Msg::from_slice(b"c");
@@ -160,11 +169,47 @@ mod tests {
         let (mut first, mut second) = (with(&a, b"1"), with(&a, b"2"));
         sent.elide(&mut first, false);
         sent.elide(&mut second, false);
-        seen.restore(&mut first, true);
-        seen.restore(&mut second, true);
+        seen.restore(&mut first, true, None);
+        seen.restore(&mut second, true, None);
         let restored = second.metadata().expect("restored").clone();
         assert!(!Arc::ptr_eq(&restored, &a), "the reader's copy, not the writer's Arc");
         assert_eq!(restored.get("Socket-Type").map(|v| v.to_bytes()), Some(&b"A"[..]));
+    }
+
+    #[test]
+    fn a_message_replaced_by_the_next_hands_its_metadata_over() {
+        let (a, b) = (meta("A"), meta("B"));
+        let (mut sent, mut seen) = (SentMeta::default(), SeenMeta::default());
+        let mut frames = [(&a, "1"), (&a, "2"), (&a, "3"), (&b, "4"), (&b, "5")].map(|(md, body)| {
+            let mut m = with(md, body.as_bytes());
+            sent.elide(&mut m, false);
+            Some(m)
+        });
+        // One zmq_msg_t received into again and again, as local_thr does (`read_over`).
+        let mut out = Msg::new();
+        let mut receive = |out: &mut Msg, seen: &mut SeenMeta, i: usize| {
+            let spare = seen.take_own(out);
+            out.overwrite(frames[i].take().unwrap());
+            seen.restore(out, true, spare);
+        };
+        receive(&mut out, &mut seen, 0);
+        assert!(Arc::ptr_eq(out.metadata().unwrap(), &a), "the first frame carries the writer's");
+        receive(&mut out, &mut seen, 1);
+        let own = out.metadata().expect("restored").clone();
+        assert!(!Arc::ptr_eq(&own, &a), "our copy");
+        let counted = Arc::strong_count(&own);
+        receive(&mut out, &mut seen, 2);
+        assert!(Arc::ptr_eq(out.metadata().unwrap(), &own));
+        assert_eq!(Arc::strong_count(&own), counted, "the reference moved over: none taken or dropped");
+        // A new metadata arrives with its frame: ours is let go, B's is noted.
+        receive(&mut out, &mut seen, 3);
+        assert_eq!(property(&out), Some(b"B".to_vec()));
+        assert_eq!(Arc::strong_count(&own), counted - 2, "neither the message nor the reader holds it");
+        receive(&mut out, &mut seen, 4);
+        assert_eq!(property(&out), Some(b"B".to_vec()));
+        // A message that does not hold our copy gives nothing.
+        let mut other = with(&a, b"x");
+        assert!(seen.take_own(&mut other).is_none() && other.metadata().is_some());
     }
 
     #[test]
@@ -181,7 +226,7 @@ mod tests {
             .collect();
         // 1 and 3 carry theirs; 2 and 4 are read bare; 5 wants it: B's, noted from 3.
         for (i, m) in out.iter_mut().enumerate() {
-            seen.restore(m, i == 4);
+            seen.restore(m, i == 4, None);
             assert_eq!(m.flags() & flags::SAME_META, 0);
         }
         assert!(out[1].metadata().is_none() && out[3].metadata().is_none());

@@ -34,24 +34,18 @@ impl Core {
         m
     }
 
-    /// [`read`](Self::read) into `out` (replaced only when a frame is there): false when
-    /// empty or gone.
+    /// [`read`](Self::read) into `out` (replaced only when a frame is there; see
+    /// `Pipe::read_over`): false when empty or gone.
     #[inline]
     pub fn read_into(&mut self, id: PipeId, out: &mut Msg) -> bool {
         let Some(pipe) = self.pipes.get_mut(id) else { return false };
-        let read = if self.bare_reads { pipe.read_bare() } else { pipe.read() };
-        match read {
-            Some(m) => {
-                out.overwrite(m);
-                true
-            }
-            None => {
-                if pipe.peer_gone() {
-                    self.dead.push(id);
-                }
-                false
-            }
+        if pipe.read_over(out, !self.bare_reads) {
+            return true;
         }
+        if pipe.peer_gone() {
+            self.dead.push(id);
+        }
+        false
     }
 
     /// The first frame of pipe `id`'s next message, if at hand (see `Pipe::peek_message`).
