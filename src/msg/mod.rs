@@ -255,15 +255,10 @@ impl Msg {
         Some(Msg::with_body(body))
     }
 
-    /// A message of `len` bytes the application fills (zmq_msg_init_size): as
-    /// `with_size_unfilled`, but a small payload is carved from this thread's slab (see
-    /// `slab`: no malloc here, no free on the thread that drops it).
-    pub fn for_app_unfilled(len: usize) -> Option<Msg> {
-        Msg::from_slab_unfilled(len).or_else(|| Msg::with_size_unfilled(len))
-    }
-
-    /// `for_app_unfilled`'s slab case alone (None for inline or larger sizes), for
-    /// zmq_msg_init_size to build straight into the C struct.
+    /// A message of `len` bytes the application fills (zmq_msg_init_size), carved from
+    /// this thread's slab (see `slab`: no malloc here, no free on the thread that drops
+    /// it). None for sizes kept inline or too big for a piece: `with_size_unfilled` then.
+    /// Separate from it so that zmq_msg_init_size builds each straight into the C struct.
     #[inline(always)]
     pub fn from_slab_unfilled(len: usize) -> Option<Msg> {
         if len <= INLINE_MAX {

@@ -147,14 +147,18 @@ impl Carver {
         debug_assert!(len <= PIECE_MAX);
         let need = len.div_ceil(PIECE_ALIGN).max(1) * PIECE_ALIGN;
         match self.slab {
-            Some(slab) if self.used + need <= SLAB_BYTES => {
-                let off = self.used;
-                self.used += need;
-                self.handed += 1;
-                Some(Piece { slab, off, len })
-            }
+            Some(slab) if self.used + need <= SLAB_BYTES => Some(self.carve(slab, len, need)),
             _ => self.piece_from_new_slab(len, need),
         }
+    }
+
+    /// The `len` bytes at `used` in `slab` (the current one, with `need` bytes left).
+    #[inline(always)]
+    fn carve(&mut self, slab: NonNull<Header>, len: usize, need: usize) -> Piece {
+        let off = self.used;
+        self.used += need;
+        self.handed += 1;
+        Piece { slab, off, len }
     }
 
     /// `piece` when the current slab is full or missing.
@@ -184,20 +188,13 @@ impl Carver {
                 s
             }
         };
-        let off = self.used;
-        self.used += need;
-        self.handed += 1;
-        Some(Piece { slab, off, len })
+        Some(self.carve(slab, len, need))
     }
 
-    /// `let_go` out of line: keeps `piece`'s thread-local access small enough to inline.
+    /// Give back the references not handed out; the slab lives on while pieces do. Out
+    /// of line: keeps `piece`'s thread-local access small enough to inline.
     #[cold]
     #[inline(never)]
-    fn let_go_now(&mut self) {
-        self.let_go();
-    }
-
-    /// Give back the references not handed out; the slab lives on while pieces do.
     fn let_go(&mut self) {
         if let Some(slab) = self.slab.take() {
             // SAFETY: the carver holds exactly BIAS - handed references and no bytes.
@@ -231,7 +228,7 @@ pub fn piece(len: usize, contexts_alive: bool) -> Option<Piece> {
         .try_with(|c| {
             let mut c = c.try_borrow_mut().ok()?;
             if !contexts_alive {
-                c.let_go_now();
+                c.let_go();
                 return None;
             }
             c.piece(len)

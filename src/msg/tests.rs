@@ -30,7 +30,7 @@ fn inline_and_shared() {
 #[test]
 fn copies_of_what_libzmq_keeps_inline_are_independent() {
     recycle::context_started();
-    for mut m in [Msg::copy_for_app(&[3u8; 33]), Msg::for_app_unfilled(33).unwrap()] {
+    for mut m in [Msg::copy_for_app(&[3u8; 33]), Msg::from_slab_unfilled(33).unwrap()] {
         unsafe { std::ptr::write_bytes(m.data_ptr(), 3, 33) };
         assert!(matches!(m.body, Body::Slab { .. }));
         m.set_more(true);
@@ -88,9 +88,10 @@ fn application_messages_come_from_slabs_while_a_context_lives() {
     let copy = m.clone();
     assert!(copy.is_shared() && m.is_shared());
     assert_eq!(copy.data(), &[6u8; 64][..]);
-    let unfilled = Msg::for_app_unfilled(1024).unwrap();
+    let unfilled = Msg::from_slab_unfilled(1024).unwrap();
     assert!(matches!(unfilled.body, Body::Slab { .. }) && unfilled.len() == 1024);
-    let big = Msg::for_app_unfilled(1025).unwrap();
+    assert!(Msg::from_slab_unfilled(1025).is_none(), "over the slab size: not a piece");
+    let big = Msg::with_size_unfilled(1025).unwrap();
     assert!(matches!(big.body, Body::Owned(_)), "over the slab size: a buffer of its own");
     assert!(matches!(Msg::copy_for_app(b"small").body, Body::Inline { .. }));
     recycle::context_ended();

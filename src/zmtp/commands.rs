@@ -109,17 +109,13 @@ pub fn error(reason: &[u8]) -> Vec<u8> {
 /// receive from the application: 1 (subscribe) or 0 (cancel), then the topic. Use it to
 /// hand Event::Subscribe/Cancel to an XPUB that expects messages.
 pub fn subscription_message(subscribe: bool, topic: &[u8]) -> Msg {
-    // A short topic's message is built in place (inline): no allocation to copy from.
+    // Built in place (inline when short, else one buffer of its own): no Vec to copy
+    // from. A new message is its own sole owner, so data_mut always gives its bytes.
     let mut msg = Msg::with_size(1 + topic.len());
-    if let Some(body) = msg.data_mut() {
-        body[0] = subscribe as u8;
-        body[1..].copy_from_slice(topic);
-        return msg;
-    }
-    let mut body = Vec::with_capacity(1 + topic.len());
-    body.push(subscribe as u8);
-    body.extend_from_slice(topic);
-    Msg::from_vec(body)
+    let body = msg.data_mut().expect("a new message is ours alone");
+    body[0] = subscribe as u8;
+    body[1..].copy_from_slice(topic);
+    msg
 }
 
 /// Appends one metadata property. Names over 255 bytes cannot be encoded and are skipped
